@@ -1,0 +1,117 @@
+# xlb - XDP L4 load balancer. `make` builds everything into build/.
+# V=1 prints full commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD := build
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH_INC := /usr/include/$(shell uname -m)-linux-gnu
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
+	  -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC)
+LIBS := $(shell pkg-config --libs libbpf libxdp json-c libconfig) -lelf -lz -lm
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
+TEST_SKELS := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/%.skel.h,$(TEST_BPF_SRCS))
+
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+PROG_SRCS := $(wildcard tests/prog/*.c)
+PROG_BIN := $(if $(PROG_SRCS),$(BUILD)/tests/prog_test)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
+
+all: $(BUILD)/xlb $(UNIT_BINS) $(PROG_BIN) $(BENCH_BINS)
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libxlb.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/xlb: user/main.c $(BUILD)/libxlb.a $(USER_HDRS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(LIBS) -o $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libxlb.a $(USER_HDRS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/prog_test: $(PROG_SRCS) $(wildcard tests/prog/*.h) $(BUILD)/libxlb.a $(TEST_SKELS) $(USER_HDRS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/prog $(PROG_SRCS) $(BUILD)/libxlb.a $(LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(BUILD)/libxlb.a $(TEST_SKELS) $(USER_HDRS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(LIBS) -lpthread -o $@
+
+# libFuzzer harnesses (clang); built by `make fuzz` and the test suite.
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(USER_HDRS) $(SKELS) | $(BUILD)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser \
+		-I$(BUILD) -D_GNU_SOURCE $< $(LIB_SRCS) $(LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+# The whole suite (needs root for program and namespace tests).
+test: all fuzz
+	$(Q)bash tests/run.sh
+
+bench: all
+	$(Q)bash tests/bench/run.sh
+
+install: $(BUILD)/xlb
+	install -D -m 0755 $(BUILD)/xlb $(DESTDIR)$(PREFIX)/sbin/xlb
+	install -D -m 0644 scripts/xlb.service $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all test bench install clean fuzz format

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * decap.bpf.c - the backend side: strips the outer IPv4/IPv6 header of
+ * IPIP, IP6IP6, 4in6 and 6in4 packets addressed to this host, so the inner
+ * packet reaches the VIP on loopback. For hosts without the ipip module.
+ * The host's addresses are fixed at load time (read-only data).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "xlb.h"
+
+#define DECAP_MAX_ADDRS 8
+#define XLB_INLINE static __always_inline
+
+const volatile __be32 local4[DECAP_MAX_ADDRS];
+const volatile __u32 n_local4;
+const volatile __be32 local6[DECAP_MAX_ADDRS][4];
+const volatile __u32 n_local6;
+
+XLB_INLINE int decap_is_local4(__be32 a)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < DECAP_MAX_ADDRS; i++)
+		if (i < n_local4 && local4[i] == a)
+			return 1;
+	return 0;
+}
+
+XLB_INLINE int decap_is_local6(const __be32 *a)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < DECAP_MAX_ADDRS; i++)
+		if (i < n_local6 && local6[i][0] == a[0] &&
+		    local6[i][1] == a[1] && local6[i][2] == a[2] &&
+		    local6[i][3] == a[3])
+			return 1;
+	return 0;
+}
+
+SEC("xdp")
+int xlb_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u32 l2 = sizeof(*eth), hlen;
+	__be16 proto, inner_proto;
+	__u8 next;
+	void *l3;
+
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(0x88A8)) {
+		__be16 *p = data + sizeof(*eth) + 2;
+
+		if ((void *)(p + 1) > end)
+			return XDP_PASS;
+		proto = *p;
+		l2 += 4;
+	}
+	l3 = data + l2;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = l3;
+
+		if ((void *)(iph + 1) > end || iph->ihl < 5)
+			return XDP_PASS;
+		/* Fragments go to the kernel, which reassembles them. */
+		if (iph->frag_off & bpf_htons(0x3fff))
+			return XDP_PASS;
+		if (!decap_is_local4(iph->daddr))
+			return XDP_PASS;
+		hlen = iph->ihl * 4;
+		next = iph->protocol;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = l3;
+
+		if ((void *)(ip6h + 1) > end)
+			return XDP_PASS;
+		if (!decap_is_local6(ip6h->daddr.in6_u.u6_addr32))
+			return XDP_PASS;
+		hlen = sizeof(*ip6h);
+		next = ip6h->nexthdr;
+	} else {
+		return XDP_PASS;
+	}
+	if (next == IPPROTO_IPIP)
+		inner_proto = bpf_htons(ETH_P_IP);
+	else if (next == IPPROTO_IPV6)
+		inner_proto = bpf_htons(ETH_P_IPV6);
+	else
+		return XDP_PASS;
+	/* The inner header must be there and of the announced family. */
+	if (l3 + hlen + 1 > end)
+		return XDP_PASS;
+	if ((*(__u8 *)(l3 + hlen) >> 4) != (next == IPPROTO_IPIP ? 4 : 6))
+		return XDP_PASS;
+
+	/* Slide the L2 header forward over the outer IP header. */
+	{
+		__u8 *src = data, *dst = data + hlen;
+		int i;
+
+		if ((void *)dst + 18 > end)
+			return XDP_PASS;
+#pragma unroll
+		for (i = 11; i >= 0; i--)
+			dst[i] = src[i];
+		if (l2 == sizeof(*eth)) {
+			*(__be16 *)(dst + 12) = inner_proto;
+		} else {
+			dst[12] = src[12];
+			dst[13] = src[13];
+			dst[14] = src[14];
+			dst[15] = src[15];
+			*(__be16 *)(dst + 16) = inner_proto;
+		}
+	}
+	if (bpf_xdp_adjust_head(ctx, (int)hlen))
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * encap.h - sending a VIP packet on to its backend: push an outer IPv4 or
+ * IPv6 header (ipip mode) or rewrite only the Ethernet addresses (l2dsr).
+ * The inner packet is never modified, so no inner checksum changes.
+ */
+#ifndef XLB_ENCAP_H
+#define XLB_ENCAP_H
+
+#include "csum.h"
+#include "parse.h"
+#include "stats.h"
+
+#define ENCAP_TTL 64
+
+#ifndef IPPROTO_IPIP
+#define IPPROTO_IPIP 4
+#endif
+
+/* Writes the Ethernet header (and the VLAN tag's inner type) at data. */
+XLB_INLINE int encap_l2(void *data, void *end, __u32 l2,
+			const struct xlb_nexthop *nh, __be16 proto)
+{
+	struct ethhdr *eth = data;
+
+	if ((void *)(eth + 1) > end)
+		return -1;
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	if (l2 == sizeof(*eth)) {
+		eth->h_proto = proto;
+	} else {
+		__be16 *inner = data + sizeof(*eth) + 2;
+
+		if ((void *)(inner + 1) > end)
+			return -1;
+		*inner = proto;
+	}
+	return 0;
+}
+
+/*
+ * Moves the L2 header (14 bytes, or 18 with a VLAN tag) from behind the
+ * room just made by bpf_xdp_adjust_head to the new front.
+ */
+XLB_INLINE int encap_move_l2(void *data, void *end, __u32 room, __u32 l2)
+{
+	__u32 *dst = data;
+	__u32 *src = data + room;
+
+	if ((void *)src + 18 > end)
+		return -1;
+	/* 4-byte copies; the VLAN tag is the fifth word when present. */
+	dst[0] = src[0];
+	dst[1] = src[1];
+	dst[2] = src[2];
+	((__u16 *)dst)[6] = ((__u16 *)src)[6];
+	if (l2 > sizeof(struct ethhdr))
+		*(__u32 *)((void *)dst + 14) = *(__u32 *)((void *)src + 14);
+	return 0;
+}
+
+XLB_INLINE __u32 encap_ipv4(struct xdp_md *ctx, const struct pkt *p,
+			    const struct xlb_backend *be,
+			    const struct xlb_config *cfg,
+			    const struct xlb_nexthop *nh)
+{
+	__u32 l2 = p->l3_off == 18 ? 18 : 14;
+	struct iphdr *o;
+	void *data, *end;
+
+	if (!cfg->src4)
+		return XLB_STAT_DROP_NO_SRC;
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+		return XLB_STAT_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (encap_move_l2(data, end, sizeof(struct iphdr), l2))
+		return XLB_STAT_DROP_ENCAP;
+	if (encap_l2(data, end, l2, nh, bpf_htons(ETH_P_IP)))
+		return XLB_STAT_DROP_ENCAP;
+	o = data + l2;
+	if ((void *)(o + 1) > end)
+		return XLB_STAT_DROP_ENCAP;
+	o->version = 4;
+	o->ihl = 5;
+	o->tos = p->tos;
+	o->tot_len = bpf_htons(p->ip_len + sizeof(*o));
+	o->id = 0;
+	/* IPv6 inside never fragments on the way; IPv4 keeps its DF bit. */
+	o->frag_off = (p->df || p->family == XLB_AF_INET6) ? bpf_htons(IP_DF) : 0;
+	o->ttl = ENCAP_TTL;
+	o->protocol = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->check = 0;
+	o->saddr = cfg->src4;
+	o->daddr = be->addr[0];
+	o->check = csum_ipv4_hdr(o);
+	return 0;
+}
+
+XLB_INLINE __u32 encap_ipv6(struct xdp_md *ctx, const struct pkt *p,
+			    const struct xlb_backend *be,
+			    const struct xlb_config *cfg,
+			    const struct xlb_nexthop *nh)
+{
+	__u32 l2 = p->l3_off == 18 ? 18 : 14;
+	struct ipv6hdr *o;
+	void *data, *end;
+	__u32 fl;
+
+	if (!(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]))
+		return XLB_STAT_DROP_NO_SRC;
+	/* A flow label per client flow spreads flows over backend queues. */
+	fl = (bpf_ntohs(p->fk.sport) ^ bpf_ntohl(p->fk.src[3]) ^
+	      bpf_ntohl(p->fk.src[0])) & 0xfffff;
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+		return XLB_STAT_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (encap_move_l2(data, end, sizeof(struct ipv6hdr), l2))
+		return XLB_STAT_DROP_ENCAP;
+	if (encap_l2(data, end, l2, nh, bpf_htons(ETH_P_IPV6)))
+		return XLB_STAT_DROP_ENCAP;
+	o = data + l2;
+	if ((void *)(o + 1) > end)
+		return XLB_STAT_DROP_ENCAP;
+	*(__be32 *)o = bpf_htonl(0x60000000 | ((__u32)p->tos << 20) | fl);
+	o->payload_len = bpf_htons(p->ip_len);
+	o->nexthdr = p->family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	o->hop_limit = ENCAP_TTL;
+	o->saddr.in6_u.u6_addr32[0] = cfg->src6[0];
+	o->saddr.in6_u.u6_addr32[1] = cfg->src6[1];
+	o->saddr.in6_u.u6_addr32[2] = cfg->src6[2];
+	o->saddr.in6_u.u6_addr32[3] = cfg->src6[3];
+	o->daddr.in6_u.u6_addr32[0] = be->addr[0];
+	o->daddr.in6_u.u6_addr32[1] = be->addr[1];
+	o->daddr.in6_u.u6_addr32[2] = be->addr[2];
+	o->daddr.in6_u.u6_addr32[3] = be->addr[3];
+	return 0;
+}
+
+/* l2dsr: the packet stays as it is; only the frame is re-addressed. */
+XLB_INLINE __u32 encap_l2dsr(struct xdp_md *ctx, const struct pkt *p,
+			     const struct xlb_backend *be,
+			     const struct xlb_nexthop *nh)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+
+	if (be->family != p->family)
+		return XLB_STAT_DROP_FAMILY;
+	if ((void *)(eth + 1) > end)
+		return XLB_STAT_DROP_ENCAP;
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	return 0;
+}
+
+#endif /* XLB_ENCAP_H */

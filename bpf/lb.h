@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lb.h - choosing the backend: the flow table first, then the client's
+ * slot in the VIP's consistent-hash table, with instant failover from a
+ * primary that is not UP to the slot's secondary.
+ */
+#ifndef XLB_LB_H
+#define XLB_LB_H
+
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+#include "xlb_hash.h"
+
+#define LB_ATIME_STEP_NS 1000000000ULL /* refresh atime at most once a second */
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+
+XLB_INLINE int lb_state_is(__u32 be_id, __u32 want)
+{
+	__u32 *st = bpf_map_lookup_elem(&xlb_state, &be_id);
+
+	return st && *st == want;
+}
+
+/* The VIP a packet belongs to; fragments and bad packets match by address. */
+XLB_INLINE struct xlb_vip *lb_vip_lookup(const struct pkt *p, int by_addr)
+{
+	struct xlb_vip_key k = {};
+
+	k.addr[0] = p->fk.dst[0];
+	k.addr[1] = p->fk.dst[1];
+	k.addr[2] = p->fk.dst[2];
+	k.addr[3] = p->fk.dst[3];
+	k.port = by_addr ? 0 : p->fk.dport;
+	k.proto = p->fk.proto;
+	k.family = p->fk.family;
+	return bpf_map_lookup_elem(&xlb_vips, &k);
+}
+
+XLB_INLINE __u64 lb_client_hash(const struct pkt *p, const struct xlb_vip *vip,
+				const struct xlb_config *cfg)
+{
+	if (p->fk.family == XLB_AF_INET)
+		return xlb_hash_v4(cfg->seed, bpf_ntohl(p->fk.src[0]),
+				   vip->src_mask[0]);
+	return xlb_hash_v6(cfg->seed,
+			   ((__u64)bpf_ntohl(p->fk.src[0]) << 32) |
+				   bpf_ntohl(p->fk.src[1]),
+			   ((__u64)bpf_ntohl(p->fk.src[2]) << 32) |
+				   bpf_ntohl(p->fk.src[3]),
+			   vip->src_mask);
+}
+
+/*
+ * The slot's backend: the primary if UP, else the secondary if UP.
+ * Returns 0 with *be_id set, or a drop reason.
+ */
+XLB_INLINE __u32 lb_table_pick(const struct pkt *p, const struct xlb_vip *vip,
+			       const struct xlb_config *cfg, __u32 *be_id)
+{
+	struct xlb_slot *slot, s;
+	__u32 idx;
+	void *tbl;
+
+	tbl = bpf_map_lookup_elem(&xlb_tables, &vip->id);
+	if (!tbl)
+		return XLB_STAT_DROP_NO_TABLE;
+	idx = xlb_slot_of(lb_client_hash(p, vip, cfg), vip->table_size);
+	slot = bpf_map_lookup_elem(tbl, &idx);
+	if (!slot)
+		return XLB_STAT_DROP_NO_TABLE;
+	s = *slot;
+	if (lb_state_is(s.primary, XLB_BE_UP)) {
+		*be_id = s.primary;
+		return 0;
+	}
+	if (lb_state_is(s.secondary, XLB_BE_UP)) {
+		stat_inc(XLB_STAT_SECONDARY);
+		*be_id = s.secondary;
+		return 0;
+	}
+	return XLB_STAT_DROP_NO_BACKEND;
+}
+
+/*
+ * Flow table, then table. *new_flow tells the caller whether the choice
+ * came from the table. Returns 0 or a drop reason.
+ */
+XLB_INLINE __u32 lb_select(const struct pkt *p, const struct xlb_vip *vip,
+			   const struct xlb_config *cfg, __u64 now,
+			   __u32 *be_id, int *new_flow)
+{
+	/* Fragments: address only, so every fragment lands alike. */
+	int use_flows = !p->frag;
+	/* A SYN opens a new connection: the table decides, not an old entry. */
+	int syn = (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+	struct xlb_flow *f;
+	struct xlb_flow nf;
+	__u32 rc;
+
+	if (use_flows && !syn) {
+		f = bpf_map_lookup_elem(&xlb_flows, &p->fk);
+		if (f) {
+			__u64 tmo = p->fk.proto == IPPROTO_TCP ?
+					    cfg->tcp_timeout_ns :
+					    cfg->udp_timeout_ns;
+
+			if (now - f->atime_ns > tmo) {
+				stat_inc(XLB_STAT_FLOW_EXPIRED);
+			} else if (lb_state_is(f->backend, XLB_BE_UP) ||
+				   lb_state_is(f->backend, XLB_BE_DRAIN)) {
+				if (!p->icmp_err &&
+				    now - f->atime_ns > LB_ATIME_STEP_NS)
+					f->atime_ns = now;
+				stat_inc(XLB_STAT_FLOW_HIT);
+				*be_id = f->backend;
+				*new_flow = 0;
+				return 0;
+			} else {
+				stat_inc(XLB_STAT_FLOW_RESELECT);
+			}
+		}
+	}
+	stat_inc(XLB_STAT_FLOW_MISS);
+	rc = lb_table_pick(p, vip, cfg, be_id);
+	if (rc)
+		return rc;
+	*new_flow = 1;
+	/* No entry for errors, fragments or resets: they open nothing. */
+	if (use_flows && !p->icmp_err && !(p->tcp_flags & TCP_FLAG_RST)) {
+		nf.backend = *be_id;
+		nf.pad = 0;
+		nf.atime_ns = now;
+		bpf_map_update_elem(&xlb_flows, &p->fk, &nf, BPF_ANY);
+	}
+	return 0;
+}
+
+#endif /* XLB_LB_H */

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * parse.h - packet parsing: Ethernet, one optional VLAN tag, IPv4 (with
+ * options), IPv6 (with a bounded chain of extension headers), TCP, UDP and
+ * the packet embedded in ICMP/ICMPv6 errors. The result is the flow key of
+ * the client-to-VIP direction plus what forwarding needs.
+ */
+#ifndef XLB_PARSE_H
+#define XLB_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include "xlb.h"
+
+#define XLB_INLINE static __always_inline
+
+/* ICMP and ICMPv6 share this 8-byte header (linux/icmp.h pulls in libc). */
+struct icmp_hdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be32 rest;
+};
+
+#define ICMP_DEST_UNREACH 3
+#define ICMP_TIME_EXCEEDED 11
+#define ICMPV6_DEST_UNREACH 1
+#define ICMPV6_PARAMPROB 4
+
+#define PARSE_MAX_EXTHDRS 4 /* IPv6 extension headers skipped at most */
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+#define IP_DF 0x4000
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+/* Verdict of parsing. */
+enum parse_res {
+	PARSE_OK = 0, /* a candidate for VIP lookup */
+	PARSE_PASS, /* not for us: hand to the kernel unchanged */
+	PARSE_BAD, /* to a possible VIP address but malformed */
+};
+
+struct pkt {
+	struct xlb_flow_key fk; /* client -> VIP */
+	__u32 l3_off; /* bytes of L2 header (14 or 18) */
+	__u32 ip_len; /* IP datagram length (outer if an ICMP error) */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 of the IP header */
+	__u8 tos; /* DSCP/ECN byte */
+	__u8 frag; /* 1 if an IP fragment */
+	__u8 icmp_err; /* 1 if the key comes from an ICMP error's payload */
+	__u8 tcp_flags; /* byte 13 of the TCP header, 0 otherwise */
+	__u8 df; /* IPv4 DF set on the packet */
+	__u16 pad;
+};
+
+/* Reads the first 4 bytes of an L4 header (ports) and TCP flags. */
+XLB_INLINE int parse_l4_ports(void *l4, void *end, __u8 proto, __be16 *src,
+			      __be16 *dst, __u8 *flags, int full)
+{
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if (full) {
+			if ((void *)(th + 1) > end)
+				return -1;
+			if (th->doff < 5)
+				return -1;
+			*flags = ((__u8 *)th)[13];
+		} else if (l4 + 8 > end) {
+			return -1;
+		}
+		*src = th->source;
+		*dst = th->dest;
+		return 0;
+	}
+	if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > end)
+			return -1;
+		if (full && bpf_ntohs(uh->len) < sizeof(*uh))
+			return -1;
+		*src = uh->source;
+		*dst = uh->dest;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The packet embedded in an ICMP error was sent by a backend (VIP -> client):
+ * swap it into the client -> VIP key so the error reaches that backend.
+ */
+XLB_INLINE int parse_icmp4_inner(struct pkt *p, void *inner, void *end)
+{
+	struct iphdr *ih = inner;
+	__u32 ihl;
+
+	if ((void *)(ih + 1) > end)
+		return PARSE_PASS;
+	if (ih->version != 4 || ih->ihl < 5)
+		return PARSE_PASS;
+	if (ih->protocol != IPPROTO_TCP && ih->protocol != IPPROTO_UDP)
+		return PARSE_PASS;
+	ihl = ih->ihl * 4;
+	if (parse_l4_ports(inner + ihl, end, ih->protocol, &p->fk.dport,
+			   &p->fk.sport, &p->tcp_flags, 0))
+		return PARSE_PASS;
+	p->fk.src[0] = ih->daddr;
+	p->fk.dst[0] = ih->saddr;
+	p->fk.proto = ih->protocol;
+	p->tcp_flags = 0;
+	p->icmp_err = 1;
+	return PARSE_OK;
+}
+
+XLB_INLINE int parse_ipv4(struct pkt *p, void *data, void *end)
+{
+	struct iphdr *iph = data + p->l3_off;
+	__u32 ihl, tot;
+	void *l4;
+
+	if ((void *)(iph + 1) > end)
+		return PARSE_PASS;
+	if (iph->version != 4 || iph->ihl < 5)
+		return PARSE_PASS;
+	/* Key fields first: a PARSE_BAD verdict needs the address. */
+	p->family = XLB_AF_INET;
+	p->fk.family = XLB_AF_INET;
+	p->fk.src[0] = iph->saddr;
+	p->fk.dst[0] = iph->daddr;
+	p->fk.proto = iph->protocol;
+	ihl = iph->ihl * 4;
+	l4 = (void *)iph + ihl;
+	if (l4 > end)
+		return PARSE_BAD;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < ihl || (void *)iph + tot > end)
+		return PARSE_BAD;
+	p->tos = iph->tos;
+	p->ip_len = tot;
+	p->df = !!(iph->frag_off & bpf_htons(IP_DF));
+
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
+		/* Fragments are steered by address only (no ports here). */
+		if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
+			return PARSE_PASS;
+		p->frag = 1;
+		return PARSE_OK;
+	}
+	if (iph->protocol == IPPROTO_ICMP) {
+		struct icmp_hdr *ic = l4;
+
+		if ((void *)(ic + 1) > end)
+			return PARSE_PASS;
+		if (ic->type != ICMP_DEST_UNREACH &&
+		    ic->type != ICMP_TIME_EXCEEDED)
+			return PARSE_PASS;
+		if (parse_icmp4_inner(p, (void *)(ic + 1), end) != PARSE_OK)
+			return PARSE_PASS;
+		/* An error about a VIP's packet is addressed to the VIP. */
+		if (p->fk.dst[0] != iph->daddr)
+			return PARSE_PASS;
+		return PARSE_OK;
+	}
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
+		return PARSE_PASS;
+	if (parse_l4_ports(l4, end, iph->protocol, &p->fk.sport, &p->fk.dport,
+			   &p->tcp_flags, 1))
+		return PARSE_BAD;
+	return PARSE_OK;
+}
+
+XLB_INLINE void parse_copy6(__be32 *dst, const struct in6_addr *a)
+{
+	dst[0] = a->in6_u.u6_addr32[0];
+	dst[1] = a->in6_u.u6_addr32[1];
+	dst[2] = a->in6_u.u6_addr32[2];
+	dst[3] = a->in6_u.u6_addr32[3];
+}
+
+XLB_INLINE int parse_icmp6_inner(struct pkt *p, void *inner, void *end)
+{
+	struct ipv6hdr *ih = inner;
+
+	if ((void *)(ih + 1) > end)
+		return PARSE_PASS;
+	if (ih->version != 6)
+		return PARSE_PASS;
+	if (ih->nexthdr != IPPROTO_TCP && ih->nexthdr != IPPROTO_UDP)
+		return PARSE_PASS;
+	if (parse_l4_ports((void *)(ih + 1), end, ih->nexthdr, &p->fk.dport,
+			   &p->fk.sport, &p->tcp_flags, 0))
+		return PARSE_PASS;
+	parse_copy6(p->fk.src, &ih->daddr);
+	parse_copy6(p->fk.dst, &ih->saddr);
+	p->fk.proto = ih->nexthdr;
+	p->tcp_flags = 0;
+	p->icmp_err = 1;
+	return PARSE_OK;
+}
+
+XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
+{
+	struct ipv6hdr *ip6h = data + p->l3_off;
+	__u32 off, plen;
+	__u8 nh;
+	int i;
+
+	if ((void *)(ip6h + 1) > end)
+		return PARSE_PASS;
+	if (ip6h->version != 6)
+		return PARSE_PASS;
+	p->family = XLB_AF_INET6;
+	p->fk.family = XLB_AF_INET6;
+	parse_copy6(p->fk.src, &ip6h->saddr);
+	parse_copy6(p->fk.dst, &ip6h->daddr);
+	p->fk.proto = ip6h->nexthdr;
+	plen = bpf_ntohs(ip6h->payload_len);
+	if ((void *)(ip6h + 1) + plen > end)
+		return PARSE_BAD;
+	p->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+	p->ip_len = sizeof(*ip6h) + plen;
+
+	nh = ip6h->nexthdr;
+	off = p->l3_off + sizeof(*ip6h);
+#pragma unroll
+	for (i = 0; i < PARSE_MAX_EXTHDRS; i++) {
+		struct ipv6_opt_hdr *oh;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+			break;
+		if (off > 1500) /* keeps the offset bounded for the verifier */
+			return PARSE_PASS;
+		oh = data + off;
+		if ((void *)(oh + 1) > end)
+			return PARSE_BAD;
+		if (nh == IPPROTO_FRAGMENT) {
+			struct frag_hdr {
+				__u8 nexthdr, reserved;
+				__be16 frag_off;
+				__be32 id;
+			} *fh = (void *)oh;
+
+			if ((void *)(fh + 1) > end)
+				return PARSE_BAD;
+			if (fh->frag_off & bpf_htons(0xfff9))
+				p->frag = 1;
+			nh = fh->nexthdr;
+			off += 8;
+		} else {
+			nh = oh->nexthdr;
+			off += (oh->hdrlen + 1) * 8;
+		}
+	}
+	p->fk.proto = nh;
+	if (p->frag) {
+		if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+			return PARSE_PASS;
+		return PARSE_OK;
+	}
+	if (off > 1600)
+		return PARSE_PASS;
+	if (nh == IPPROTO_ICMPV6) {
+		struct icmp_hdr *ic = data + off;
+		const __be32 *outer = ip6h->daddr.in6_u.u6_addr32;
+
+		if ((void *)(ic + 1) > end)
+			return PARSE_PASS;
+		if (ic->type < ICMPV6_DEST_UNREACH ||
+		    ic->type > ICMPV6_PARAMPROB)
+			return PARSE_PASS;
+		if (parse_icmp6_inner(p, (void *)(ic + 1), end) != PARSE_OK)
+			return PARSE_PASS;
+		/* An error about a VIP's packet is addressed to the VIP. */
+		if (p->fk.dst[0] != outer[0] || p->fk.dst[1] != outer[1] ||
+		    p->fk.dst[2] != outer[2] || p->fk.dst[3] != outer[3])
+			return PARSE_PASS;
+		return PARSE_OK;
+	}
+	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+		return PARSE_PASS;
+	if (parse_l4_ports(data + off, end, nh, &p->fk.sport, &p->fk.dport,
+			   &p->tcp_flags, 1))
+		return PARSE_BAD;
+	return PARSE_OK;
+}
+
+/* Parses from the Ethernet header. Returns enum parse_res. */
+XLB_INLINE int parse_packet(struct pkt *p, void *data, void *end)
+{
+	struct ethhdr *eth = data;
+	__be16 proto;
+
+	if ((void *)(eth + 1) > end)
+		return PARSE_PASS;
+	proto = eth->h_proto;
+	p->l3_off = sizeof(*eth);
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		__be16 *inner = data + sizeof(*eth) + 2;
+
+		if ((void *)(inner + 1) > end)
+			return PARSE_PASS;
+		proto = *inner;
+		p->l3_off += 4;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(p, data, end);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(p, data, end);
+	return PARSE_PASS;
+}
+
+#endif /* XLB_PARSE_H */

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xlb.h - the one ABI header shared by the XDP program (bpf/) and the
+ * controller (user/). Every struct that crosses the kernel boundary is
+ * defined here once, with fixed-width types, explicit padding and a size
+ * check, so the layout the verifier sees is the layout userspace writes.
+ * bpftool prints these field names from the maps' BTF.
+ */
+#ifndef XLB_H
+#define XLB_H
+
+#include <linux/types.h>
+
+/* Capacities; override with -D at build time. */
+#ifndef XLB_MAX_VIPS
+#define XLB_MAX_VIPS 512 /* VIP ids 0..XLB_MAX_VIPS-1 */
+#endif
+#ifndef XLB_MAX_BACKENDS
+#define XLB_MAX_BACKENDS 8192 /* backend ids, over all VIPs */
+#endif
+#ifndef XLB_MAX_FLOWS
+#define XLB_MAX_FLOWS 262144 /* LRU flow-table entries */
+#endif
+#define XLB_TABLE_SIZE_MAX 4194304 /* slots per VIP table */
+#define XLB_TABLE_SIZE_DEFAULT 65537
+#define XLB_WEIGHT_MAX 65535
+#define XLB_RAMP_FULL 1000 /* slow-start progress: permille of weight */
+#define XLB_BACKEND_NONE 0xffffffffU /* slot with no usable backend */
+
+/* Names under the pin directory (default /sys/fs/bpf/xlb). */
+#define XLB_PIN_DIR_DEFAULT "/sys/fs/bpf/xlb"
+#define XLB_PIN_CONFIG "xlb_config"
+#define XLB_PIN_VIPS "xlb_vips"
+#define XLB_PIN_TABLES "xlb_tables"
+#define XLB_PIN_BACKENDS "xlb_backends"
+#define XLB_PIN_STATE "xlb_state"
+#define XLB_PIN_NEXTHOP "xlb_nexthop"
+#define XLB_PIN_FLOWS "xlb_flows"
+#define XLB_PIN_STATS "xlb_stats"
+#define XLB_PIN_VIP_STATS "xlb_vip_stats"
+#define XLB_PIN_BE_STATS "xlb_be_stats"
+#define XLB_PIN_PROG "xlb_prog"
+
+/* Address families as stored in maps (values of AF_INET / AF_INET6). */
+#define XLB_AF_INET 2
+#define XLB_AF_INET6 10
+
+/* How a VIP sends packets on to its backends. */
+enum xlb_fwd {
+	XLB_FWD_IPIP = 0, /* IPv4/IPv6 encapsulation toward the backend */
+	XLB_FWD_L2DSR = 1, /* rewrite Ethernet addresses only */
+};
+
+/* Table construction algorithms (recorded for the controller). */
+enum xlb_algo {
+	XLB_ALGO_MAGLEV = 0,
+	XLB_ALGO_RING = 1,
+	XLB_ALGO_RENDEZVOUS = 2,
+	XLB_ALGO_MODULO = 3,
+	XLB_ALGO_COUNT,
+};
+
+/* Backend health as the data path sees it (xlb_state map). */
+enum xlb_be_state {
+	XLB_BE_NONE = 0, /* id not in use */
+	XLB_BE_UP = 1, /* takes new and existing flows */
+	XLB_BE_DOWN = 2, /* takes nothing: flows re-chosen, slots to secondary */
+	XLB_BE_DRAIN = 3, /* keeps its flows, takes no new ones */
+};
+
+/* Global counters, index of the per-CPU xlb_stats array. */
+enum xlb_stat {
+	XLB_STAT_RX = 0, /* packets seen */
+	XLB_STAT_PASS, /* not VIP traffic, handed to the kernel */
+	XLB_STAT_TX, /* sent with XDP_TX */
+	XLB_STAT_REDIRECT, /* sent with XDP_REDIRECT */
+	XLB_STAT_FLOW_HIT, /* established flow found in the flow table */
+	XLB_STAT_FLOW_MISS, /* no usable flow entry: hashed to a slot */
+	XLB_STAT_FLOW_RESELECT, /* flow entry's backend DOWN: re-chosen */
+	XLB_STAT_FLOW_EXPIRED, /* flow entry idle past its timeout */
+	XLB_STAT_SECONDARY, /* new flow sent to the slot's secondary */
+	XLB_STAT_ICMP_ERR, /* ICMP error relayed to the flow's backend */
+	XLB_STAT_FRAG, /* IP fragment steered by address */
+	XLB_STAT_NH_REFRESH, /* next-hop cache (re)filled by a FIB lookup */
+	/* Drops, one per reason; keep XLB_STAT_DROP_FIRST first. */
+	XLB_STAT_DROP_FIRST,
+	XLB_STAT_DROP_MALFORMED = XLB_STAT_DROP_FIRST, /* VIP packet truncated or inconsistent */
+	XLB_STAT_DROP_NO_BACKEND, /* primary and secondary both unusable */
+	XLB_STAT_DROP_NO_TABLE, /* VIP has no table yet */
+	XLB_STAT_DROP_NO_NEIGH, /* backend's next hop has no neighbour entry yet */
+	XLB_STAT_DROP_NO_ROUTE, /* FIB lookup found no route to the backend */
+	XLB_STAT_DROP_NOT_ONLINK, /* l2dsr backend is not on a connected segment */
+	XLB_STAT_DROP_FAMILY, /* backend family the forwarding mode cannot carry */
+	XLB_STAT_DROP_ENCAP, /* no room to push the outer header */
+	XLB_STAT_DROP_NO_SRC, /* no outer source address configured for the family */
+	XLB_STAT_MAX,
+};
+
+/* Where a packet's client address is hashed: a VIP's match key. */
+struct xlb_vip_key {
+	__be32 addr[4]; /* VIP address; IPv4 in addr[0], rest zero */
+	__be16 port; /* VIP port; 0 only in fragment-alias entries */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+};
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
+
+#define XLB_VIP_F_FRAG_ALIAS 0x1 /* port-0 entry steering fragments */
+
+/* A virtual service (xlb_vips value). */
+struct xlb_vip {
+	__u32 id; /* index into xlb_tables and xlb_vip_stats */
+	__u32 table_size; /* slots in the VIP's table */
+	__u64 src_mask[2]; /* mask on the client address words before hashing */
+	__u8 fwd; /* enum xlb_fwd */
+	__u8 algo; /* enum xlb_algo */
+	__u8 v4_prefix; /* client source prefix hashed, IPv4 */
+	__u8 v6_prefix; /* client source prefix hashed, IPv6 */
+	__u32 flags; /* XLB_VIP_F_* */
+	__u32 generation; /* bumped on every table swap */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct xlb_vip) == 40, "xlb_vip layout");
+
+/* One slot of a VIP table (inner array map value). */
+struct xlb_slot {
+	__u32 primary; /* backend id owning the slot */
+	__u32 secondary; /* backend id owning it if the primary were removed */
+};
+_Static_assert(sizeof(struct xlb_slot) == 8, "xlb_slot layout");
+
+#define XLB_BE_F_USED 0x1 /* id allocated */
+
+/* A backend of one VIP (xlb_backends value, indexed by backend id). */
+struct xlb_backend {
+	__be32 addr[4]; /* backend address; IPv4 in addr[0] */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+	__u8 flags; /* XLB_BE_F_* */
+	__u16 pad0;
+	__u32 vip_id; /* VIP this backend serves */
+	__u32 weight; /* share of slots, 0..XLB_WEIGHT_MAX; 0 takes no new keys */
+	__u32 ramp; /* slow-start progress, permille of weight (XLB_RAMP_FULL) */
+	__u64 since_ns; /* CLOCK_REALTIME of the last state change */
+	__u64 drain_deadline_ns; /* CLOCK_REALTIME when a draining backend goes */
+};
+_Static_assert(sizeof(struct xlb_backend) == 48, "xlb_backend layout");
+
+/* Deployment-wide settings (xlb_config, a single entry). */
+struct xlb_config {
+	__u64 seed[2]; /* SipHash key, shared by every node of a deployment */
+	__be32 src4; /* outer IPv4 source for encapsulation */
+	__be32 src6[4]; /* outer IPv6 source for encapsulation */
+	__u32 flags; /* reserved, zero */
+	__u64 tcp_timeout_ns; /* idle TCP flow-entry lifetime */
+	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
+	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
+};
+_Static_assert(sizeof(struct xlb_config) == 64, "xlb_config layout");
+
+/* Cached next hop toward a backend (per-CPU xlb_nexthop, by backend id). */
+struct xlb_nexthop {
+	__u8 dmac[6]; /* neighbour's MAC */
+	__u8 smac[6]; /* egress interface's MAC */
+	__u32 ifindex; /* egress interface */
+	__u64 expires_ns; /* coarse monotonic time after which to re-resolve */
+};
+_Static_assert(sizeof(struct xlb_nexthop) == 24, "xlb_nexthop layout");
+
+/* A flow-table key: one transport connection to one VIP. */
+struct xlb_flow_key {
+	__be32 src[4]; /* client address */
+	__be32 dst[4]; /* VIP address */
+	__be16 sport; /* client port */
+	__be16 dport; /* VIP port */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
+
+/* A flow-table value. */
+struct xlb_flow {
+	__u32 backend; /* backend id the flow is pinned to */
+	__u32 pad;
+	__u64 atime_ns; /* coarse monotonic time last seen (1 s resolution) */
+};
+_Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
+
+/* Per-VIP and per-backend counters (per-CPU arrays, summed by readers). */
+struct xlb_counters {
+	__u64 packets; /* packets forwarded */
+	__u64 bytes; /* bytes forwarded, before encapsulation */
+	__u64 new_flows; /* flows chosen through the table */
+};
+_Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters layout");
+
+#endif /* XLB_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xlb_hash.h - the keyed client hash, shared by the XDP program and the
+ * controller so that `xlb lookup` answers exactly what the data path does.
+ *
+ * SipHash-1-3 (keyed with the deployment seed) over the client address,
+ * masked to the VIP's source prefix. Addresses enter as 64-bit words in
+ * host order of the network-order bytes (ntohl of each 32-bit part), so the
+ * result does not depend on the machine's endianness. The slot is the
+ * hash's low 32 bits scaled to the table size (multiply-shift), which costs
+ * no division on the per-packet path.
+ */
+#ifndef XLB_HASH_H
+#define XLB_HASH_H
+
+#include <linux/types.h>
+
+#ifndef XLB_INLINE
+#define XLB_INLINE static inline __attribute__((always_inline))
+#endif
+
+#define XLB_ROTL64(x, b) (__u64)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define XLB_SIPROUND(v0, v1, v2, v3)                                            \
+	do {                                                                    \
+		v0 += v1;                                                       \
+		v1 = XLB_ROTL64(v1, 13);                                        \
+		v1 ^= v0;                                                       \
+		v0 = XLB_ROTL64(v0, 32);                                        \
+		v2 += v3;                                                       \
+		v3 = XLB_ROTL64(v3, 16);                                        \
+		v3 ^= v2;                                                       \
+		v0 += v3;                                                       \
+		v3 = XLB_ROTL64(v3, 21);                                        \
+		v3 ^= v0;                                                       \
+		v2 += v1;                                                       \
+		v1 = XLB_ROTL64(v1, 17);                                        \
+		v1 ^= v2;                                                       \
+		v2 = XLB_ROTL64(v2, 32);                                        \
+	} while (0)
+
+/* SipHash-1-3 of n 64-bit words (n is a compile-time constant: unrolled). */
+XLB_INLINE __u64 xlb_siphash13(const __u64 key[2], const __u64 *m, int n)
+{
+	__u64 v0 = 0x736f6d6570736575ULL ^ key[0];
+	__u64 v1 = 0x646f72616e646f6dULL ^ key[1];
+	__u64 v2 = 0x6c7967656e657261ULL ^ key[0];
+	__u64 v3 = 0x7465646279746573ULL ^ key[1];
+	__u64 b = ((__u64)(n * 8)) << 56;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		v3 ^= m[i];
+		XLB_SIPROUND(v0, v1, v2, v3);
+		v0 ^= m[i];
+	}
+	v3 ^= b;
+	XLB_SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	XLB_SIPROUND(v0, v1, v2, v3);
+	XLB_SIPROUND(v0, v1, v2, v3);
+	XLB_SIPROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* Client IPv4 address (host order) masked with mask (low 32 bits). */
+XLB_INLINE __u64 xlb_hash_v4(const __u64 key[2], __u32 addr_host, __u64 mask)
+{
+	__u64 m[1] = { (__u64)addr_host & mask };
+
+	return xlb_siphash13(key, m, 1);
+}
+
+/* Client IPv6 address as two host-order words, masked word by word. */
+XLB_INLINE __u64 xlb_hash_v6(const __u64 key[2], __u64 hi, __u64 lo,
+			     const __u64 mask[2])
+{
+	__u64 m[2] = { hi & mask[0], lo & mask[1] };
+
+	return xlb_siphash13(key, m, 2);
+}
+
+/* Slot of a table of size slots for hash h (Lemire's multiply-shift). */
+XLB_INLINE __u32 xlb_slot_of(__u64 h, __u32 size)
+{
+	return (__u32)(((h & 0xffffffffULL) * (__u64)size) >> 32);
+}
+
+/*
+ * Masks for a source prefix: IPv4 in mask[0]'s low 32 bits; IPv6 over the
+ * two words. Computed by the controller and stored in the VIP.
+ */
+XLB_INLINE void xlb_src_mask(int family_v6, unsigned int plen, __u64 mask[2])
+{
+	if (!family_v6) {
+		mask[0] = plen ? (0xffffffffULL << (32 - plen)) & 0xffffffffULL : 0;
+		mask[1] = 0;
+		return;
+	}
+	if (plen >= 64) {
+		mask[0] = ~0ULL;
+		mask[1] = plen >= 128 ? ~0ULL : (plen == 64 ? 0 : ~0ULL << (128 - plen));
+	} else {
+		mask[0] = plen ? ~0ULL << (64 - plen) : 0;
+		mask[1] = 0;
+	}
+}
+
+#endif /* XLB_HASH_H */
