@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "util.h"
+
+int xlb_addr_parse(const char *s, struct xlb_addr *out)
+{
+	char buf[XLB_ADDR_STRLEN];
+	size_t n = s ? strlen(s) : 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!n || n >= sizeof(buf))
+		return xlb_errf(-EINVAL, "invalid address '%s'", s ? s : "");
+	if (s[0] == '[') {
+		if (n < 3 || s[n - 1] != ']')
+			return xlb_errf(-EINVAL, "invalid address '%s'", s);
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, out->a) != 1)
+			return xlb_errf(-EINVAL, "invalid IPv6 address '%s'", s);
+		out->family = XLB_AF_INET6;
+		return 0;
+	}
+	if (inet_pton(AF_INET, s, out->a) == 1) {
+		out->family = XLB_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, out->a) == 1) {
+		out->family = XLB_AF_INET6;
+		return 0;
+	}
+	return xlb_errf(-EINVAL, "invalid address '%s'", s);
+}
+
+int xlb_proto_parse(const char *s)
+{
+	if (!strcmp(s, "tcp"))
+		return IPPROTO_TCP;
+	if (!strcmp(s, "udp"))
+		return IPPROTO_UDP;
+	return xlb_errf(-EINVAL, "invalid protocol '%s' (want tcp or udp)", s);
+}
+
+const char *xlb_proto_name(__u8 proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_UDP ? "udp" : "?";
+}
+
+int xlb_vip_parse(const char *s, struct xlb_vip_key *k)
+{
+	char buf[XLB_VIP_STRLEN];
+	char *slash, *colon, *host;
+	struct xlb_addr a;
+	__u32 port;
+	int proto;
+
+	memset(k, 0, sizeof(*k));
+	if (!s || strlen(s) >= sizeof(buf))
+		return xlb_errf(-EINVAL, "invalid VIP '%s' (want ADDR:PORT/PROTO)",
+				s ? s : "");
+	strcpy(buf, s);
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return xlb_errf(-EINVAL, "invalid VIP '%s': missing /PROTO", s);
+	*slash = '\0';
+	colon = strrchr(buf, ':');
+	if (!colon || colon == buf)
+		return xlb_errf(-EINVAL, "invalid VIP '%s': missing :PORT", s);
+	*colon = '\0';
+	host = buf;
+	/* An IPv6 VIP needs brackets, or its last group reads as the port. */
+	if (strchr(host, ':') && host[0] != '[')
+		return xlb_errf(-EINVAL,
+				"invalid VIP '%s': IPv6 address needs brackets", s);
+	if (xlb_addr_parse(host, &a))
+		return xlb_errf(-EINVAL, "invalid VIP '%s': bad address", s);
+	if (xlb_parse_u32(colon + 1, 1, 65535, &port))
+		return xlb_errf(-EINVAL, "invalid VIP '%s': port must be 1-65535",
+				s);
+	proto = xlb_proto_parse(slash + 1);
+	if (proto < 0)
+		return xlb_errf(-EINVAL, "invalid VIP '%s': protocol must be tcp or udp",
+				s);
+	memcpy(k->addr, a.a, sizeof(k->addr));
+	k->family = a.family;
+	k->port = htons((__u16)port);
+	k->proto = (__u8)proto;
+	return 0;
+}
+
+void xlb_addr_fmt(__u8 family, const __be32 *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family == XLB_AF_INET ? AF_INET : AF_INET6, a, buf,
+		       (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+void xlb_vip_fmt(const struct xlb_vip_key *k, char *buf, size_t len)
+{
+	char a[XLB_ADDR_STRLEN];
+
+	xlb_addr_fmt(k->family, k->addr, a, sizeof(a));
+	if (k->family == XLB_AF_INET6)
+		snprintf(buf, len, "[%s]:%u/%s", a, ntohs(k->port),
+			 xlb_proto_name(k->proto));
+	else
+		snprintf(buf, len, "%s:%u/%s", a, ntohs(k->port),
+			 xlb_proto_name(k->proto));
+}
+
+int xlb_addr_cmp(const struct xlb_addr *x, const struct xlb_addr *y)
+{
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->a, y->a, sizeof(x->a));
+}
+
+void xlb_addr_from_vip(const struct xlb_vip_key *k, struct xlb_addr *a)
+{
+	a->family = k->family;
+	memcpy(a->a, k->addr, sizeof(a->a));
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cli.h - what every `xlb` command shares: global options, exit codes,
+ * error reporting at the command boundary, JSON output through json-c.
+ */
+#ifndef XLB_CLI_H
+#define XLB_CLI_H
+
+#include <stdbool.h>
+#include <json-c/json.h>
+#include "maps.h"
+#include "model.h"
+
+enum { XLB_EXIT_OK = 0, XLB_EXIT_FAIL = 1, XLB_EXIT_USAGE = 2 };
+
+struct xlb_ctx {
+	const char *pin_dir;
+	bool json;
+	bool pretty;
+};
+
+struct xlb_cmd {
+	const char *name;
+	int (*fn)(struct xlb_ctx *c, int argc, char **argv);
+};
+
+/* Runs the subcommand argv[0] from cmds; usage error if unknown. */
+int xlb_dispatch(struct xlb_ctx *c, const struct xlb_cmd *cmds, int argc,
+		 char **argv, const char *what);
+
+/* Prints "xlb: msg" (or {"error": msg} with -j) and returns code. */
+int xlb_fail(struct xlb_ctx *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Reports the library's recorded error for rc; -EINVAL etc. map to 1. */
+int xlb_fail_rc(struct xlb_ctx *c, int rc);
+/* Usage error: message plus a hint; returns XLB_EXIT_USAGE. */
+int xlb_usage(struct xlb_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints a JSON value to stdout (pretty with -p) and releases it. */
+void xlb_json_print(struct xlb_ctx *c, struct json_object *o);
+
+/* Opens and locks the maps and reads the model (for writers). */
+int xlb_begin(struct xlb_ctx *c, struct xlb_maps *m, struct xlb_model *old,
+	      struct xlb_model *md);
+
+/* Looks an option's value up: "--name VALUE"; advances *i. */
+const char *xlb_opt_value(int argc, char **argv, int *i);
+
+/* Applies vip add options argv[from..] to v; 0 or -EINVAL. */
+int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from);
+
+/* Command groups. */
+int cmd_attach(struct xlb_ctx *c, int argc, char **argv);
+int cmd_detach(struct xlb_ctx *c, int argc, char **argv);
+int cmd_decap(struct xlb_ctx *c, int argc, char **argv);
+int cmd_vip(struct xlb_ctx *c, int argc, char **argv);
+int cmd_backend(struct xlb_ctx *c, int argc, char **argv);
+int cmd_lookup(struct xlb_ctx *c, int argc, char **argv);
+int cmd_table(struct xlb_ctx *c, int argc, char **argv);
+int cmd_simulate(struct xlb_ctx *c, int argc, char **argv);
+int cmd_stats(struct xlb_ctx *c, int argc, char **argv);
+int cmd_save(struct xlb_ctx *c, int argc, char **argv);
+int cmd_restore(struct xlb_ctx *c, int argc, char **argv);
+int cmd_apply(struct xlb_ctx *c, int argc, char **argv);
+int cmd_daemon(struct xlb_ctx *c, int argc, char **argv);
+
+#endif /* XLB_CLI_H */

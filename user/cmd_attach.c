@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_attach.c - attach and detach the load balancer and the backends'
+ * decap program. Attachment goes through libxdp: where the kernel allows
+ * its dispatcher, xlb shares the interface with other XDP programs; where
+ * it does not (freplace unavailable), libxdp falls back to owning the
+ * interface's single XDP slot, and xlb refuses to displace a program it
+ * does not own. The attachment outlives the command (netlink attach).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "cli.h"
+#include "util.h"
+#include "xlb.skel.h"
+#include "decap.skel.h"
+
+#define XLB_PROG_NAME "xlb_main"
+#define DECAP_PROG_NAME "xlb_decap"
+#define DECAP_MAX_ADDRS 8
+
+#define TCP_TIMEOUT_NS (300ULL * 1000000000ULL)
+#define UDP_TIMEOUT_NS (30ULL * 1000000000ULL)
+#define NEXTHOP_TTL_NS (1ULL * 1000000000ULL)
+
+/* The name of the program owning DEV's XDP hook, or NULL when none. */
+static int xdp_owner(int ifindex, char *name, size_t len, bool *multi)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	long err = libxdp_get_error(mp);
+
+	name[0] = '\0';
+	*multi = false;
+	if (err || !mp)
+		return err == -ENOENT || !mp ? 0 : (int)err;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p)
+			snprintf(name, len, "%s", xdp_program__name(p));
+	} else {
+		*multi = true;
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), XLB_PROG_NAME) ||
+			    !strcmp(xdp_program__name(p), DECAP_PROG_NAME))
+				snprintf(name, len, "%s", xdp_program__name(p));
+		if (!name[0])
+			snprintf(name, len, "libxdp dispatcher");
+	}
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+static int parse_mode(struct xlb_ctx *c, const char *s, enum xdp_attach_mode *m)
+{
+	if (!strcmp(s, "native"))
+		*m = XDP_MODE_NATIVE;
+	else if (!strcmp(s, "generic"))
+		*m = XDP_MODE_SKB;
+	else
+		return xlb_usage(c, "invalid mode '%s' (want native or generic)", s);
+	return 0;
+}
+
+/* Attaches prog_fd in mode; unspecified mode tries native, then generic. */
+static int attach_fd(int prog_fd, int ifindex, enum xdp_attach_mode mode,
+		     bool mode_given, const char **used)
+{
+	struct xdp_program *p = xdp_program__from_fd(prog_fd);
+	int err;
+
+	err = (int)libxdp_get_error(p);
+	if (err)
+		return xlb_errf(err, "can't wrap the program for libxdp: %s",
+				strerror(-err));
+	/* libxdp first tries its dispatcher; where the kernel refuses it the
+	 * load failure is expected noise, so libbpf warnings stay quiet. */
+	xlb_quiet_libbpf = !xlb_verbose;
+	err = xdp_program__attach(p, ifindex, mode, 0);
+	if (err && !mode_given) {
+		mode = XDP_MODE_SKB;
+		err = xdp_program__attach(p, ifindex, mode, 0);
+	}
+	xlb_quiet_libbpf = 0;
+	xdp_program__close(p);
+	if (err)
+		return xlb_errf(err, "can't attach: %s", strerror(-err));
+	*used = mode == XDP_MODE_SKB ? "generic" : "native";
+	return 0;
+}
+
+static int set_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int err = 0;
+
+	if (!f)
+		return xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
+	if (fputs("1\n", f) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (err)
+		return xlb_errf(err, "can't write %s", path);
+	return 0;
+}
+
+/* bpf_fib_lookup answers only when forwarding is on for the device. */
+static int enable_forwarding(const char *dev)
+{
+	char path[128];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", dev);
+	err = set_sysctl(path);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", dev);
+	if (access(path, F_OK))
+		return 0; /* IPv6 disabled on the device */
+	return set_sysctl(path);
+}
+
+/* Up to max global addresses of dev per family (getifaddrs, netns-aware). */
+static int dev_addrs(const char *dev, __be32 *v4, __u32 *n4, __be32 (*v6)[4],
+		     __u32 *n6, __u32 max)
+{
+	struct ifaddrs *ifa, *i;
+
+	*n4 = *n6 = 0;
+	if (getifaddrs(&ifa))
+		return xlb_errf(-errno, "can't list addresses: %s", strerror(errno));
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, dev))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && *n4 < max) {
+			v4[(*n4)++] = ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && *n6 < max) {
+			struct in6_addr *a = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a))
+				continue;
+			memcpy(v6[(*n6)++], a, 16);
+		}
+	}
+	freeifaddrs(ifa);
+	return 0;
+}
+
+static int parse_seed(const char *s, __u64 seed[2])
+{
+	char part[17];
+	size_t i;
+
+	if (strlen(s) != 32)
+		return xlb_errf(-EINVAL, "invalid seed '%s' (want 32 hex digits)", s);
+	for (i = 0; i < 32; i++)
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			return xlb_errf(-EINVAL, "invalid seed '%s' (want 32 hex digits)", s);
+	memcpy(part, s, 16);
+	part[16] = '\0';
+	seed[0] = strtoull(part, NULL, 16);
+	seed[1] = strtoull(s + 16, NULL, 16);
+	return 0;
+}
+
+int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
+{
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	const char *dev = NULL, *seed_s = NULL, *src4_s = NULL, *src6_s = NULL;
+	const char *used = NULL;
+	struct xlb_addr src4 = { 0 }, src6 = { 0 };
+	bool mode_given = false, multi;
+	struct xlb_bpf *skel = NULL;
+	struct xlb_config cfg;
+	char owner[64];
+	__u32 zero = 0, n4, n6;
+	__be32 a4[1], a6[1][4];
+	int ifindex, err, i;
+
+	for (i = 0; i < argc; i++) {
+		const char *v;
+
+		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--seed") ||
+		    !strcmp(argv[i], "--src4") || !strcmp(argv[i], "--src6")) {
+			v = xlb_opt_value(argc, argv, &i);
+			if (!v)
+				return xlb_usage(c, "%s needs a value", argv[i]);
+			if (!strcmp(argv[i - 1], "--mode")) {
+				if (parse_mode(c, v, &mode))
+					return XLB_EXIT_USAGE;
+				mode_given = true;
+			} else if (!strcmp(argv[i - 1], "--seed")) {
+				seed_s = v;
+			} else if (!strcmp(argv[i - 1], "--src4")) {
+				src4_s = v;
+			} else {
+				src6_s = v;
+			}
+		} else if (argv[i][0] == '-' || dev) {
+			return xlb_usage(c, "attach: unexpected '%s'", argv[i]);
+		} else {
+			dev = argv[i];
+		}
+	}
+	if (!dev)
+		return xlb_usage(c, "attach: missing DEV");
+	if (seed_s && parse_seed(seed_s, cfg.seed))
+		return xlb_usage(c, "%s", xlb_errmsg());
+	if (src4_s && (xlb_addr_parse(src4_s, &src4) || src4.family != XLB_AF_INET))
+		return xlb_usage(c, "invalid --src4 '%s'", src4_s);
+	if (src6_s && (xlb_addr_parse(src6_s, &src6) || src6.family != XLB_AF_INET6))
+		return xlb_usage(c, "invalid --src6 '%s'", src6_s);
+	ifindex = (int)if_nametoindex(dev);
+	if (!ifindex)
+		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
+
+	err = xdp_owner(ifindex, owner, sizeof(owner), &multi);
+	if (err)
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
+				strerror(-err));
+	if (!strcmp(owner, XLB_PROG_NAME)) {
+		if (!c->json)
+			fprintf(stderr, "xlb: already attached to %s\n", dev);
+		return XLB_EXIT_OK;
+	}
+	if (owner[0] && !multi)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"%s already has an XDP program (%s); detach it first",
+				dev, owner);
+
+	err = xlb_pin_dir_prepare(c->pin_dir);
+	if (!err)
+		err = xlb_skel_load(c->pin_dir, &skel);
+	if (err)
+		return xlb_fail_rc(c, err);
+
+	/* First attach of this pin directory: seed, timeouts, sources. */
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.xlb_config), &zero, &cfg)) {
+		err = xlb_errf(-errno, "can't read config: %s", strerror(errno));
+		goto out;
+	}
+	if (seed_s) {
+		parse_seed(seed_s, cfg.seed);
+	} else if (!cfg.seed[0] && !cfg.seed[1]) {
+		if (getrandom(cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed)) {
+			err = xlb_errf(-errno, "can't get a random seed: %s",
+				       strerror(errno));
+			goto out;
+		}
+	}
+	if (!cfg.tcp_timeout_ns)
+		cfg.tcp_timeout_ns = TCP_TIMEOUT_NS;
+	if (!cfg.udp_timeout_ns)
+		cfg.udp_timeout_ns = UDP_TIMEOUT_NS;
+	if (!cfg.nexthop_ttl_ns)
+		cfg.nexthop_ttl_ns = NEXTHOP_TTL_NS;
+	err = dev_addrs(dev, a4, &n4, a6, &n6, 1);
+	if (err)
+		goto out;
+	if (src4_s)
+		cfg.src4 = src4.a[0];
+	else if (!cfg.src4 && n4)
+		cfg.src4 = a4[0];
+	if (src6_s)
+		memcpy(cfg.src6, src6.a, sizeof(cfg.src6));
+	else if (!(cfg.src6[0] | cfg.src6[1] | cfg.src6[2] | cfg.src6[3]) && n6)
+		memcpy(cfg.src6, a6[0], sizeof(cfg.src6));
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xlb_config), &zero, &cfg,
+				BPF_ANY)) {
+		err = xlb_errf(-errno, "can't write config: %s", strerror(errno));
+		goto out;
+	}
+	err = enable_forwarding(dev);
+	if (!err)
+		err = attach_fd(bpf_program__fd(skel->progs.xlb_main), ifindex,
+				mode, mode_given, &used);
+	if (err)
+		goto out;
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dev", json_object_new_string(dev));
+		json_object_object_add(o, "mode", json_object_new_string(used));
+		json_object_object_add(o, "pin_dir", json_object_new_string(c->pin_dir));
+		xlb_json_print(c, o);
+	} else {
+		printf("attached to %s (%s mode), maps in %s\n", dev, used, c->pin_dir);
+	}
+out:
+	xlb_bpf__destroy(skel);
+	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
+}
+
+/* Detaches the program called name from dev, refusing anyone else's. */
+static int detach_named(struct xlb_ctx *c, const char *dev, const char *name)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p = NULL;
+	int ifindex, err;
+
+	ifindex = (int)if_nametoindex(dev);
+	if (!ifindex)
+		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp)
+		return xlb_fail(c, XLB_EXIT_FAIL, "%s has no XDP program", dev);
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), name))
+			p = NULL;
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), name))
+				break;
+	}
+	if (!p) {
+		xdp_multiprog__close(mp);
+		return xlb_fail(c, XLB_EXIT_FAIL, "%s has no %s program", dev, name);
+	}
+	err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	xdp_multiprog__close(mp);
+	if (err)
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't detach from %s: %s", dev,
+				strerror(-err));
+	if (!c->json)
+		printf("detached from %s\n", dev);
+	return XLB_EXIT_OK;
+}
+
+int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
+{
+	if (argc != 1)
+		return xlb_usage(c, "usage: xlb detach DEV");
+	return detach_named(c, argv[0], XLB_PROG_NAME);
+}
+
+static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
+{
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	bool mode_given = false, multi;
+	struct decap_bpf *skel;
+	const char *dev, *used = NULL;
+	__be32 a4[DECAP_MAX_ADDRS], a6[DECAP_MAX_ADDRS][4];
+	__u32 n4, n6;
+	char owner[64];
+	int ifindex, err;
+
+	if (argc == 3 && !strcmp(argv[1], "--mode")) {
+		if (parse_mode(c, argv[2], &mode))
+			return XLB_EXIT_USAGE;
+		mode_given = true;
+	} else if (argc != 1) {
+		return xlb_usage(c, "usage: xlb decap attach DEV [--mode native|generic]");
+	}
+	dev = argv[0];
+	ifindex = (int)if_nametoindex(dev);
+	if (!ifindex)
+		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
+	err = xdp_owner(ifindex, owner, sizeof(owner), &multi);
+	if (err)
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
+				strerror(-err));
+	if (!strcmp(owner, DECAP_PROG_NAME)) {
+		if (!c->json)
+			fprintf(stderr, "xlb: decap already attached to %s\n", dev);
+		return XLB_EXIT_OK;
+	}
+	if (owner[0] && !multi)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"%s already has an XDP program (%s); detach it first",
+				dev, owner);
+	err = dev_addrs(dev, a4, &n4, a6, &n6, DECAP_MAX_ADDRS);
+	if (err)
+		return xlb_fail_rc(c, err);
+	if (!n4 && !n6)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"%s has no address to receive encapsulated packets on", dev);
+	skel = decap_bpf__open();
+	if (!skel)
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't open the decap program: %s",
+				strerror(errno));
+	memcpy((void *)skel->rodata->local4, a4, sizeof(a4));
+	memcpy((void *)skel->rodata->local6, a6, sizeof(a6));
+	skel->rodata->n_local4 = n4;
+	skel->rodata->n_local6 = n6;
+	err = decap_bpf__load(skel);
+	if (err) {
+		decap_bpf__destroy(skel);
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't load the decap program: %s",
+				strerror(-err));
+	}
+	err = attach_fd(bpf_program__fd(skel->progs.xlb_decap), ifindex, mode,
+			mode_given, &used);
+	decap_bpf__destroy(skel);
+	if (err)
+		return xlb_fail_rc(c, err);
+	if (!c->json)
+		printf("decap attached to %s (%s mode, %u IPv4 and %u IPv6 addresses)\n",
+		       dev, used, n4, n6);
+	return XLB_EXIT_OK;
+}
+
+static int decap_detach(struct xlb_ctx *c, int argc, char **argv)
+{
+	if (argc != 1)
+		return xlb_usage(c, "usage: xlb decap detach DEV");
+	return detach_named(c, argv[0], DECAP_PROG_NAME);
+}
+
+int cmd_decap(struct xlb_ctx *c, int argc, char **argv)
+{
+	static const struct xlb_cmd cmds[] = {
+		{ "attach", decap_attach },
+		{ "detach", decap_detach },
+		{ NULL, NULL },
+	};
+
+	return xlb_dispatch(c, cmds, argc, argv, "decap");
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include "maps.h"
+#include "util.h"
+#include "xlb.skel.h"
+
+int xlb_pin_dir_prepare(const char *dir)
+{
+	struct statfs sfs;
+	char path[PATH_MAX];
+	char *p;
+
+	if (statfs("/sys/fs/bpf", &sfs) == 0 && sfs.f_type != BPF_FS_MAGIC &&
+	    !strncmp(dir, "/sys/fs/bpf/", 12)) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+			return xlb_errf(-errno, "can't mount bpffs on /sys/fs/bpf: %s",
+					strerror(errno));
+	}
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return xlb_errf(-ENAMETOOLONG, "pin directory too long");
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return xlb_errf(-errno, "can't create %s: %s", path,
+					strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return xlb_errf(-errno, "can't create %s: %s", path,
+				strerror(errno));
+	if (statfs(path, &sfs) || sfs.f_type != BPF_FS_MAGIC)
+		return xlb_errf(-EINVAL, "pin directory %s is not on a bpf filesystem",
+				path);
+	return 0;
+}
+
+int xlb_skel_load(const char *dir, struct xlb_bpf **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
+	struct xlb_bpf *skel;
+	int err;
+
+	skel = xlb_bpf__open_opts(&opts);
+	if (!skel)
+		return xlb_errf(-errno, "can't open the BPF object: %s",
+				strerror(errno));
+	err = xlb_bpf__load(skel);
+	if (err) {
+		xlb_bpf__destroy(skel);
+		return xlb_errf(err,
+				"can't load the XDP program (pinned maps in %s incompatible?): %s",
+				dir, strerror(-err));
+	}
+	*out = skel;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+} pin_names[] = {
+	{ XLB_PIN_CONFIG, offsetof(struct xlb_maps, config) },
+	{ XLB_PIN_VIPS, offsetof(struct xlb_maps, vips) },
+	{ XLB_PIN_TABLES, offsetof(struct xlb_maps, tables) },
+	{ XLB_PIN_BACKENDS, offsetof(struct xlb_maps, backends) },
+	{ XLB_PIN_STATE, offsetof(struct xlb_maps, state) },
+	{ XLB_PIN_NEXTHOP, offsetof(struct xlb_maps, nexthop) },
+	{ XLB_PIN_FLOWS, offsetof(struct xlb_maps, flows) },
+	{ XLB_PIN_STATS, offsetof(struct xlb_maps, stats) },
+	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats) },
+	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats) },
+};
+
+int xlb_maps_open(const char *dir, struct xlb_maps *m)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int fd;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < ARRAY_SIZE(pin_names); i++)
+		*(int *)((char *)m + pin_names[i].off) = -1;
+	m->lock_fd = -1;
+	snprintf(m->dir, sizeof(m->dir), "%s", dir);
+	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			int err = -errno;
+
+			xlb_maps_close(m);
+			if (err == -ENOENT)
+				return xlb_errf(err,
+						"no xlb maps in %s: run 'xlb attach DEV' first",
+						dir);
+			return xlb_errf(err, "can't open %s: %s", path,
+					strerror(-err));
+		}
+		*(int *)((char *)m + pin_names[i].off) = fd;
+	}
+	return 0;
+}
+
+void xlb_maps_close(struct xlb_maps *m)
+{
+	size_t i;
+	int *fd;
+
+	for (i = 0; i < ARRAY_SIZE(pin_names); i++) {
+		fd = (int *)((char *)m + pin_names[i].off);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	m->lock_fd = -1;
+}
+
+int xlb_maps_lock(struct xlb_maps *m)
+{
+	if (m->lock_fd >= 0)
+		return 0;
+	m->lock_fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->lock_fd < 0)
+		return xlb_errf(-errno, "can't open %s: %s", m->dir,
+				strerror(errno));
+	if (flock(m->lock_fd, LOCK_EX)) {
+		int err = -errno;
+
+		close(m->lock_fd);
+		m->lock_fd = -1;
+		return xlb_errf(err, "can't lock %s: %s", m->dir,
+				strerror(-err));
+	}
+	return 0;
+}
+
+int xlb_percpu_sum(int fd, __u32 key, __u64 *out, int nfields)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int i, j;
+
+	if (ncpu <= 0)
+		return xlb_errf(-EINVAL, "can't count CPUs");
+	vals = calloc((size_t)ncpu * nfields, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		int err = -errno;
+
+		free(vals);
+		return xlb_errf(err, "can't read counters: %s", strerror(-err));
+	}
+	for (j = 0; j < nfields; j++)
+		out[j] = 0;
+	for (i = 0; i < ncpu; i++)
+		for (j = 0; j < nfields; j++)
+			out[j] += vals[i * nfields + j];
+	free(vals);
+	return 0;
+}
+
+int xlb_percpu_set(int fd, __u32 key, const void *val, size_t size)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = (size + 7) & ~(size_t)7;
+	char *vals;
+	int i, err = 0;
+
+	if (ncpu <= 0)
+		return xlb_errf(-EINVAL, "can't count CPUs");
+	vals = calloc((size_t)ncpu, stride);
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < ncpu; i++)
+		memcpy(vals + (size_t)i * stride, val, size);
+	if (bpf_map_update_elem(fd, &key, vals, BPF_ANY))
+		err = xlb_errf(-errno, "can't write per-CPU entry: %s",
+			       strerror(errno));
+	free(vals);
+	return err;
+}
+
+int xlb_config_read(const struct xlb_maps *m, struct xlb_config *c)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->config, &zero, c))
+		return xlb_errf(-errno, "can't read config: %s", strerror(errno));
+	return 0;
+}

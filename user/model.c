@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * model.c - read, validate and commit the whole configuration. The order
+ * of writes in a commit is what keeps packets safe: new backends and their
+ * states first, then whole tables swapped, then VIP entries pointing at
+ * them, and only then removals.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "model.h"
+#include "table.h"
+#include "util.h"
+#include "xlb_hash.h"
+
+const char *xlb_state_name(__u32 state)
+{
+	switch (state) {
+	case XLB_BE_UP:
+		return "up";
+	case XLB_BE_DOWN:
+		return "down";
+	case XLB_BE_DRAIN:
+		return "drain";
+	default:
+		return "none";
+	}
+}
+
+int xlb_state_parse(const char *s, __u32 *state)
+{
+	if (!strcmp(s, "up"))
+		*state = XLB_BE_UP;
+	else if (!strcmp(s, "down"))
+		*state = XLB_BE_DOWN;
+	else if (!strcmp(s, "drain"))
+		*state = XLB_BE_DRAIN;
+	else
+		return xlb_errf(-EINVAL, "invalid state '%s' (want up, down or drain)",
+				s);
+	return 0;
+}
+
+const char *xlb_fwd_name(__u8 fwd)
+{
+	return fwd == XLB_FWD_L2DSR ? "l2dsr" : "ipip";
+}
+
+int xlb_fwd_parse(const char *s, __u8 *fwd)
+{
+	if (!strcmp(s, "ipip"))
+		*fwd = XLB_FWD_IPIP;
+	else if (!strcmp(s, "l2dsr"))
+		*fwd = XLB_FWD_L2DSR;
+	else
+		return xlb_errf(-EINVAL, "invalid forwarding mode '%s' (want ipip or l2dsr)",
+				s);
+	return 0;
+}
+
+static int vip_key_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct xlb_vip_ent *)a)->key,
+		      &((const struct xlb_vip_ent *)b)->key,
+		      sizeof(struct xlb_vip_key));
+}
+
+static int be_cmp(const void *a, const void *b)
+{
+	return xlb_addr_cmp(&((const struct xlb_be_ent *)a)->addr,
+			    &((const struct xlb_be_ent *)b)->addr);
+}
+
+void xlb_model_free(struct xlb_model *md)
+{
+	size_t i;
+
+	for (i = 0; i < md->n_vips; i++)
+		free(md->vips[i].be);
+	free(md->vips);
+	md->vips = NULL;
+	md->n_vips = 0;
+}
+
+int xlb_model_copy(const struct xlb_model *src, struct xlb_model *dst)
+{
+	size_t i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->cfg = src->cfg;
+	if (!src->n_vips)
+		return 0;
+	dst->vips = calloc(src->n_vips, sizeof(*dst->vips));
+	if (!dst->vips)
+		return -ENOMEM;
+	for (i = 0; i < src->n_vips; i++) {
+		dst->vips[i] = src->vips[i];
+		dst->vips[i].be = NULL;
+		dst->n_vips = i + 1;
+		if (!src->vips[i].n_be)
+			continue;
+		dst->vips[i].be = calloc(src->vips[i].n_be, sizeof(struct xlb_be_ent));
+		if (!dst->vips[i].be) {
+			xlb_model_free(dst);
+			return -ENOMEM;
+		}
+		memcpy(dst->vips[i].be, src->vips[i].be,
+		       src->vips[i].n_be * sizeof(struct xlb_be_ent));
+	}
+	return 0;
+}
+
+struct xlb_vip_ent *xlb_model_vip(const struct xlb_model *md,
+				  const struct xlb_vip_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < md->n_vips; i++)
+		if (!memcmp(&md->vips[i].key, k, sizeof(*k)))
+			return &md->vips[i];
+	return NULL;
+}
+
+struct xlb_be_ent *xlb_model_be(const struct xlb_vip_ent *v,
+				const struct xlb_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_be; i++)
+		if (!xlb_addr_cmp(&v->be[i].addr, a))
+			return &v->be[i];
+	return NULL;
+}
+
+int xlb_model_vip_add(struct xlb_model *md, const struct xlb_vip_key *k,
+		      struct xlb_vip_ent **out)
+{
+	struct xlb_vip_ent *v;
+	char buf[XLB_VIP_STRLEN];
+
+	if (xlb_model_vip(md, k)) {
+		xlb_vip_fmt(k, buf, sizeof(buf));
+		return xlb_errf(-EEXIST, "VIP %s already exists", buf);
+	}
+	v = realloc(md->vips, (md->n_vips + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	md->vips = v;
+	v = &md->vips[md->n_vips++];
+	memset(v, 0, sizeof(*v));
+	v->key = *k;
+	v->id = XLB_ID_NONE;
+	v->table_size = XLB_TABLE_SIZE_DEFAULT;
+	v->algo = XLB_ALGO_MAGLEV;
+	v->fwd = XLB_FWD_IPIP;
+	v->v4_prefix = 32;
+	v->v6_prefix = 128;
+	if (out)
+		*out = v;
+	return 0;
+}
+
+int xlb_model_vip_del(struct xlb_model *md, const struct xlb_vip_key *k)
+{
+	struct xlb_vip_ent *v = xlb_model_vip(md, k);
+	char buf[XLB_VIP_STRLEN];
+	size_t i;
+
+	if (!v) {
+		xlb_vip_fmt(k, buf, sizeof(buf));
+		return xlb_errf(-ENOENT, "no VIP %s", buf);
+	}
+	i = (size_t)(v - md->vips);
+	free(v->be);
+	memmove(v, v + 1, (md->n_vips - i - 1) * sizeof(*v));
+	md->n_vips--;
+	return 0;
+}
+
+int xlb_model_be_add(struct xlb_vip_ent *v, const struct xlb_addr *a,
+		     __u32 weight, struct xlb_be_ent **out)
+{
+	struct xlb_be_ent *b;
+	char buf[XLB_ADDR_STRLEN], vbuf[XLB_VIP_STRLEN];
+
+	if (xlb_model_be(v, a)) {
+		xlb_addr_fmt(a->family, a->a, buf, sizeof(buf));
+		xlb_vip_fmt(&v->key, vbuf, sizeof(vbuf));
+		return xlb_errf(-EEXIST, "backend %s already exists in VIP %s",
+				buf, vbuf);
+	}
+	b = realloc(v->be, (v->n_be + 1) * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	v->be = b;
+	b = &v->be[v->n_be++];
+	memset(b, 0, sizeof(*b));
+	b->addr = *a;
+	b->id = XLB_ID_NONE;
+	b->weight = weight;
+	b->ramp = XLB_RAMP_FULL;
+	b->state = XLB_BE_UP;
+	b->since_ns = xlb_now_real_ns();
+	if (out)
+		*out = b;
+	return 0;
+}
+
+int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a)
+{
+	struct xlb_be_ent *b = xlb_model_be(v, a);
+	char buf[XLB_ADDR_STRLEN], vbuf[XLB_VIP_STRLEN];
+	size_t i;
+
+	if (!b) {
+		xlb_addr_fmt(a->family, a->a, buf, sizeof(buf));
+		xlb_vip_fmt(&v->key, vbuf, sizeof(vbuf));
+		return xlb_errf(-ENOENT, "no backend %s in VIP %s", buf, vbuf);
+	}
+	i = (size_t)(b - v->be);
+	memmove(b, b + 1, (v->n_be - i - 1) * sizeof(*b));
+	v->n_be--;
+	return 0;
+}
+
+int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md)
+{
+	struct xlb_vip_key k, next, *prev = NULL;
+	struct xlb_backend *bes = NULL;
+	__u32 *states = NULL;
+	struct xlb_vip val;
+	__u32 id;
+	size_t i;
+	int err;
+
+	memset(md, 0, sizeof(*md));
+	err = xlb_config_read(m, &md->cfg);
+	if (err)
+		return err;
+	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		struct xlb_vip_ent *v;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(m->vips, &k, &val))
+			continue; /* deleted meanwhile; we hold the lock */
+		if (val.flags & XLB_VIP_F_FRAG_ALIAS)
+			continue;
+		err = xlb_model_vip_add(md, &k, &v);
+		if (err)
+			goto fail;
+		v->id = val.id;
+		v->table_size = val.table_size;
+		v->generation = val.generation;
+		v->algo = val.algo;
+		v->fwd = val.fwd;
+		v->v4_prefix = val.v4_prefix;
+		v->v6_prefix = val.v6_prefix;
+	}
+
+	bes = calloc(XLB_MAX_BACKENDS, sizeof(*bes));
+	states = calloc(XLB_MAX_BACKENDS, sizeof(*states));
+	if (!bes || !states) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (id = 0; id < XLB_MAX_BACKENDS; id++) {
+		if (bpf_map_lookup_elem(m->backends, &id, &bes[id]) ||
+		    bpf_map_lookup_elem(m->state, &id, &states[id])) {
+			err = xlb_errf(-errno, "can't read backend %u: %s", id,
+				       strerror(errno));
+			goto fail;
+		}
+	}
+	for (id = 0; id < XLB_MAX_BACKENDS; id++) {
+		struct xlb_backend *b = &bes[id];
+		struct xlb_be_ent *e;
+		struct xlb_addr a = { .family = b->family };
+
+		if (!(b->flags & XLB_BE_F_USED))
+			continue;
+		for (i = 0; i < md->n_vips; i++)
+			if (md->vips[i].id == b->vip_id)
+				break;
+		if (i == md->n_vips)
+			continue; /* orphan of an interrupted commit */
+		memcpy(a.a, b->addr, sizeof(a.a));
+		err = xlb_model_be_add(&md->vips[i], &a, b->weight, &e);
+		if (err)
+			goto fail;
+		e->id = id;
+		e->ramp = b->ramp;
+		e->state = states[id];
+		e->since_ns = b->since_ns;
+		e->drain_deadline_ns = b->drain_deadline_ns;
+	}
+	qsort(md->vips, md->n_vips, sizeof(*md->vips), vip_key_cmp);
+	for (i = 0; i < md->n_vips; i++)
+		qsort(md->vips[i].be, md->vips[i].n_be, sizeof(struct xlb_be_ent),
+		      be_cmp);
+	free(bes);
+	free(states);
+	return 0;
+fail:
+	free(bes);
+	free(states);
+	xlb_model_free(md);
+	return err;
+}
+
+static bool src_zero6(const __be32 *a)
+{
+	return !(a[0] | a[1] | a[2] | a[3]);
+}
+
+int xlb_model_validate(const struct xlb_model *md)
+{
+	char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
+	size_t i, j, total = 0;
+	int err;
+
+	if (md->n_vips > XLB_MAX_VIPS)
+		return xlb_errf(-ENOSPC, "too many VIPs (%zu, at most %d)",
+				md->n_vips, XLB_MAX_VIPS);
+	for (i = 0; i < md->n_vips; i++) {
+		const struct xlb_vip_ent *v = &md->vips[i];
+
+		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		if (v->algo >= XLB_ALGO_COUNT)
+			return xlb_errf(-EINVAL, "VIP %s: invalid algorithm", vb);
+		err = xlb_table_size_check(v->algo, v->table_size);
+		if (err)
+			return xlb_errf(err, "VIP %s: table size %u is not usable by %s%s",
+					vb, v->table_size, xlb_algo_name(v->algo),
+					v->algo == XLB_ALGO_MAGLEV ? " (needs a prime)" : "");
+		if (v->v4_prefix > 32 || v->v6_prefix > 128)
+			return xlb_errf(-EINVAL, "VIP %s: invalid source prefix", vb);
+		if (v->fwd > XLB_FWD_L2DSR)
+			return xlb_errf(-EINVAL, "VIP %s: invalid forwarding mode", vb);
+		if (v->n_be > v->table_size)
+			return xlb_errf(-EINVAL, "VIP %s: %zu backends do not fit %u slots",
+					vb, v->n_be, v->table_size);
+		for (j = 0; j < v->n_be; j++) {
+			const struct xlb_be_ent *b = &v->be[j];
+
+			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
+			if (j && !xlb_addr_cmp(&v->be[j - 1].addr, &b->addr))
+				return xlb_errf(-EEXIST, "VIP %s: duplicate backend %s",
+						vb, ab);
+			if (b->weight > XLB_WEIGHT_MAX)
+				return xlb_errf(-ERANGE, "backend %s: weight %u out of range 0-%d",
+						ab, b->weight, XLB_WEIGHT_MAX);
+			if (b->ramp > XLB_RAMP_FULL)
+				return xlb_errf(-ERANGE, "backend %s: invalid slow-start ramp",
+						ab);
+			if (b->state < XLB_BE_UP || b->state > XLB_BE_DRAIN)
+				return xlb_errf(-EINVAL, "backend %s: invalid state", ab);
+			if (v->fwd == XLB_FWD_L2DSR &&
+			    b->addr.family != v->key.family)
+				return xlb_errf(-EINVAL,
+						"VIP %s: l2dsr cannot carry a %s VIP to %s backend %s",
+						vb, v->key.family == XLB_AF_INET ? "IPv4" : "IPv6",
+						b->addr.family == XLB_AF_INET ? "IPv4" : "IPv6", ab);
+			if (v->fwd == XLB_FWD_IPIP && b->addr.family == XLB_AF_INET &&
+			    !md->cfg.src4)
+				return xlb_errf(-EINVAL,
+						"backend %s: no IPv4 source address for encapsulation (xlb attach --src4)",
+						ab);
+			if (v->fwd == XLB_FWD_IPIP && b->addr.family == XLB_AF_INET6 &&
+			    src_zero6(md->cfg.src6))
+				return xlb_errf(-EINVAL,
+						"backend %s: no IPv6 source address for encapsulation (xlb attach --src6)",
+						ab);
+		}
+		total += v->n_be;
+	}
+	if (total > XLB_MAX_BACKENDS)
+		return xlb_errf(-ENOSPC, "too many backends (%zu, at most %d)",
+				total, XLB_MAX_BACKENDS);
+	return 0;
+}
+
+int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
+		    struct xlb_slot **out)
+{
+	struct xlb_tb_params p = {
+		.algo = (enum xlb_algo)v->algo,
+		.size = v->table_size,
+	};
+	struct xlb_tb_backend *tb;
+	struct xlb_slot *slots;
+	size_t i;
+	int err;
+
+	p.seed[0] = md->cfg.seed[0];
+	p.seed[1] = md->cfg.seed[1];
+	tb = calloc(v->n_be ? v->n_be : 1, sizeof(*tb));
+	slots = calloc(v->table_size, sizeof(*slots));
+	if (!tb || !slots) {
+		free(tb);
+		free(slots);
+		return -ENOMEM;
+	}
+	for (i = 0; i < v->n_be; i++) {
+		tb[i].id = v->be[i].id;
+		tb[i].family = v->be[i].addr.family;
+		memcpy(tb[i].addr, v->be[i].addr.a, sizeof(tb[i].addr));
+		tb[i].weight = v->be[i].weight;
+		tb[i].ramp = v->be[i].ramp;
+		tb[i].healthy = v->be[i].state == XLB_BE_UP;
+	}
+	err = xlb_table_build(&p, tb, v->n_be, slots);
+	free(tb);
+	if (err) {
+		free(slots);
+		return xlb_errf(err, "can't build the table: %s", strerror(-err));
+	}
+	*out = slots;
+	return 0;
+}
+
+__u32 xlb_model_slot(const struct xlb_config *cfg, const struct xlb_vip_ent *v,
+		     const struct xlb_addr *c)
+{
+	__u64 mask[2], h;
+
+	if (c->family == XLB_AF_INET) {
+		xlb_src_mask(0, v->v4_prefix, mask);
+		h = xlb_hash_v4(cfg->seed, ntohl(c->a[0]), mask[0]);
+	} else {
+		xlb_src_mask(1, v->v6_prefix, mask);
+		h = xlb_hash_v6(cfg->seed,
+				((__u64)ntohl(c->a[0]) << 32) | ntohl(c->a[1]),
+				((__u64)ntohl(c->a[2]) << 32) | ntohl(c->a[3]),
+				mask);
+	}
+	return xlb_slot_of(h, v->table_size);
+}
+
+static size_t table_bytes(__u32 size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return ((size_t)size * sizeof(struct xlb_slot) + page - 1) & ~(page - 1);
+}
+
+int xlb_table_map_live(const struct xlb_maps *m, __u32 vip_id, __u32 size,
+		       const struct xlb_slot **out)
+{
+	__u32 inner_id;
+	void *p;
+	int fd;
+
+	if (bpf_map_lookup_elem(m->tables, &vip_id, &inner_id))
+		return xlb_errf(-errno, "no table for VIP id %u: %s", vip_id,
+				strerror(errno));
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return xlb_errf(-errno, "can't open table map %u: %s", inner_id,
+				strerror(errno));
+	p = mmap(NULL, table_bytes(size), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return xlb_errf(-errno, "can't map table %u: %s", inner_id,
+				strerror(errno));
+	*out = p;
+	return 0;
+}
+
+void xlb_table_unmap(const struct xlb_slot *t, __u32 size)
+{
+	if (t)
+		munmap((void *)t, table_bytes(size));
+}
+
+/* BTF for inner maps, so bpftool prints their slots with field names. */
+static void table_btf(const struct xlb_maps *m, int *btf_fd, __u32 *key_id,
+		      __u32 *val_id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+	int k, v;
+
+	*btf_fd = -1;
+	if (bpf_obj_get_info_by_fd(m->tables, &info, &len) || !info.btf_id)
+		return;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return;
+	k = btf__find_by_name(btf, "__u32");
+	v = btf__find_by_name_kind(btf, "xlb_slot", BTF_KIND_STRUCT);
+	if (k > 0 && v > 0) {
+		*btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
+		*key_id = (__u32)k;
+		*val_id = (__u32)v;
+	}
+	btf__free(btf);
+}
+
+/* A fresh inner map holding slots; returns its fd or -errno. */
+static int table_create(const struct xlb_maps *m, __u32 vip_id,
+			const struct xlb_slot *slots, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	char name[16];
+	int fd, btf_fd;
+	void *p;
+
+	table_btf(m, &btf_fd, &opts.btf_key_type_id, &opts.btf_value_type_id);
+	if (btf_fd >= 0)
+		opts.btf_fd = (__u32)btf_fd;
+	snprintf(name, sizeof(name), "xlb_table_%u", vip_id);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			    sizeof(struct xlb_slot), size, &opts);
+	if (fd < 0 && btf_fd >= 0) {
+		/* Same map without BTF rather than no table at all. */
+		opts.btf_fd = 0;
+		opts.btf_key_type_id = opts.btf_value_type_id = 0;
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+				    sizeof(struct xlb_slot), size, &opts);
+	}
+	if (btf_fd >= 0)
+		close(btf_fd);
+	if (fd < 0)
+		return xlb_errf(-errno, "can't create a table of %u slots: %s",
+				size, strerror(errno));
+	p = mmap(NULL, table_bytes(size), PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		close(fd);
+		return xlb_errf(err, "can't map a new table: %s", strerror(-err));
+	}
+	memcpy(p, slots, (size_t)size * sizeof(*slots));
+	munmap(p, table_bytes(size));
+	return fd;
+}
+
+int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
+{
+	struct xlb_flow_key k, next, *prev = NULL;
+	struct xlb_flow f;
+
+	memset(counts, 0, XLB_MAX_BACKENDS * sizeof(*counts));
+	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(m->flows, &k, &f))
+			continue;
+		if (f.backend < XLB_MAX_BACKENDS)
+			counts[f.backend]++;
+	}
+	return 0;
+}
+
+/* Deletes flow entries whose backend is marked in gone[]. */
+static void flows_forget(const struct xlb_maps *m, const bool *gone)
+{
+	struct xlb_flow_key k, next, *prev = NULL, *del = NULL, *tmp;
+	size_t n = 0, cap = 0, i;
+	struct xlb_flow f;
+
+	/* Collect first: deleting while walking would restart the walk. */
+	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(m->flows, &k, &f) ||
+		    f.backend >= XLB_MAX_BACKENDS || !gone[f.backend])
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			tmp = realloc(del, cap * sizeof(*del));
+			if (!tmp)
+				break;
+			del = tmp;
+		}
+		del[n++] = k;
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(m->flows, &del[i]);
+	free(del);
+}
+
+static bool be_same_for_table(const struct xlb_vip_ent *a,
+			      const struct xlb_vip_ent *b)
+{
+	size_t i;
+
+	if (a->algo != b->algo || a->table_size != b->table_size ||
+	    a->n_be != b->n_be)
+		return false;
+	for (i = 0; i < a->n_be; i++) {
+		const struct xlb_be_ent *x = &a->be[i], *y = &b->be[i];
+
+		if (xlb_addr_cmp(&x->addr, &y->addr) || x->weight != y->weight ||
+		    x->ramp != y->ramp || x->id != y->id ||
+		    (x->state == XLB_BE_UP) != (y->state == XLB_BE_UP))
+			return false;
+	}
+	return true;
+}
+
+static void vip_value(const struct xlb_vip_ent *v, struct xlb_vip *val)
+{
+	memset(val, 0, sizeof(*val));
+	val->id = v->id;
+	val->table_size = v->table_size;
+	xlb_src_mask(v->key.family == XLB_AF_INET6,
+		     v->key.family == XLB_AF_INET6 ? v->v6_prefix : v->v4_prefix,
+		     val->src_mask);
+	val->fwd = v->fwd;
+	val->algo = v->algo;
+	val->v4_prefix = v->v4_prefix;
+	val->v6_prefix = v->v6_prefix;
+	val->generation = v->generation;
+}
+
+/* The alias entry (port 0) that steers fragments: lowest port wins. */
+static const struct xlb_vip_ent *alias_owner(const struct xlb_model *md,
+					     const struct xlb_vip_key *k)
+{
+	const struct xlb_vip_ent *best = NULL;
+	size_t i;
+
+	for (i = 0; i < md->n_vips; i++) {
+		const struct xlb_vip_ent *v = &md->vips[i];
+
+		if (v->key.family != k->family || v->key.proto != k->proto ||
+		    memcmp(v->key.addr, k->addr, sizeof(k->addr)))
+			continue;
+		if (!best || ntohs(v->key.port) < ntohs(best->key.port))
+			best = v;
+	}
+	return best;
+}
+
+static int write_elem(int fd, const void *k, const void *v, const char *what)
+{
+	if (bpf_map_update_elem(fd, k, v, BPF_ANY))
+		return xlb_errf(-errno, "can't write %s: %s", what,
+				strerror(errno));
+	return 0;
+}
+
+int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
+		     struct xlb_model *md)
+{
+	bool vip_used[XLB_MAX_VIPS] = { 0 };
+	bool *be_used = NULL, *be_gone = NULL;
+	int *table_fd = NULL;
+	struct xlb_counters zc = { 0 };
+	struct xlb_nexthop znh = { 0 };
+	__u32 next_vip = 0, next_be = 0, zero = 0;
+	size_t i, j;
+	int err;
+
+	qsort(md->vips, md->n_vips, sizeof(*md->vips), vip_key_cmp);
+	for (i = 0; i < md->n_vips; i++)
+		qsort(md->vips[i].be, md->vips[i].n_be, sizeof(struct xlb_be_ent),
+		      be_cmp);
+	err = xlb_model_validate(md);
+	if (err)
+		return err;
+
+	be_used = calloc(XLB_MAX_BACKENDS, sizeof(bool));
+	be_gone = calloc(XLB_MAX_BACKENDS, sizeof(bool));
+	table_fd = calloc(md->n_vips ? md->n_vips : 1, sizeof(int));
+	if (!be_used || !be_gone || !table_fd) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < md->n_vips; i++)
+		table_fd[i] = -1;
+
+	/* Ids: keep what old had (same VIP and size, same backend). */
+	for (i = 0; i < old->n_vips; i++) {
+		vip_used[old->vips[i].id] = true;
+		for (j = 0; j < old->vips[i].n_be; j++)
+			be_used[old->vips[i].be[j].id] = true;
+	}
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+		const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
+
+		v->id = XLB_ID_NONE;
+		if (o && o->table_size == v->table_size)
+			v->id = o->id;
+		for (j = 0; j < v->n_be; j++) {
+			const struct xlb_be_ent *ob =
+				o ? xlb_model_be(o, &v->be[j].addr) : NULL;
+
+			v->be[j].id = (ob && v->id != XLB_ID_NONE) ? ob->id :
+								      XLB_ID_NONE;
+		}
+	}
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+
+		if (v->id == XLB_ID_NONE) {
+			while (next_vip < XLB_MAX_VIPS && vip_used[next_vip])
+				next_vip++;
+			if (next_vip == XLB_MAX_VIPS) {
+				err = xlb_errf(-ENOSPC, "no free VIP id");
+				goto out;
+			}
+			v->id = next_vip;
+			vip_used[next_vip] = true;
+		}
+		for (j = 0; j < v->n_be; j++) {
+			if (v->be[j].id != XLB_ID_NONE)
+				continue;
+			while (next_be < XLB_MAX_BACKENDS && be_used[next_be])
+				next_be++;
+			if (next_be == XLB_MAX_BACKENDS) {
+				err = xlb_errf(-ENOSPC, "no free backend id");
+				goto out;
+			}
+			v->be[j].id = next_be;
+			be_used[next_be] = true;
+		}
+	}
+
+	/* Every table that changes is built before the first map write. */
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+		const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
+		struct xlb_slot *slots;
+
+		if (o && o->id == v->id && be_same_for_table(o, v))
+			continue;
+		err = xlb_model_table(md, v, &slots);
+		if (err)
+			goto out;
+		table_fd[i] = table_create(m, v->id, slots, v->table_size);
+		free(slots);
+		if (table_fd[i] < 0) {
+			err = table_fd[i];
+			goto out;
+		}
+		v->generation = (o ? o->generation : 0) + 1;
+	}
+
+	err = write_elem(m->config, &zero, &md->cfg, "config");
+	if (err)
+		goto out;
+
+	/* Backends and their states, before any table refers to them. */
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+		const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
+
+		for (j = 0; j < v->n_be; j++) {
+			struct xlb_be_ent *b = &v->be[j];
+			const struct xlb_be_ent *ob =
+				o ? xlb_model_be(o, &b->addr) : NULL;
+			struct xlb_backend val = { 0 };
+
+			if (ob && ob->id != b->id)
+				ob = NULL;
+			if (!ob) {
+				/* A reused id must not inherit a next hop. */
+				err = xlb_percpu_set(m->nexthop, b->id, &znh,
+						     sizeof(znh));
+				if (!err)
+					err = xlb_percpu_set(m->be_stats, b->id,
+							     &zc, sizeof(zc));
+				if (err)
+					goto out;
+			}
+			memcpy(val.addr, b->addr.a, sizeof(val.addr));
+			val.family = b->addr.family;
+			val.flags = XLB_BE_F_USED;
+			val.vip_id = v->id;
+			val.weight = b->weight;
+			val.ramp = b->ramp;
+			val.since_ns = b->since_ns;
+			val.drain_deadline_ns = b->drain_deadline_ns;
+			err = write_elem(m->backends, &b->id, &val, "backend");
+			if (!err && (!ob || ob->state != b->state))
+				err = write_elem(m->state, &b->id, &b->state,
+						 "backend state");
+			if (err)
+				goto out;
+		}
+	}
+
+	/* Whole tables, one update each. */
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+		const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
+
+		if (table_fd[i] < 0)
+			continue;
+		if (!o || o->id != v->id) {
+			/* A new id: fresh counters. */
+			err = xlb_percpu_set(m->vip_stats, v->id, &zc, sizeof(zc));
+			if (err)
+				goto out;
+		}
+		err = write_elem(m->tables, &v->id, &table_fd[i], "table");
+		if (err)
+			goto out;
+	}
+
+	/* VIP entries and fragment aliases now point at complete tables. */
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+		struct xlb_vip val;
+		struct xlb_vip_key ak = v->key;
+
+		vip_value(v, &val);
+		err = write_elem(m->vips, &v->key, &val, "VIP");
+		if (err)
+			goto out;
+		ak.port = 0;
+		if (alias_owner(md, &ak) == v) {
+			val.flags |= XLB_VIP_F_FRAG_ALIAS;
+			err = write_elem(m->vips, &ak, &val, "fragment alias");
+			if (err)
+				goto out;
+		}
+	}
+
+	/* Removals last: nothing live refers to them any more. */
+	for (i = 0; i < old->n_vips; i++) {
+		const struct xlb_vip_ent *o = &old->vips[i];
+		const struct xlb_vip_ent *v = xlb_model_vip(md, &o->key);
+		struct xlb_vip_key ak = o->key;
+		bool id_reused = false;
+
+		ak.port = 0;
+		if (!v)
+			bpf_map_delete_elem(m->vips, &o->key);
+		if (!alias_owner(md, &ak))
+			bpf_map_delete_elem(m->vips, &ak);
+		for (j = 0; j < md->n_vips; j++)
+			id_reused |= md->vips[j].id == o->id;
+		if (!id_reused)
+			bpf_map_delete_elem(m->tables, &o->id);
+		for (j = 0; j < o->n_be; j++) {
+			const struct xlb_be_ent *ob = &o->be[j];
+			const struct xlb_be_ent *nb =
+				v ? xlb_model_be(v, &ob->addr) : NULL;
+			struct xlb_backend zb = { 0 };
+			__u32 none = XLB_BE_NONE;
+
+			/* Ids freed here are never handed out in this commit. */
+			if (nb && nb->id == ob->id)
+				continue;
+			be_gone[ob->id] = true;
+			write_elem(m->state, &ob->id, &none, "backend state");
+			write_elem(m->backends, &ob->id, &zb, "backend");
+		}
+	}
+	for (i = 0; i < XLB_MAX_BACKENDS; i++)
+		if (be_gone[i]) {
+			flows_forget(m, be_gone);
+			break;
+		}
+	err = 0;
+out:
+	if (table_fd)
+		for (i = 0; i < md->n_vips; i++)
+			if (table_fd[i] >= 0)
+				close(table_fd[i]);
+	free(table_fd);
+	free(be_used);
+	free(be_gone);
+	return err;
+}

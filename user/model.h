@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * model.h - the controller's view of the whole configuration, read from
+ * the pinned maps (the source of truth), edited in memory, validated in
+ * full, and committed: tables are built into fresh inner maps and swapped
+ * in with one update each; no live table is ever edited.
+ */
+#ifndef XLB_MODEL_H
+#define XLB_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "addr.h"
+#include "maps.h"
+#include "xlb.h"
+
+#define XLB_ID_NONE 0xffffffffU
+
+struct xlb_be_ent {
+	struct xlb_addr addr;
+	__u32 id; /* XLB_ID_NONE until committed */
+	__u32 weight;
+	__u32 ramp; /* permille, XLB_RAMP_FULL when not slow-starting */
+	__u32 state; /* enum xlb_be_state */
+	__u64 since_ns; /* CLOCK_REALTIME of the last state change */
+	__u64 drain_deadline_ns; /* 0: none */
+};
+
+struct xlb_vip_ent {
+	struct xlb_vip_key key;
+	__u32 id; /* XLB_ID_NONE until committed */
+	__u32 table_size;
+	__u32 generation;
+	__u8 algo; /* enum xlb_algo */
+	__u8 fwd; /* enum xlb_fwd */
+	__u8 v4_prefix, v6_prefix;
+	struct xlb_be_ent *be;
+	size_t n_be;
+};
+
+struct xlb_model {
+	struct xlb_config cfg;
+	struct xlb_vip_ent *vips;
+	size_t n_vips;
+};
+
+int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md);
+void xlb_model_free(struct xlb_model *md);
+int xlb_model_copy(const struct xlb_model *src, struct xlb_model *dst);
+
+struct xlb_vip_ent *xlb_model_vip(const struct xlb_model *md,
+				  const struct xlb_vip_key *k);
+struct xlb_be_ent *xlb_model_be(const struct xlb_vip_ent *v,
+				const struct xlb_addr *a);
+/* Adds a VIP with defaults (maglev, 65537, ipip, /32 and /128). */
+int xlb_model_vip_add(struct xlb_model *md, const struct xlb_vip_key *k,
+		      struct xlb_vip_ent **out);
+int xlb_model_vip_del(struct xlb_model *md, const struct xlb_vip_key *k);
+int xlb_model_be_add(struct xlb_vip_ent *v, const struct xlb_addr *a,
+		     __u32 weight, struct xlb_be_ent **out);
+int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a);
+
+/* Checks everything a commit would write; -EINVAL with the reason. */
+int xlb_model_validate(const struct xlb_model *md);
+
+/* Builds v's table as the model says (caller frees *out). */
+int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
+		    struct xlb_slot **out);
+
+/*
+ * Makes the maps say what md says, given that they now say what old says
+ * (both read under the lock). Assigns ids in md. Validates and builds
+ * every table before the first map write.
+ */
+int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
+		     struct xlb_model *md);
+
+/* Maps the live table of VIP id read-only; xlb_table_unmap releases it. */
+int xlb_table_map_live(const struct xlb_maps *m, __u32 vip_id, __u32 size,
+		       const struct xlb_slot **out);
+void xlb_table_unmap(const struct xlb_slot *t, __u32 size);
+
+/* Flow-table entries per backend id (counts[XLB_MAX_BACKENDS]). */
+int xlb_flows_count(const struct xlb_maps *m, __u32 *counts);
+
+/* Client's slot as the data path computes it. */
+__u32 xlb_model_slot(const struct xlb_config *cfg, const struct xlb_vip_ent *v,
+		     const struct xlb_addr *client);
+
+const char *xlb_state_name(__u32 state);
+int xlb_state_parse(const char *s, __u32 *state);
+const char *xlb_fwd_name(__u8 fwd);
+int xlb_fwd_parse(const char *s, __u8 *fwd);
+
+#endif /* XLB_MODEL_H */

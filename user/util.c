@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "util.h"
+
+int xlb_verbose;
+int xlb_quiet_libbpf;
+static char errmsg[512];
+
+int xlb_errf(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+const char *xlb_errmsg(void)
+{
+	return errmsg;
+}
+
+void xlb_err_clear(void)
+{
+	errmsg[0] = '\0';
+}
+
+int xlb_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end || errno)
+		return errno == ERANGE ? -ERANGE : -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = (__u32)v;
+	return 0;
+}
+
+static __u64 now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+__u64 xlb_now_mono_ns(void)
+{
+	return now_ns(CLOCK_MONOTONIC);
+}
+
+__u64 xlb_now_real_ns(void)
+{
+	return now_ns(CLOCK_REALTIME);
+}
