@@ -70,6 +70,9 @@ static const struct xlb_cmd commands[] = {
 	{ "decap", cmd_decap },
 	{ "vip", cmd_vip },
 	{ "backend", cmd_backend },
+	{ "lookup", cmd_lookup },
+	{ "table", cmd_table },
+	{ "stats", cmd_stats },
 	{ "help", cmd_help },
 	{ NULL, NULL },
 };

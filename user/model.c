@@ -387,27 +387,14 @@ int xlb_model_validate(const struct xlb_model *md)
 	return 0;
 }
 
-int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
-		    struct xlb_slot **out)
+int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out)
 {
-	struct xlb_tb_params p = {
-		.algo = (enum xlb_algo)v->algo,
-		.size = v->table_size,
-	};
 	struct xlb_tb_backend *tb;
-	struct xlb_slot *slots;
 	size_t i;
-	int err;
 
-	p.seed[0] = md->cfg.seed[0];
-	p.seed[1] = md->cfg.seed[1];
 	tb = calloc(v->n_be ? v->n_be : 1, sizeof(*tb));
-	slots = calloc(v->table_size, sizeof(*slots));
-	if (!tb || !slots) {
-		free(tb);
-		free(slots);
+	if (!tb)
 		return -ENOMEM;
-	}
 	for (i = 0; i < v->n_be; i++) {
 		tb[i].id = v->be[i].id;
 		tb[i].family = v->be[i].addr.family;
@@ -415,6 +402,28 @@ int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		tb[i].weight = v->be[i].weight;
 		tb[i].ramp = v->be[i].ramp;
 		tb[i].healthy = v->be[i].state == XLB_BE_UP;
+	}
+	*out = tb;
+	return 0;
+}
+
+int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
+		    struct xlb_slot **out)
+{
+	struct xlb_tb_params p = {
+		.algo = (enum xlb_algo)v->algo,
+		.size = v->table_size,
+	};
+	struct xlb_tb_backend *tb = NULL;
+	struct xlb_slot *slots;
+	int err;
+
+	p.seed[0] = md->cfg.seed[0];
+	p.seed[1] = md->cfg.seed[1];
+	slots = calloc(v->table_size, sizeof(*slots));
+	if (!slots || xlb_model_tb(v, &tb)) {
+		free(slots);
+		return -ENOMEM;
 	}
 	err = xlb_table_build(&p, tb, v->n_be, slots);
 	free(tb);

@@ -63,6 +63,10 @@ int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a);
 /* Checks everything a commit would write; -EINVAL with the reason. */
 int xlb_model_validate(const struct xlb_model *md);
 
+struct xlb_tb_backend;
+/* The table builder's view of v's backends (caller frees *out). */
+int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out);
+
 /* Builds v's table as the model says (caller frees *out). */
 int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		    struct xlb_slot **out);

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd_inspect.c - commands that explain: `lookup` (which backend, by the
+ * data path's own hash and the live table), `table`, `simulate` (what a
+ * change would move, without doing it) and `stats`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "table.h"
+#include "util.h"
+
+static const char *const stat_names[XLB_STAT_MAX] = {
+	[XLB_STAT_RX] = "rx",
+	[XLB_STAT_PASS] = "pass",
+	[XLB_STAT_TX] = "tx",
+	[XLB_STAT_REDIRECT] = "redirect",
+	[XLB_STAT_FLOW_HIT] = "flow_hit",
+	[XLB_STAT_FLOW_MISS] = "flow_miss",
+	[XLB_STAT_FLOW_RESELECT] = "flow_reselect",
+	[XLB_STAT_FLOW_EXPIRED] = "flow_expired",
+	[XLB_STAT_SECONDARY] = "secondary",
+	[XLB_STAT_ICMP_ERR] = "icmp_err",
+	[XLB_STAT_FRAG] = "frag",
+	[XLB_STAT_NH_REFRESH] = "nexthop_refresh",
+	[XLB_STAT_DROP_MALFORMED] = "drop_malformed",
+	[XLB_STAT_DROP_NO_BACKEND] = "drop_no_backend",
+	[XLB_STAT_DROP_NO_TABLE] = "drop_no_table",
+	[XLB_STAT_DROP_NO_NEIGH] = "drop_no_neigh",
+	[XLB_STAT_DROP_NO_ROUTE] = "drop_no_route",
+	[XLB_STAT_DROP_NOT_ONLINK] = "drop_not_onlink",
+	[XLB_STAT_DROP_FAMILY] = "drop_family",
+	[XLB_STAT_DROP_ENCAP] = "drop_encap",
+	[XLB_STAT_DROP_NO_SRC] = "drop_no_src",
+};
+
+/* Opens the maps read-only and finds the VIP named by s. */
+static int inspect_begin(struct xlb_ctx *c, const char *s, struct xlb_maps *m,
+			 struct xlb_model *md, struct xlb_vip_ent **v)
+{
+	struct xlb_vip_key k;
+	int err;
+
+	if (xlb_vip_parse(s, &k))
+		return xlb_usage(c, "%s", xlb_errmsg());
+	err = xlb_maps_open(c->pin_dir, m);
+	if (!err) {
+		err = xlb_model_read(m, md);
+		if (err)
+			xlb_maps_close(m);
+	}
+	if (err)
+		return xlb_fail_rc(c, err);
+	*v = xlb_model_vip(md, &k);
+	if (!*v) {
+		xlb_model_free(md);
+		xlb_maps_close(m);
+		return xlb_fail(c, XLB_EXIT_FAIL, "no VIP %s", s);
+	}
+	return 0;
+}
+
+static const struct xlb_be_ent *be_by_id(const struct xlb_vip_ent *v, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_be; i++)
+		if (v->be[i].id == id)
+			return &v->be[i];
+	return NULL;
+}
+
+static struct json_object *be_addr_json(const struct xlb_vip_ent *v, __u32 id,
+					char *buf, size_t len)
+{
+	const struct xlb_be_ent *b = be_by_id(v, id);
+
+	snprintf(buf, len, "-");
+	if (!b)
+		return NULL;
+	xlb_addr_fmt(b->addr.family, b->addr.a, buf, len);
+	return json_object_new_string(buf);
+}
+
+int cmd_lookup(struct xlb_ctx *c, int argc, char **argv)
+{
+	const struct xlb_slot *t = NULL;
+	struct xlb_addr *clients;
+	struct json_object *arr = NULL;
+	struct xlb_vip_ent *v;
+	struct xlb_model md;
+	struct xlb_maps m;
+	int i, rc;
+
+	if (argc < 2)
+		return xlb_usage(c, "usage: xlb lookup VIP CLIENT [CLIENT...]");
+	clients = calloc((size_t)argc, sizeof(*clients));
+	if (!clients)
+		return xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
+	/* Every client is checked before anything is read. */
+	for (i = 1; i < argc; i++)
+		if (xlb_addr_parse(argv[i], &clients[i])) {
+			free(clients);
+			return xlb_usage(c, "%s", xlb_errmsg());
+		}
+	rc = inspect_begin(c, argv[0], &m, &md, &v);
+	if (rc) {
+		free(clients);
+		return rc;
+	}
+	for (i = 1; i < argc; i++)
+		if (clients[i].family != v->key.family) {
+			rc = xlb_usage(c, "client %s is not of the VIP's address family",
+				       argv[i]);
+			goto out;
+		}
+	if (xlb_table_map_live(&m, v->id, v->table_size, &t)) {
+		rc = xlb_fail_rc(c, -ENOENT);
+		goto out;
+	}
+	if (c->json)
+		arr = json_object_new_array();
+	else
+		printf("%-40s %7s  %-24s %-24s %s\n", "CLIENT", "SLOT", "PRIMARY",
+		       "SECONDARY", "SERVES");
+	for (i = 1; i < argc; i++) {
+		__u32 s = xlb_model_slot(&md.cfg, v, &clients[i]);
+		const struct xlb_be_ent *p = be_by_id(v, t[s].primary);
+		char pb[XLB_ADDR_STRLEN], sb[XLB_ADDR_STRLEN];
+		struct json_object *jp, *js;
+
+		jp = be_addr_json(v, t[s].primary, pb, sizeof(pb));
+		js = be_addr_json(v, t[s].secondary, sb, sizeof(sb));
+		if (c->json) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "client",
+					       json_object_new_string(argv[i]));
+			json_object_object_add(o, "primary", jp);
+			json_object_object_add(o, "secondary", js);
+			json_object_array_add(arr, o);
+			continue;
+		}
+		printf("%-40s %7u  %-24s %-24s %s\n", argv[i], s, pb, sb,
+		       p && p->state == XLB_BE_UP ? "primary" :
+		       be_by_id(v, t[s].secondary) ? "secondary" : "none");
+	}
+	if (c->json)
+		xlb_json_print(c, arr);
+	rc = XLB_EXIT_OK;
+out:
+	xlb_table_unmap(t, v->table_size);
+	xlb_model_free(&md);
+	xlb_maps_close(&m);
+	free(clients);
+	return rc;
+}
+
+/* Index of backend id in v->be, or -1. */
+static int be_index(const struct xlb_vip_ent *v, __u32 id)
+{
+	const struct xlb_be_ent *b = be_by_id(v, id);
+
+	return b ? (int)(b - v->be) : -1;
+}
+
+static struct json_object *index_json(int i)
+{
+	return i < 0 ? NULL : json_object_new_int(i);
+}
+
+int cmd_table(struct xlb_ctx *c, int argc, char **argv)
+{
+	const struct xlb_slot *t = NULL;
+	struct xlb_vip_ent *v;
+	struct xlb_model md;
+	struct xlb_maps m;
+	__u32 i, start, *owned, *second;
+	size_t j;
+	int rc;
+
+	if (argc != 1)
+		return xlb_usage(c, "usage: xlb table VIP");
+	rc = inspect_begin(c, argv[0], &m, &md, &v);
+	if (rc)
+		return rc;
+	if (xlb_table_map_live(&m, v->id, v->table_size, &t)) {
+		rc = xlb_fail_rc(c, -ENOENT);
+		goto out;
+	}
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+		struct json_object *bes = json_object_new_array();
+		struct json_object *st = json_object_new_array();
+		struct json_object *pri = json_object_new_array_ext((int)v->table_size);
+		struct json_object *sec = json_object_new_array_ext((int)v->table_size);
+		char ab[XLB_ADDR_STRLEN];
+
+		for (j = 0; j < v->n_be; j++) {
+			xlb_addr_fmt(v->be[j].addr.family, v->be[j].addr.a, ab,
+				     sizeof(ab));
+			json_object_array_add(bes, json_object_new_string(ab));
+			json_object_array_add(st, json_object_new_string(
+							  xlb_state_name(v->be[j].state)));
+		}
+		for (i = 0; i < v->table_size; i++) {
+			json_object_array_add(pri, index_json(be_index(v, t[i].primary)));
+			json_object_array_add(sec, index_json(be_index(v, t[i].secondary)));
+		}
+		json_object_object_add(o, "size", json_object_new_int64(v->table_size));
+		json_object_object_add(o, "backends", bes);
+		json_object_object_add(o, "state", st);
+		json_object_object_add(o, "primary", pri);
+		json_object_object_add(o, "secondary", sec);
+		xlb_json_print(c, o);
+		rc = XLB_EXIT_OK;
+		goto out;
+	}
+
+	owned = calloc(v->n_be + 1, sizeof(*owned));
+	second = calloc(v->n_be + 1, sizeof(*second));
+	if (!owned || !second) {
+		free(owned);
+		free(second);
+		rc = xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < v->table_size; i++) {
+		int p = be_index(v, t[i].primary), s = be_index(v, t[i].secondary);
+
+		owned[p < 0 ? v->n_be : (size_t)p]++;
+		second[s < 0 ? v->n_be : (size_t)s]++;
+	}
+	printf("%s: %u slots, %s\n%-26s %-6s %8s %7s %10s\n", argv[0],
+	       v->table_size, xlb_algo_name((enum xlb_algo)v->algo), "BACKEND",
+	       "STATE", "SLOTS", "SHARE", "SECONDARY");
+	for (j = 0; j <= v->n_be; j++) {
+		char ab[XLB_ADDR_STRLEN] = "(none)";
+
+		if (j == v->n_be && !owned[j] && !second[j])
+			break;
+		if (j < v->n_be)
+			xlb_addr_fmt(v->be[j].addr.family, v->be[j].addr.a, ab,
+				     sizeof(ab));
+		printf("%-26s %-6s %8u %6.2f%% %10u\n", ab,
+		       j < v->n_be ? xlb_state_name(v->be[j].state) : "-", owned[j],
+		       100.0 * owned[j] / v->table_size, second[j]);
+	}
+	free(owned);
+	free(second);
+	/* The whole table, as runs of slots with the same pair. */
+	printf("\n%-15s %-26s %s\n", "SLOTS", "PRIMARY", "SECONDARY");
+	for (start = 0, i = 1; i <= v->table_size; i++) {
+		char pb[XLB_ADDR_STRLEN], sb[XLB_ADDR_STRLEN], range[32];
+
+		if (i < v->table_size && t[i].primary == t[start].primary &&
+		    t[i].secondary == t[start].secondary)
+			continue;
+		be_addr_json(v, t[start].primary, pb, sizeof(pb));
+		be_addr_json(v, t[start].secondary, sb, sizeof(sb));
+		if (i - 1 == start)
+			snprintf(range, sizeof(range), "%u", start);
+		else
+			snprintf(range, sizeof(range), "%u-%u", start, i - 1);
+		/* be_addr_json returned NULL objects; nothing to free. */
+		printf("%-15s %-26s %s\n", range, pb, sb);
+		start = i;
+	}
+	rc = XLB_EXIT_OK;
+out:
+	xlb_table_unmap(t, v->table_size);
+	xlb_model_free(&md);
+	xlb_maps_close(&m);
+	return rc;
+}
+
+int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct json_object *root = NULL, *glob = NULL, *vips = NULL;
+	struct xlb_vip_key k;
+	struct xlb_model md;
+	struct xlb_maps m;
+	__u64 v;
+	size_t i, j;
+	int err;
+
+	if (argc > 1)
+		return xlb_usage(c, "usage: xlb stats [VIP]");
+	if (argc == 1 && xlb_vip_parse(argv[0], &k))
+		return xlb_usage(c, "%s", xlb_errmsg());
+	err = xlb_maps_open(c->pin_dir, &m);
+	if (!err) {
+		err = xlb_model_read(&m, &md);
+		if (err)
+			xlb_maps_close(&m);
+	}
+	if (err)
+		return xlb_fail_rc(c, err);
+	if (argc == 1 && !xlb_model_vip(&md, &k)) {
+		xlb_model_free(&md);
+		xlb_maps_close(&m);
+		return xlb_fail(c, XLB_EXIT_FAIL, "no VIP %s", argv[0]);
+	}
+	if (c->json) {
+		root = json_object_new_object();
+		glob = json_object_new_object();
+		vips = json_object_new_array();
+	}
+	if (argc == 0) {
+		if (!c->json)
+			printf("%-20s %14s\n", "COUNTER", "VALUE");
+		for (i = 0; i < XLB_STAT_MAX; i++) {
+			if (xlb_percpu_sum(m.stats, (__u32)i, &v, 1))
+				continue;
+			if (c->json)
+				json_object_object_add(glob, stat_names[i],
+						       json_object_new_uint64(v));
+			else
+				printf("%-20s %14llu\n", stat_names[i],
+				       (unsigned long long)v);
+		}
+	}
+	if (!c->json)
+		printf("\n%-30s %14s %16s %12s\n", "VIP / BACKEND", "PACKETS",
+		       "BYTES", "NEW FLOWS");
+	for (i = 0; i < md.n_vips; i++) {
+		const struct xlb_vip_ent *ve = &md.vips[i];
+		struct json_object *vo = NULL, *bes = NULL;
+		char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
+		__u64 cnt[3] = { 0 };
+
+		if (argc == 1 && memcmp(&ve->key, &k, sizeof(k)))
+			continue;
+		xlb_vip_fmt(&ve->key, vb, sizeof(vb));
+		xlb_percpu_sum(m.vip_stats, ve->id, cnt, 3);
+		if (c->json) {
+			vo = json_object_new_object();
+			bes = json_object_new_array();
+			json_object_object_add(vo, "vip", json_object_new_string(vb));
+			json_object_object_add(vo, "packets", json_object_new_uint64(cnt[0]));
+			json_object_object_add(vo, "bytes", json_object_new_uint64(cnt[1]));
+			json_object_object_add(vo, "new_flows", json_object_new_uint64(cnt[2]));
+		} else {
+			printf("%-30s %14llu %16llu %12llu\n", vb,
+			       (unsigned long long)cnt[0], (unsigned long long)cnt[1],
+			       (unsigned long long)cnt[2]);
+		}
+		for (j = 0; j < ve->n_be; j++) {
+			const struct xlb_be_ent *b = &ve->be[j];
+
+			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
+			xlb_percpu_sum(m.be_stats, b->id, cnt, 3);
+			if (c->json) {
+				struct json_object *bo = json_object_new_object();
+
+				json_object_object_add(bo, "addr", json_object_new_string(ab));
+				json_object_object_add(bo, "packets",
+						       json_object_new_uint64(cnt[0]));
+				json_object_object_add(bo, "bytes",
+						       json_object_new_uint64(cnt[1]));
+				json_object_object_add(bo, "new_flows",
+						       json_object_new_uint64(cnt[2]));
+				json_object_array_add(bes, bo);
+			} else {
+				printf("  -> %-25s %14llu %16llu %12llu\n", ab,
+				       (unsigned long long)cnt[0],
+				       (unsigned long long)cnt[1],
+				       (unsigned long long)cnt[2]);
+			}
+		}
+		if (c->json) {
+			json_object_object_add(vo, "backends", bes);
+			json_object_array_add(vips, vo);
+		}
+	}
+	if (c->json) {
+		if (argc == 0)
+			json_object_object_add(root, "global", glob);
+		else
+			json_object_put(glob);
+		json_object_object_add(root, "vips", vips);
+		xlb_json_print(c, root);
+	}
+	xlb_model_free(&md);
+	xlb_maps_close(&m);
+	return XLB_EXIT_OK;
+}

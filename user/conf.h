@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * conf.h - configuration files (libconfig syntax), one format for
+ * `xlb save`, `xlb restore`/`apply -f` and `xlb daemon --config`:
+ *
+ *   interface = "eth0";                  # daemon: attach here if needed
+ *   seed = "00112233445566778899aabbccddeeff";
+ *   src4 = "198.51.100.1";  src6 = "2001:db8::1";
+ *   tcp_timeout = 300;  udp_timeout = 30;   # seconds
+ *   vips = (
+ *     { vip = "203.0.113.10:80/tcp";
+ *       algo = "maglev"; table_size = 65537; fwd = "ipip";
+ *       src_prefix = [32, 128];
+ *       check = { type = "http"; port = 80; path = "/health";
+ *                 interval = 5.0; timeout = 3.0; rise = 2; fall = 3; };
+ *       slow_start = 30;  drain_timeout = 300;   # seconds
+ *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up"; } );
+ *     } );
+ *
+ * Every setting but vip/addr is optional. A file that fails validation is
+ * refused whole, with "FILE:LINE: reason".
+ */
+#ifndef XLB_CONF_H
+#define XLB_CONF_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "model.h"
+
+enum xlb_check_type {
+	XLB_CHECK_NONE = 0,
+	XLB_CHECK_TCP, /* TCP connect to port */
+	XLB_CHECK_HTTP, /* HTTP/1.0 GET path, 2xx is healthy */
+};
+
+struct xlb_check {
+	enum xlb_check_type type;
+	__u16 port; /* 0: the VIP's port */
+	char path[128]; /* HTTP path, default "/health" */
+	__u32 interval_ms; /* default 5000 */
+	__u32 timeout_ms; /* default 3000 */
+	__u32 rise; /* default 2 */
+	__u32 fall; /* default 3 */
+};
+
+/* What a file says beyond the model, per VIP (same order as model.vips). */
+struct xlb_vip_conf {
+	struct xlb_vip_key key;
+	struct xlb_check check;
+	__u32 slow_start_s; /* 0: no slow start */
+	__u32 drain_timeout_s; /* default 300 */
+};
+
+struct xlb_conf {
+	char interface[IF_NAMESIZE]; /* "" when not given */
+	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;
+	struct xlb_model model; /* cfg: only the has_* fields are meaningful */
+	struct xlb_vip_conf *vips; /* n = model.n_vips, matched by key */
+};
+
+/* Parses and validates path; -EINVAL with "FILE:LINE: reason" recorded. */
+int xlb_conf_load(const char *path, struct xlb_conf *out);
+/* Same, from a string (for fuzzing); name is used in messages. */
+int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out);
+void xlb_conf_free(struct xlb_conf *c);
+/* The per-VIP extras for key, or NULL. */
+const struct xlb_vip_conf *xlb_conf_vip(const struct xlb_conf *c,
+					const struct xlb_vip_key *key);
+
+/*
+ * Writes md (and c's checks and timers when c is not NULL) in the format
+ * above, such that loading it and committing gives the same tables.
+ */
+int xlb_conf_write(FILE *f, const struct xlb_model *md,
+		   const struct xlb_conf *c);
+
+/*
+ * The model a file asks for on top of the live one: file VIPs and
+ * backends replace live ones (live ids and generations are kept by the
+ * commit); settings the file leaves out keep their live values.
+ */
+int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
+		   struct xlb_model *out);
+
+#endif /* XLB_CONF_H */
