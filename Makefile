@@ -15,7 +15,8 @@ CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
 	  -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC)
-LIBS := $(shell pkg-config --libs libbpf libxdp json-c libconfig) -lelf -lz -lm
+# Lazy (=): `make test` installs the packages before anything links.
+LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig) -lelf -lz -lm
 
 ifeq ($(V),1)
 Q :=
@@ -97,12 +98,19 @@ fuzz: $(FUZZ_BINS)
 $(BUILD) $(BUILD)/user $(BUILD)/tests:
 	$(Q)mkdir -p $@
 
-# The whole suite (needs root for program and namespace tests).
-test: all fuzz
+# The whole suite, as root: installs what it needs, builds, runs every tier.
+test:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all fuzz
 	$(Q)bash tests/run.sh
 
-bench: all
+bench:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash tests/bench/run.sh
+
+demo:
+	$(Q)bash scripts/demo.sh
 
 install: $(BUILD)/xlb
 	install -D -m 0755 $(BUILD)/xlb $(DESTDIR)$(PREFIX)/sbin/xlb
@@ -114,4 +122,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench install clean fuzz format
+.PHONY: all test bench demo install clean fuzz format

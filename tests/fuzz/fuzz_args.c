@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_args.c - libFuzzer harness for the command-line parsers: VIPs,
+ * addresses, numbers and `vip add` options. Each must either accept its
+ * input and produce a value that formats back and re-parses to the same
+ * value, or reject it with a message.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "cli.h"
+#include "util.h"
+
+static char *dupz(const uint8_t *d, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	memcpy(s, d, n);
+	s[n] = '\0';
+	return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct xlb_vip_key k, k2;
+	struct xlb_addr a, a2;
+	struct xlb_vip_ent v;
+	char buf[XLB_VIP_STRLEN], *s, *argv[8];
+	int argc = 0;
+	__u32 u;
+
+	if (!size)
+		return 0;
+	s = dupz(data + 1, size - 1);
+	switch (data[0] % 4) {
+	case 0:
+		if (!xlb_vip_parse(s, &k)) {
+			xlb_vip_fmt(&k, buf, sizeof(buf));
+			if (xlb_vip_parse(buf, &k2) || memcmp(&k, &k2, sizeof(k)))
+				abort();
+		} else if (!*xlb_errmsg()) {
+			abort(); /* a rejection must say why */
+		}
+		break;
+	case 1:
+		if (!xlb_addr_parse(s, &a)) {
+			xlb_addr_fmt(a.family, a.a, buf, sizeof(buf));
+			if (xlb_addr_parse(buf, &a2) || xlb_addr_cmp(&a, &a2))
+				abort();
+		}
+		break;
+	case 2:
+		if (!xlb_parse_u32(s, 1, 65535, &u) && (u < 1 || u > 65535))
+			abort();
+		break;
+	default: {
+		/* Space-separated words as vip add options. */
+		char *tok, *save = NULL;
+
+		for (tok = strtok_r(s, " ", &save); tok && argc < 8;
+		     tok = strtok_r(NULL, " ", &save))
+			argv[argc++] = tok;
+		memset(&v, 0, sizeof(v));
+		v.table_size = XLB_TABLE_SIZE_DEFAULT;
+		if (!xlb_vip_opts(&v, argc, argv, 0) &&
+		    (v.v4_prefix > 32 || v.v6_prefix > 128 || v.fwd > 1 ||
+		     v.algo >= XLB_ALGO_COUNT || !v.table_size ||
+		     v.table_size > XLB_TABLE_SIZE_MAX))
+			abort();
+		break;
+	}
+	}
+	xlb_err_clear();
+	free(s);
+	return 0;
+}
