@@ -172,8 +172,8 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_vip_key k;
 	struct xlb_model md;
 	struct xlb_maps m;
-	__u32 *flows;
-	size_t i, j, shown = 0;
+	__u32 *flows = NULL;
+	size_t i, j;
 	int err;
 
 	if (argc > 1)
@@ -186,6 +186,10 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 	if (err) {
 		xlb_maps_close(&m);
 		return xlb_fail_rc(c, err);
+	}
+	if (argc == 1 && !xlb_model_vip(&md, &k)) {
+		err = xlb_errf(-ENOENT, "no VIP %s", argv[0]);
+		goto out;
 	}
 	flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
 	if (!flows) {
@@ -205,7 +209,6 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 
 		if (argc == 1 && memcmp(&v->key, &k, sizeof(k)))
 			continue;
-		shown++;
 		xlb_vip_fmt(&v->key, vb, sizeof(vb));
 		if (c->json) {
 			struct json_object *o = json_object_new_object();
@@ -249,8 +252,6 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 	}
 	if (c->json)
 		xlb_json_print(c, arr);
-	if (argc == 1 && !shown)
-		err = xlb_errf(-ENOENT, "no VIP %s", argv[0]);
 out:
 	free(flows);
 	xlb_model_free(&md);

@@ -119,10 +119,8 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
-	if (optind >= argc) {
-		usage(stderr);
-		return XLB_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return xlb_usage(&c, "missing command");
 	return xlb_dispatch(&c, commands, argc - optind, argv + optind,
 			    "xlb");
 }

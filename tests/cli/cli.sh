@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# CLI tests: every command, every kind of bad input (exit code, one-line
+# message, nothing changed), JSON shapes. One namespace with a veth pair;
+# a per-run pin directory. Run as root from the repository root.
+set -uo pipefail
+
+XLB=${XLB:-$PWD/build/xlb}
+RUN=xc$$
+NS=${RUN}lb
+PIN=/sys/fs/bpf/$RUN
+fails=0
+
+cleanup() {
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$PIN"
+}
+trap cleanup EXIT INT TERM
+
+x() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN" "$@"; }
+
+pass() { printf 'PASS %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+
+# expect CODE NAME CMD... : exit status and, for failures, one stderr line.
+expect() {
+	local want=$1 name=$2 out err rc
+	shift 2
+	err=$(x "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name (exit $rc, want $want: $err)"
+		return
+	fi
+	if [ "$want" -ne 0 ] && ! printf '%s\n' "$err" | head -n1 | grep -q '^xlb: '; then
+		fail "$name (no 'xlb: reason' message: $err)"
+		return
+	fi
+	pass "$name"
+}
+
+snapshot() { x -j vip show; x -j table "$VIP4" 2>/dev/null; }
+
+ip netns add "$NS"
+ip -n "$NS" link add v0 index 10 type veth peer name v1 index 11
+ip -n "$NS" addr add 192.0.2.1/24 dev v0
+ip -n "$NS" addr add 2001:db8:1::1/64 dev v0 nodad
+ip -n "$NS" link set v0 up
+ip -n "$NS" link set v1 up
+
+VIP4=203.0.113.10:80/tcp
+VIP6='[2001:db8:f::10]:443/tcp'
+
+expect 2 "no command" 
+expect 2 "unknown command" frobnicate
+expect 0 "help" help
+expect 1 "vip show before attach" vip show
+expect 1 "attach to a missing device" attach nosuchdev0
+expect 2 "attach with a bad mode" attach v0 --mode turbo
+expect 2 "attach with a bad seed" attach v0 --seed 123
+expect 0 "attach" attach v0 --seed 000102030405060708090a0b0c0d0e0f
+expect 0 "attach again is a no-op" attach v0
+
+expect 0 "vip add v4" vip add "$VIP4"
+expect 0 "vip add v6 ring" vip add "$VIP6" --algo ring --table-size 4096 --src-prefix 24,64
+expect 1 "vip add duplicate" vip add "$VIP4"
+expect 2 "vip add bad address" vip add 203.0.113.300:80/tcp
+expect 2 "vip add port 0" vip add 203.0.113.10:0/tcp
+expect 2 "vip add port out of range" vip add 203.0.113.10:65536/tcp
+expect 2 "vip add bad protocol" vip add 203.0.113.10:80/sctp
+expect 2 "vip add v6 without brackets" vip add 2001:db8::1:80/tcp
+expect 2 "vip add non-prime maglev size" vip add 203.0.113.11:80/tcp --table-size 65536
+expect 2 "vip add unknown algorithm" vip add 203.0.113.11:80/tcp --algo random
+expect 2 "vip add bad prefix" vip add 203.0.113.11:80/tcp --src-prefix 33,64
+expect 2 "vip add unknown option" vip add 203.0.113.11:80/tcp --colour red
+expect 2 "vip add option without value" vip add 203.0.113.11:80/tcp --algo
+
+for i in 11 12 13; do
+	expect 0 "backend add 198.51.100.$i" backend add "$VIP4" 198.51.100.$i
+done
+expect 0 "backend add weighted" backend add "$VIP4" 198.51.100.14 --weight 3
+before=$(snapshot)
+expect 1 "backend add duplicate" backend add "$VIP4" 198.51.100.11
+expect 2 "backend add weight out of range" backend add "$VIP4" 198.51.100.20 --weight 65536
+expect 2 "backend add negative weight" backend add "$VIP4" 198.51.100.20 --weight -1
+expect 2 "backend add bad address" backend add "$VIP4" 198.51.100
+expect 1 "backend add to unknown VIP" backend add 203.0.113.99:80/tcp 198.51.100.20
+expect 0 "vip add l2dsr" vip add 203.0.113.12:80/tcp --fwd l2dsr
+expect 1 "v6 backend in l2dsr v4 VIP" backend add 203.0.113.12:80/tcp 2001:db8:2::1
+expect 2 "backend set bad state" backend set "$VIP4" 198.51.100.11 --state sleepy
+expect 1 "backend set unknown backend" backend set "$VIP4" 198.51.100.99 --state down
+expect 1 "backend del unknown backend" backend del "$VIP4" 198.51.100.99
+x vip del 203.0.113.12:80/tcp >/dev/null 2>&1
+after=$(snapshot)
+if [ "$before" = "$after" ]; then pass "bad input changed nothing"; else fail "bad input changed state"; fi
+
+# JSON shapes.
+out=$(x -j lookup "$VIP4" 198.18.0.1 198.18.0.2)
+if printf '%s' "$out" | /usr/bin/python3 -c '
+import json,sys
+a=json.load(sys.stdin)
+assert [e["client"] for e in a]==["198.18.0.1","198.18.0.2"]
+for e in a: assert set(e)=={"client","primary","secondary"} and e["primary"] and e["secondary"]'; then
+	pass "lookup -j shape"
+else
+	fail "lookup -j shape: $out"
+fi
+if x -j table "$VIP4" | /usr/bin/python3 -c '
+import json,sys
+t=json.load(sys.stdin)
+assert t["size"]==65537 and len(t["primary"])==65537 and len(t["secondary"])==65537
+assert len(t["backends"])==4 and t["state"]==["up"]*4
+n=len(t["backends"]); c=[t["primary"].count(i) for i in range(n)]
+assert all(p!=s for p,s in zip(t["primary"],t["secondary"]))
+assert abs(c[3]/sum(c)-0.5)<0.01, c   # weight 3 of 6'; then
+	pass "table -j shape and weights"
+else
+	fail "table -j shape and weights"
+fi
+expect 2 "lookup bad client" lookup "$VIP4" 198.18.0
+expect 2 "lookup wrong family" lookup "$VIP4" 2001:db8::1
+expect 1 "lookup unknown VIP" lookup 203.0.113.99:80/tcp 198.18.0.1
+expect 2 "lookup without clients" lookup "$VIP4"
+
+# DOWN: only that backend's slots change, each to its old secondary.
+TMP=$(mktemp -d)
+trap 'cleanup; rm -rf "$TMP"' EXIT INT TERM
+x -j table "$VIP4" >"$TMP/t0"
+expect 0 "backend set down" backend set "$VIP4" 198.51.100.12 --state down
+x -j table "$VIP4" >"$TMP/t1"
+if /usr/bin/python3 - "$TMP/t0" "$TMP/t1" <<'PY'
+import json,sys
+a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+down=a["backends"].index("198.51.100.12")
+assert b["state"][down]=="down"
+for i,(p0,s0,p1) in enumerate(zip(a["primary"],a["secondary"],b["primary"])):
+    assert (p1==p0) if p0!=down else (p1==s0), i
+PY
+then pass "down moves only its slots, to their secondaries"; else fail "down moved other slots"; fi
+expect 0 "backend set up" backend set "$VIP4" 198.51.100.12 --state up
+x -j table "$VIP4" >"$TMP/t2"
+if cmp -s "$TMP/t0" "$TMP/t2"; then pass "up restores the same table"; else fail "up did not restore the table"; fi
+expect 0 "backend set drain" backend set "$VIP4" 198.51.100.12 --state drain --drain-timeout 60
+if x -j vip show "$VIP4" | grep -q '"state":"drain"'; then pass "vip show shows drain"; else fail "vip show shows drain"; fi
+expect 0 "backend set weight" backend set "$VIP4" 198.51.100.12 --weight 2 --state up
+expect 0 "backend del" backend del "$VIP4" 198.51.100.14
+expect 0 "stats" stats
+expect 0 "stats VIP" stats "$VIP4"
+if x -j stats | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); assert "rx" in s["global"] and s["vips"]'; then
+	pass "stats -j shape"
+else
+	fail "stats -j shape"
+fi
+expect 1 "stats unknown VIP" stats 203.0.113.99:80/tcp
+expect 0 "vip show VIP" vip show "$VIP6"
+expect 1 "vip show unknown VIP" vip show 203.0.113.99:80/tcp
+out=$(x -j vip show 203.0.113.99:80/tcp 2>/dev/null)
+if [ "$out" = '{"error":"no VIP 203.0.113.99:80/tcp"}' ]; then pass "-j error object"; else fail "-j error object"; fi
+
+if true; then
+	expect 0 "simulate del" simulate "$VIP4" del 198.51.100.11
+	expect 0 "simulate add" simulate "$VIP4" add 198.51.100.30
+	expect 0 "simulate modulo" simulate "$VIP4" del 198.51.100.11 --algo modulo
+	expect 2 "simulate bad change" simulate "$VIP4" explode 198.51.100.11
+	expect 1 "simulate unknown VIP" simulate 203.0.113.99:80/tcp del 198.51.100.11
+	m=$(x -j simulate "$VIP4" state 198.51.100.11 down | /usr/bin/python3 -c 'import json,sys; print(round(json.load(sys.stdin)["disruption"],2))')
+	if [ "$m" = "1.0" ]; then pass "simulate down disruption 1.00x"; else fail "simulate down disruption $m"; fi
+fi
+
+expect 0 "vip del" vip del "$VIP6"
+expect 1 "vip del again" vip del "$VIP6"
+expect 1 "detach a device without xlb" detach v1
+expect 0 "detach" detach v0
+expect 1 "detach again" detach v0
+
+echo "cli: $fails failed"
+[ "$fails" -eq 0 ]
