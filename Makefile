@@ -44,12 +44,14 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS := $(wildcard tests/prog/*.c)
 PROG_BIN := $(if $(PROG_SRCS),$(BUILD)/tests/prog_test)
+MODEL_SRCS := $(wildcard tests/model/*.c)
+MODEL_BIN := $(if $(MODEL_SRCS),$(BUILD)/tests/model_test)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
-all: $(BUILD)/xlb $(UNIT_BINS) $(PROG_BIN) $(BENCH_BINS)
+all: $(BUILD)/xlb $(UNIT_BINS) $(PROG_BIN) $(MODEL_BIN) $(BENCH_BINS)
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
@@ -82,6 +84,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libxlb.a $(USER_HDRS) | $(BU
 $(BUILD)/tests/prog_test: $(PROG_SRCS) $(wildcard tests/prog/*.h) $(BUILD)/libxlb.a $(TEST_SKELS) $(USER_HDRS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/prog $(PROG_SRCS) $(BUILD)/libxlb.a $(LIBS) -lcmocka -o $@
+
+$(BUILD)/tests/model_test: $(MODEL_SRCS) $(BUILD)/libxlb.a $(USER_HDRS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(MODEL_SRCS) $(BUILD)/libxlb.a $(LIBS) -lcmocka -lpthread -o $@
 
 $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(BUILD)/libxlb.a $(TEST_SKELS) $(USER_HDRS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
