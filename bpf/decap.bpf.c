@@ -72,7 +72,11 @@ int xlb_decap(struct xdp_md *ctx)
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iph = l3;
 
-		if ((void *)(iph + 1) > end || iph->ihl < 5)
+		if ((void *)(iph + 1) > end || iph->version != 4 || iph->ihl < 5)
+			return XDP_PASS;
+		/* The whole outer datagram must be there (never strip a stub). */
+		if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 ||
+		    l3 + bpf_ntohs(iph->tot_len) > end)
 			return XDP_PASS;
 		/* Fragments go to the kernel, which reassembles them. */
 		if (iph->frag_off & bpf_htons(0x3fff))
@@ -84,7 +88,9 @@ int xlb_decap(struct xdp_md *ctx)
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = l3;
 
-		if ((void *)(ip6h + 1) > end)
+		if ((void *)(ip6h + 1) > end || ip6h->version != 6)
+			return XDP_PASS;
+		if ((void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) > end)
 			return XDP_PASS;
 		if (!decap_is_local6(ip6h->daddr.in6_u.u6_addr32))
 			return XDP_PASS;

@@ -86,7 +86,8 @@ XLB_INLINE __u32 encap_ipv4(struct xdp_md *ctx, const struct pkt *p,
 	o->ihl = 5;
 	o->tos = p->tos;
 	o->tot_len = bpf_htons(p->ip_len + sizeof(*o));
-	o->id = 0;
+	/* Reassembly needs distinct ids when DF is clear: reuse the inner. */
+	o->id = p->family == XLB_AF_INET ? p->ip_id : 0;
 	/* IPv6 inside never fragments on the way; IPv4 keeps its DF bit. */
 	o->frag_off = (p->df || p->family == XLB_AF_INET6) ? bpf_htons(IP_DF) : 0;
 	o->ttl = ENCAP_TTL;

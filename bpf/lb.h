@@ -64,7 +64,8 @@ XLB_INLINE __u32 lb_table_pick(const struct pkt *p, const struct xlb_vip *vip,
 	__u32 idx;
 	void *tbl;
 
-	tbl = bpf_map_lookup_elem(&xlb_tables, &vip->id);
+	idx = xlb_table_index(vip->id, vip->flags);
+	tbl = bpf_map_lookup_elem(&xlb_tables, &idx);
 	if (!tbl)
 		return XLB_STAT_DROP_NO_TABLE;
 	idx = xlb_slot_of(lb_client_hash(p, vip, cfg), vip->table_size);

@@ -44,10 +44,10 @@ struct xlb_table_map {
 	__type(value, struct xlb_slot);
 };
 
-/* VIP id -> its table; the controller swaps a whole table in one update. */
+/* VIP table places -> tables; a VIP entry names which place is live. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, XLB_MAX_VIPS);
+	__uint(max_entries, XLB_MAX_VIPS * 2); /* two places per VIP */
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct xlb_table_map);

@@ -59,16 +59,22 @@ struct pkt {
 	__u8 icmp_err; /* 1 if the key comes from an ICMP error's payload */
 	__u8 tcp_flags; /* byte 13 of the TCP header, 0 otherwise */
 	__u8 df; /* IPv4 DF set on the packet */
-	__u16 pad;
+	__be16 ip_id; /* IPv4 identification, for the outer header */
 };
 
-/* Reads the first 4 bytes of an L4 header (ports) and TCP flags. */
-XLB_INLINE int parse_l4_ports(void *l4, void *end, __u8 proto, __be16 *src,
-			      __be16 *dst, __u8 *flags, int full)
+/*
+ * Reads the ports (and TCP flags) of an L4 header. avail is what the IP
+ * datagram holds from l4 on: a frame may be longer than its datagram
+ * (Ethernet padding), and padding is not a header.
+ */
+XLB_INLINE int parse_l4_ports(void *l4, void *end, __u32 avail, __u8 proto,
+			      __be16 *src, __be16 *dst, __u8 *flags, int full)
 {
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = l4;
 
+		if (avail < (full ? sizeof(*th) : 8))
+			return -1;
 		if (full) {
 			if ((void *)(th + 1) > end)
 				return -1;
@@ -85,7 +91,7 @@ XLB_INLINE int parse_l4_ports(void *l4, void *end, __u8 proto, __be16 *src,
 	if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = l4;
 
-		if ((void *)(uh + 1) > end)
+		if (avail < sizeof(*uh) || (void *)(uh + 1) > end)
 			return -1;
 		if (full && bpf_ntohs(uh->len) < sizeof(*uh))
 			return -1;
@@ -100,20 +106,23 @@ XLB_INLINE int parse_l4_ports(void *l4, void *end, __u8 proto, __be16 *src,
  * The packet embedded in an ICMP error was sent by a backend (VIP -> client):
  * swap it into the client -> VIP key so the error reaches that backend.
  */
-XLB_INLINE int parse_icmp4_inner(struct pkt *p, void *inner, void *end)
+XLB_INLINE int parse_icmp4_inner(struct pkt *p, void *inner, void *end,
+				 __u32 avail)
 {
 	struct iphdr *ih = inner;
 	__u32 ihl;
 
-	if ((void *)(ih + 1) > end)
+	if (avail < sizeof(*ih) || (void *)(ih + 1) > end)
 		return PARSE_PASS;
 	if (ih->version != 4 || ih->ihl < 5)
 		return PARSE_PASS;
 	if (ih->protocol != IPPROTO_TCP && ih->protocol != IPPROTO_UDP)
 		return PARSE_PASS;
 	ihl = ih->ihl * 4;
-	if (parse_l4_ports(inner + ihl, end, ih->protocol, &p->fk.dport,
-			   &p->fk.sport, &p->tcp_flags, 0))
+	if (ihl > avail)
+		return PARSE_PASS;
+	if (parse_l4_ports(inner + ihl, end, avail - ihl, ih->protocol,
+			   &p->fk.dport, &p->fk.sport, &p->tcp_flags, 0))
 		return PARSE_PASS;
 	p->fk.src[0] = ih->daddr;
 	p->fk.dst[0] = ih->saddr;
@@ -149,6 +158,7 @@ XLB_INLINE int parse_ipv4(struct pkt *p, void *data, void *end)
 	p->tos = iph->tos;
 	p->ip_len = tot;
 	p->df = !!(iph->frag_off & bpf_htons(IP_DF));
+	p->ip_id = iph->id;
 
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
 		/* Fragments are steered by address only (no ports here). */
@@ -160,12 +170,13 @@ XLB_INLINE int parse_ipv4(struct pkt *p, void *data, void *end)
 	if (iph->protocol == IPPROTO_ICMP) {
 		struct icmp_hdr *ic = l4;
 
-		if ((void *)(ic + 1) > end)
+		if (tot - ihl < sizeof(*ic) || (void *)(ic + 1) > end)
 			return PARSE_PASS;
 		if (ic->type != ICMP_DEST_UNREACH &&
 		    ic->type != ICMP_TIME_EXCEEDED)
 			return PARSE_PASS;
-		if (parse_icmp4_inner(p, (void *)(ic + 1), end) != PARSE_OK)
+		if (parse_icmp4_inner(p, (void *)(ic + 1), end,
+				      tot - ihl - sizeof(*ic)) != PARSE_OK)
 			return PARSE_PASS;
 		/* An error about a VIP's packet is addressed to the VIP. */
 		if (p->fk.dst[0] != iph->daddr)
@@ -174,8 +185,8 @@ XLB_INLINE int parse_ipv4(struct pkt *p, void *data, void *end)
 	}
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
 		return PARSE_PASS;
-	if (parse_l4_ports(l4, end, iph->protocol, &p->fk.sport, &p->fk.dport,
-			   &p->tcp_flags, 1))
+	if (parse_l4_ports(l4, end, tot - ihl, iph->protocol, &p->fk.sport,
+			   &p->fk.dport, &p->tcp_flags, 1))
 		return PARSE_BAD;
 	return PARSE_OK;
 }
@@ -188,18 +199,20 @@ XLB_INLINE void parse_copy6(__be32 *dst, const struct in6_addr *a)
 	dst[3] = a->in6_u.u6_addr32[3];
 }
 
-XLB_INLINE int parse_icmp6_inner(struct pkt *p, void *inner, void *end)
+XLB_INLINE int parse_icmp6_inner(struct pkt *p, void *inner, void *end,
+				 __u32 avail)
 {
 	struct ipv6hdr *ih = inner;
 
-	if ((void *)(ih + 1) > end)
+	if (avail < sizeof(*ih) || (void *)(ih + 1) > end)
 		return PARSE_PASS;
 	if (ih->version != 6)
 		return PARSE_PASS;
 	if (ih->nexthdr != IPPROTO_TCP && ih->nexthdr != IPPROTO_UDP)
 		return PARSE_PASS;
-	if (parse_l4_ports((void *)(ih + 1), end, ih->nexthdr, &p->fk.dport,
-			   &p->fk.sport, &p->tcp_flags, 0))
+	if (parse_l4_ports((void *)(ih + 1), end, avail - sizeof(*ih),
+			   ih->nexthdr, &p->fk.dport, &p->fk.sport,
+			   &p->tcp_flags, 0))
 		return PARSE_PASS;
 	parse_copy6(p->fk.src, &ih->daddr);
 	parse_copy6(p->fk.dst, &ih->saddr);
@@ -212,7 +225,7 @@ XLB_INLINE int parse_icmp6_inner(struct pkt *p, void *inner, void *end)
 XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
 {
 	struct ipv6hdr *ip6h = data + p->l3_off;
-	__u32 off, plen;
+	__u32 off, plen, dend;
 	__u8 nh;
 	int i;
 
@@ -233,6 +246,7 @@ XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
 
 	nh = ip6h->nexthdr;
 	off = p->l3_off + sizeof(*ip6h);
+	dend = off + plen; /* where the datagram ends; padding may follow */
 #pragma unroll
 	for (i = 0; i < PARSE_MAX_EXTHDRS; i++) {
 		struct ipv6_opt_hdr *oh;
@@ -243,7 +257,7 @@ XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
 		if (off > 1500) /* keeps the offset bounded for the verifier */
 			return PARSE_PASS;
 		oh = data + off;
-		if ((void *)(oh + 1) > end)
+		if (off + 8 > dend || (void *)oh + 8 > end)
 			return PARSE_BAD;
 		if (nh == IPPROTO_FRAGMENT) {
 			struct frag_hdr {
@@ -254,33 +268,45 @@ XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
 
 			if ((void *)(fh + 1) > end)
 				return PARSE_BAD;
-			if (fh->frag_off & bpf_htons(0xfff9))
-				p->frag = 1;
 			nh = fh->nexthdr;
 			off += 8;
+			if (fh->frag_off & bpf_htons(0xfff9)) {
+				/*
+				 * A real fragment: what follows is payload in all
+				 * but the first, so stop here. The header names the
+				 * same first header in every fragment of a datagram;
+				 * an extension header there (the transport unknown to
+				 * later fragments) uses the address's protocol-0 alias.
+				 */
+				p->frag = 1;
+				if (nh == IPPROTO_TCP || nh == IPPROTO_UDP) {
+					p->fk.proto = nh;
+					return PARSE_OK;
+				}
+				if (nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING)
+					return PARSE_PASS;
+				p->fk.proto = 0;
+				return PARSE_OK;
+			}
 		} else {
 			nh = oh->nexthdr;
 			off += (oh->hdrlen + 1) * 8;
 		}
 	}
 	p->fk.proto = nh;
-	if (p->frag) {
-		if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
-			return PARSE_PASS;
-		return PARSE_OK;
-	}
-	if (off > 1600)
-		return PARSE_PASS;
+	if (off > 1600 || off > dend)
+		return off > 1600 ? PARSE_PASS : PARSE_BAD;
 	if (nh == IPPROTO_ICMPV6) {
 		struct icmp_hdr *ic = data + off;
 		const __be32 *outer = ip6h->daddr.in6_u.u6_addr32;
 
-		if ((void *)(ic + 1) > end)
+		if (off + sizeof(*ic) > dend || (void *)(ic + 1) > end)
 			return PARSE_PASS;
 		if (ic->type < ICMPV6_DEST_UNREACH ||
 		    ic->type > ICMPV6_PARAMPROB)
 			return PARSE_PASS;
-		if (parse_icmp6_inner(p, (void *)(ic + 1), end) != PARSE_OK)
+		if (parse_icmp6_inner(p, (void *)(ic + 1), end,
+				      dend - off - sizeof(*ic)) != PARSE_OK)
 			return PARSE_PASS;
 		/* An error about a VIP's packet is addressed to the VIP. */
 		if (p->fk.dst[0] != outer[0] || p->fk.dst[1] != outer[1] ||
@@ -290,8 +316,8 @@ XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
 	}
 	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
 		return PARSE_PASS;
-	if (parse_l4_ports(data + off, end, nh, &p->fk.sport, &p->fk.dport,
-			   &p->tcp_flags, 1))
+	if (parse_l4_ports(data + off, end, dend - off, nh, &p->fk.sport,
+			   &p->fk.dport, &p->tcp_flags, 1))
 		return PARSE_BAD;
 	return PARSE_OK;
 }

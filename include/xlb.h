@@ -27,6 +27,10 @@
 #define XLB_RAMP_FULL 1000 /* slow-start progress: permille of weight */
 #define XLB_BACKEND_NONE 0xffffffffU /* slot with no usable backend */
 
+#ifndef XLB_INLINE_ABI
+#define XLB_INLINE_ABI static inline __attribute__((always_inline))
+#endif
+
 /* Names under the pin directory (default /sys/fs/bpf/xlb). */
 #define XLB_PIN_DIR_DEFAULT "/sys/fs/bpf/xlb"
 #define XLB_PIN_CONFIG "xlb_config"
@@ -106,10 +110,22 @@ struct xlb_vip_key {
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 
 #define XLB_VIP_F_FRAG_ALIAS 0x1 /* port-0 entry steering fragments */
+/*
+ * Each VIP has two places in xlb_tables: id and id + XLB_MAX_VIPS. The
+ * controller loads a new table into the idle one, then flips this flag in
+ * the VIP entry: updating the outer map waits for an RCU grace period
+ * (milliseconds), a VIP entry update does not, so the swap itself is fast.
+ */
+#define XLB_VIP_F_TABLE_B 0x2
+
+XLB_INLINE_ABI __u32 xlb_table_index(__u32 vip_id, __u32 vip_flags)
+{
+	return vip_id + ((vip_flags & XLB_VIP_F_TABLE_B) ? XLB_MAX_VIPS : 0);
+}
 
 /* A virtual service (xlb_vips value). */
 struct xlb_vip {
-	__u32 id; /* index into xlb_tables and xlb_vip_stats */
+	__u32 id; /* index into xlb_vip_stats; xlb_tables via xlb_table_index() */
 	__u32 table_size; /* slots in the VIP's table */
 	__u64 src_mask[2]; /* mask on the client address words before hashing */
 	__u8 fwd; /* enum xlb_fwd */

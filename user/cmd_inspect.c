@@ -116,7 +116,7 @@ int cmd_lookup(struct xlb_ctx *c, int argc, char **argv)
 				       argv[i]);
 			goto out;
 		}
-	if (xlb_table_map_live(&m, v->id, v->table_size, &t)) {
+	if (xlb_table_map_live(&m, v, &t)) {
 		rc = xlb_fail_rc(c, -ENOENT);
 		goto out;
 	}
@@ -186,7 +186,7 @@ int cmd_table(struct xlb_ctx *c, int argc, char **argv)
 	rc = inspect_begin(c, argv[0], &m, &md, &v);
 	if (rc)
 		return rc;
-	if (xlb_table_map_live(&m, v->id, v->table_size, &t)) {
+	if (xlb_table_map_live(&m, v, &t)) {
 		rc = xlb_fail_rc(c, -ENOENT);
 		goto out;
 	}

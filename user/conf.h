@@ -19,6 +19,17 @@
  *
  * Every setting but vip/addr is optional. A file that fails validation is
  * refused whole, with "FILE:LINE: reason".
+ *
+ * Defaults: algo maglev, table_size 65537, fwd ipip, src_prefix [32, 128];
+ * check: HTTP GET /health on the VIP's port for TCP VIPs ("none" for UDP
+ * VIPs), interval 5 s, timeout 3 s (it must be less than the interval;
+ * left out, it is half the interval when that is shorter than 6 s), rise
+ * 2, fall 3; slow_start 0; drain_timeout 300; weight 1. A backend's
+ * `state` (up, down or drain) is optional: left out, a backend that is
+ * already live keeps its live state (see xlb_conf_merge), a new one is up.
+ * `ramp` (0-1000, permille of the weight's slots during slow start) is
+ * optional too: `xlb save` writes it only for a backend that is ramping,
+ * so a restore gives the same tables.
  */
 #ifndef XLB_CONF_H
 #define XLB_CONF_H
@@ -44,12 +55,21 @@ struct xlb_check {
 	__u32 fall; /* default 3 */
 };
 
+/* What a file says about one backend beyond the model. */
+struct xlb_be_conf {
+	struct xlb_addr addr;
+	bool has_state; /* `state` given: it overrides the live state */
+	bool has_ramp; /* `ramp` given: it overrides the live ramp */
+};
+
 /* What a file says beyond the model, per VIP (same order as model.vips). */
 struct xlb_vip_conf {
 	struct xlb_vip_key key;
 	struct xlb_check check;
 	__u32 slow_start_s; /* 0: no slow start */
 	__u32 drain_timeout_s; /* default 300 */
+	struct xlb_be_conf *be; /* same order as the model VIP's backends */
+	size_t n_be;
 };
 
 struct xlb_conf {
@@ -68,6 +88,17 @@ void xlb_conf_free(struct xlb_conf *c);
 const struct xlb_vip_conf *xlb_conf_vip(const struct xlb_conf *c,
 					const struct xlb_vip_key *key);
 
+/* The per-backend extras of a in vc, or NULL. */
+const struct xlb_be_conf *xlb_conf_be(const struct xlb_vip_conf *vc,
+				      const struct xlb_addr *a);
+
+/*
+ * Whether a and b configure the same thing: config, VIPs and their
+ * settings, backends with weight, state and ramp. Ids, generations and
+ * timestamps are not compared.
+ */
+bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b);
+
 /*
  * Writes md (and c's checks and timers when c is not NULL) in the format
  * above, such that loading it and committing gives the same tables.
@@ -78,7 +109,10 @@ int xlb_conf_write(FILE *f, const struct xlb_model *md,
 /*
  * The model a file asks for on top of the live one: file VIPs and
  * backends replace live ones (live ids and generations are kept by the
- * commit); settings the file leaves out keep their live values.
+ * commit); settings the file leaves out keep their live values. A backend
+ * that is live keeps its live state, ramp and timestamps unless the file
+ * gives its state (and ramp) explicitly. Validated against the result's
+ * config (src4/src6 from the live one when the file has none).
  */
 int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
 		   struct xlb_model *out);

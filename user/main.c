@@ -72,7 +72,11 @@ static const struct xlb_cmd commands[] = {
 	{ "backend", cmd_backend },
 	{ "lookup", cmd_lookup },
 	{ "table", cmd_table },
+	{ "simulate", cmd_simulate },
 	{ "stats", cmd_stats },
+	{ "save", cmd_save },
+	{ "restore", cmd_restore },
+	{ "apply", cmd_apply },
 	{ "help", cmd_help },
 	{ NULL, NULL },
 };

@@ -230,6 +230,32 @@ int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a)
 	return 0;
 }
 
+/* Reads a whole array map: one batch call, element by element if refused. */
+static int read_array(int fd, void *vals, size_t vsize, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys, out_batch, count = n, id;
+	int err = 0;
+
+	keys = calloc(n, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	if (!bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count,
+				  &opts) || errno == ENOENT) {
+		if (count == n)
+			goto out;
+	}
+	for (id = 0; id < n; id++)
+		if (bpf_map_lookup_elem(fd, &id, (char *)vals + (size_t)id * vsize)) {
+			err = xlb_errf(-errno, "can't read entry %u: %s", id,
+				       strerror(errno));
+			break;
+		}
+out:
+	free(keys);
+	return err;
+}
+
 int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md)
 {
 	struct xlb_vip_key k, next, *prev = NULL;
@@ -263,6 +289,7 @@ int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md)
 		v->fwd = val.fwd;
 		v->v4_prefix = val.v4_prefix;
 		v->v6_prefix = val.v6_prefix;
+		v->table_b = !!(val.flags & XLB_VIP_F_TABLE_B);
 	}
 
 	bes = calloc(XLB_MAX_BACKENDS, sizeof(*bes));
@@ -271,14 +298,11 @@ int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md)
 		err = -ENOMEM;
 		goto fail;
 	}
-	for (id = 0; id < XLB_MAX_BACKENDS; id++) {
-		if (bpf_map_lookup_elem(m->backends, &id, &bes[id]) ||
-		    bpf_map_lookup_elem(m->state, &id, &states[id])) {
-			err = xlb_errf(-errno, "can't read backend %u: %s", id,
-				       strerror(errno));
-			goto fail;
-		}
-	}
+	err = read_array(m->backends, bes, sizeof(*bes), XLB_MAX_BACKENDS);
+	if (!err)
+		err = read_array(m->state, states, sizeof(*states), XLB_MAX_BACKENDS);
+	if (err)
+		goto fail;
 	for (id = 0; id < XLB_MAX_BACKENDS; id++) {
 		struct xlb_backend *b = &bes[id];
 		struct xlb_be_ent *e;
@@ -460,15 +484,16 @@ static size_t table_bytes(__u32 size)
 	return ((size_t)size * sizeof(struct xlb_slot) + page - 1) & ~(page - 1);
 }
 
-int xlb_table_map_live(const struct xlb_maps *m, __u32 vip_id, __u32 size,
+int xlb_table_map_live(const struct xlb_maps *m, const struct xlb_vip_ent *v,
 		       const struct xlb_slot **out)
 {
-	__u32 inner_id;
+	__u32 idx = xlb_table_index(v->id, v->table_b ? XLB_VIP_F_TABLE_B : 0);
+	__u32 inner_id, size = v->table_size;
 	void *p;
 	int fd;
 
-	if (bpf_map_lookup_elem(m->tables, &vip_id, &inner_id))
-		return xlb_errf(-errno, "no table for VIP id %u: %s", vip_id,
+	if (bpf_map_lookup_elem(m->tables, &idx, &inner_id))
+		return xlb_errf(-errno, "no table for VIP id %u: %s", v->id,
 				strerror(errno));
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
@@ -632,19 +657,28 @@ static void vip_value(const struct xlb_vip_ent *v, struct xlb_vip *val)
 	val->v4_prefix = v->v4_prefix;
 	val->v6_prefix = v->v6_prefix;
 	val->generation = v->generation;
+	if (v->table_b)
+		val->flags |= XLB_VIP_F_TABLE_B;
 }
 
-/* The alias entry (port 0) that steers fragments: lowest port wins. */
+/*
+ * The alias entries (port 0) that steer fragments: per address and
+ * protocol, and for IPv6 also protocol 0 (fragments whose fragment header
+ * names an extension header, not the transport); lowest port wins.
+ */
 static const struct xlb_vip_ent *alias_owner(const struct xlb_model *md,
 					     const struct xlb_vip_key *k)
 {
 	const struct xlb_vip_ent *best = NULL;
 	size_t i;
 
+	if (!k->proto && k->family != XLB_AF_INET6)
+		return NULL;
 	for (i = 0; i < md->n_vips; i++) {
 		const struct xlb_vip_ent *v = &md->vips[i];
 
-		if (v->key.family != k->family || v->key.proto != k->proto ||
+		if (v->key.family != k->family ||
+		    (k->proto && v->key.proto != k->proto) ||
 		    memcmp(v->key.addr, k->addr, sizeof(k->addr)))
 			continue;
 		if (!best || ntohs(v->key.port) < ntohs(best->key.port))
@@ -757,6 +791,8 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			goto out;
 		}
 		v->generation = (o ? o->generation : 0) + 1;
+		/* The idle place of a live VIP; a new id starts in the first. */
+		v->table_b = (o && o->id == v->id) ? !o->table_b : false;
 	}
 
 	err = write_elem(m->config, &zero, &md->cfg, "config");
@@ -803,10 +839,14 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		}
 	}
 
-	/* Whole tables, one update each. */
+	/*
+	 * Whole tables into the VIPs' idle places (each update waits for an
+	 * RCU grace period, so no packet still reads what it replaces).
+	 */
 	for (i = 0; i < md->n_vips; i++) {
 		struct xlb_vip_ent *v = &md->vips[i];
 		const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
+		__u32 idx = xlb_table_index(v->id, v->table_b ? XLB_VIP_F_TABLE_B : 0);
 
 		if (table_fd[i] < 0)
 			continue;
@@ -816,12 +856,12 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			if (err)
 				goto out;
 		}
-		err = write_elem(m->tables, &v->id, &table_fd[i], "table");
+		err = write_elem(m->tables, &idx, &table_fd[i], "table");
 		if (err)
 			goto out;
 	}
 
-	/* VIP entries and fragment aliases now point at complete tables. */
+	/* The swap: VIP entries and aliases name the new places. */
 	for (i = 0; i < md->n_vips; i++) {
 		struct xlb_vip_ent *v = &md->vips[i];
 		struct xlb_vip val;
@@ -832,12 +872,14 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		if (err)
 			goto out;
 		ak.port = 0;
-		if (alias_owner(md, &ak) == v) {
-			val.flags |= XLB_VIP_F_FRAG_ALIAS;
+		val.flags |= XLB_VIP_F_FRAG_ALIAS;
+		if (alias_owner(md, &ak) == v)
 			err = write_elem(m->vips, &ak, &val, "fragment alias");
-			if (err)
-				goto out;
-		}
+		ak.proto = 0;
+		if (!err && alias_owner(md, &ak) == v)
+			err = write_elem(m->vips, &ak, &val, "fragment alias");
+		if (err)
+			goto out;
 	}
 
 	/* Removals last: nothing live refers to them any more. */
@@ -852,10 +894,17 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			bpf_map_delete_elem(m->vips, &o->key);
 		if (!alias_owner(md, &ak))
 			bpf_map_delete_elem(m->vips, &ak);
+		ak.proto = 0;
+		if (o->key.family == XLB_AF_INET6 && !alias_owner(md, &ak))
+			bpf_map_delete_elem(m->vips, &ak);
 		for (j = 0; j < md->n_vips; j++)
 			id_reused |= md->vips[j].id == o->id;
-		if (!id_reused)
+		if (!id_reused) {
+			__u32 b = xlb_table_index(o->id, XLB_VIP_F_TABLE_B);
+
 			bpf_map_delete_elem(m->tables, &o->id);
+			bpf_map_delete_elem(m->tables, &b);
+		}
 		for (j = 0; j < o->n_be; j++) {
 			const struct xlb_be_ent *ob = &o->be[j];
 			const struct xlb_be_ent *nb =

@@ -34,6 +34,7 @@ struct xlb_vip_ent {
 	__u8 algo; /* enum xlb_algo */
 	__u8 fwd; /* enum xlb_fwd */
 	__u8 v4_prefix, v6_prefix;
+	bool table_b; /* live table in the VIP's second place (XLB_VIP_F_TABLE_B) */
 	struct xlb_be_ent *be;
 	size_t n_be;
 };
@@ -79,8 +80,8 @@ int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_model *md);
 
-/* Maps the live table of VIP id read-only; xlb_table_unmap releases it. */
-int xlb_table_map_live(const struct xlb_maps *m, __u32 vip_id, __u32 size,
+/* Maps v's live table read-only; xlb_table_unmap releases it. */
+int xlb_table_map_live(const struct xlb_maps *m, const struct xlb_vip_ent *v,
 		       const struct xlb_slot **out);
 void xlb_table_unmap(const struct xlb_slot *t, __u32 size);
 

@@ -166,6 +166,34 @@ if true; then
 	if [ "$m" = "1.0" ]; then pass "simulate down disruption 1.00x"; else fail "simulate down disruption $m"; fi
 fi
 
+# save / restore / apply: same tables byte for byte; a bad file changes nothing.
+x save >"$TMP/saved.conf" 2>"$TMP/err"
+if [ $? -eq 0 ] && grep -q 198.51.100.12 "$TMP/saved.conf"; then pass "save"; else fail "save: $(cat "$TMP/err")"; fi
+x -j table "$VIP4" >"$TMP/s0"
+x -j table "$VIP6" >"$TMP/s6"
+x vip del "$VIP4" >/dev/null 2>&1
+x vip add 203.0.113.50:53/udp >/dev/null 2>&1
+expect 0 "restore" restore "$TMP/saved.conf"
+x -j table "$VIP4" >"$TMP/s1"
+x -j table "$VIP6" >"$TMP/s7"
+if cmp -s "$TMP/s0" "$TMP/s1" && cmp -s "$TMP/s6" "$TMP/s7"; then pass "restore gives identical tables"; else fail "restore changed tables"; fi
+if x vip show 203.0.113.50:53/udp >/dev/null 2>&1; then fail "restore kept a VIP absent from the file"; else pass "restore removes VIPs absent from the file"; fi
+before=$(snapshot)
+printf 'vips = ( { vip = "203.0.113.10:80/tcp"; backends = ( { addr = "198.51.100.300"; } ); } );\n' >"$TMP/bad.conf"
+expect 1 "restore a file with a bad address" restore "$TMP/bad.conf"
+printf 'vips = ( { vip = "203.0.113.10:80/tcp"; table_size = 65536; } );\n' >"$TMP/bad2.conf"
+expect 1 "apply a file with a bad table size" apply -f "$TMP/bad2.conf"
+printf 'vips = ( { vip = "203.0.113.10:80/tcp" ' >"$TMP/bad3.conf"
+expect 1 "apply a file with a syntax error" apply -f "$TMP/bad3.conf"
+out=$(x apply -f "$TMP/bad3.conf" 2>&1)
+if printf '%s' "$out" | grep -q 'bad3.conf:[0-9]'; then pass "config error names FILE:LINE"; else fail "config error names FILE:LINE"; fi
+expect 2 "apply without -f" apply "$TMP/saved.conf"
+expect 1 "restore a missing file" restore "$TMP/none.conf"
+after=$(snapshot)
+if [ "$before" = "$after" ]; then pass "bad files changed nothing"; else fail "bad files changed state"; fi
+expect 0 "apply -f" apply -f "$TMP/saved.conf"
+expect 0 "simulate on a file" simulate "$VIP4" del 198.51.100.11 -f "$TMP/saved.conf"
+
 expect 0 "vip del" vip del "$VIP6"
 expect 1 "vip del again" vip del "$VIP6"
 expect 1 "detach a device without xlb" detach v1

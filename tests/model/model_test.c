@@ -225,7 +225,7 @@ static void check_lookup(const char *vs, bool down_first)
 	assert_int_equal(xlb_model_read(&maps, &md), 0);
 	v = xlb_model_vip(&md, &k);
 	assert_non_null(v);
-	assert_int_equal(xlb_table_map_live(&maps, v->id, v->table_size, &t), 0);
+	assert_int_equal(xlb_table_map_live(&maps, v, &t), 0);
 	if (down_first) {
 		/* The kernel-side flip alone, as the daemon does first. */
 		down_id = v->be[0].id;

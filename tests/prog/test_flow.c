@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_flow.c - the flow table: established flows survive table swaps,
+ * SYNs take the new table, DOWN backends lose their flows, DRAIN keeps
+ * them but takes no new ones, both slot owners unusable drops, idle UDP
+ * entries expire, resets open nothing, atime refresh granularity.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/in.h>
+#include "harness.h"
+#include "pkt.h"
+
+#define CL4 "203.0.113.5"
+#define CL6 "2001:db8:c::5"
+
+struct fam_param {
+	bool v6;
+};
+
+struct fl {
+	__u32 vip;
+	const char *client, *vaddr;
+	__u16 vport;
+	__u8 proto;
+};
+
+static struct fl fl_of(bool v6)
+{
+	if (v6)
+		return (struct fl){ VIP_B, CL6, "2001:db8::10", 443, IPPROTO_TCP };
+	return (struct fl){ VIP_A, CL4, "192.0.2.10", 80, IPPROTO_TCP };
+}
+
+/* The backend id whose address is the output's outer destination. */
+static __u32 out_backend(const struct pt_env *e, const __u8 *out, __u32 len)
+{
+	__u16 type = 0;
+	size_t l2 = pb_l2_len(out, len, &type);
+	__u32 id;
+
+	for (id = 0; id < PT_MAX_BE; id++) {
+		const struct xlb_backend *b = &e->be[id];
+
+		if (!b->flags)
+			continue;
+		if (type == 0x0800 && b->family == XLB_AF_INET && len >= l2 + 20 &&
+		    !memcmp(out + l2 + 16, b->addr, 4))
+			return id;
+		if (type == 0x86dd && b->family == XLB_AF_INET6 &&
+		    len >= l2 + 40 && !memcmp(out + l2 + 24, b->addr, 16))
+			return id;
+	}
+	return XLB_BACKEND_NONE;
+}
+
+/*
+ * Sends one packet of the flow and checks it went, byte for byte, to
+ * want (XLB_BACKEND_NONE: must be dropped with DROP_NO_BACKEND).
+ */
+static void send_expect(struct pt_env *e, const struct fl *f, __u16 sport,
+			__u8 flags, __u32 want, const char *what)
+{
+	static __u8 in[PT_BUF], out[PT_BUF], exp[PT_BUF];
+	struct pspec p = { .src = f->client, .dst = f->vaddr, .proto = f->proto,
+			   .sport = sport, .dport = f->vport, .flags = flags,
+			   .dlen = 16 };
+	__u64 nb0 = pt_stat(e, XLB_STAT_DROP_NO_BACKEND);
+	__u32 outlen;
+	size_t inlen = pb_frame(&p, in), elen;
+	int v = pt_run(e, in, (__u32)inlen, out, &outlen);
+
+	if (want == XLB_BACKEND_NONE) {
+		if (v != XDP_DROP)
+			fail_msg("%s: verdict %d, expected XDP_DROP", what, v);
+		if (pt_stat(e, XLB_STAT_DROP_NO_BACKEND) - nb0 != 1)
+			fail_msg("%s: DROP_NO_BACKEND not counted", what);
+		return;
+	}
+	if (v != XDP_TX)
+		fail_msg("%s: verdict %d, expected XDP_TX", what, v);
+	if (out_backend(e, out, outlen) != want)
+		fail_msg("%s: went to backend %u, expected %u", what,
+			 out_backend(e, out, outlen), want);
+	elen = pt_expect_fwd(e, f->vip, want, in, inlen, out, outlen, exp);
+	pt_assert_bytes(what, exp, elen, out, outlen);
+}
+
+static struct xlb_flow_key key_of(const struct fl *f, __u16 sport)
+{
+	return pt_flow_key(f->client, f->vaddr, sport, f->vport, f->proto);
+}
+
+static void expect_entry(struct pt_env *e, const struct fl *f, __u16 sport,
+			 __u32 want, const char *what)
+{
+	struct xlb_flow_key k = key_of(f, sport);
+	struct xlb_flow v;
+
+	if (pt_flow_get(e, &k, &v))
+		fail_msg("%s: no flow entry", what);
+	if (v.backend != want)
+		fail_msg("%s: flow entry points to %u, expected %u", what, v.backend,
+			 want);
+}
+
+static void expect_no_entry(struct pt_env *e, const struct fl *f, __u16 sport,
+			    const char *what)
+{
+	struct xlb_flow_key k = key_of(f, sport);
+	struct xlb_flow v;
+
+	if (pt_flow_get(e, &k, &v) != -ENOENT)
+		fail_msg("%s: unexpected flow entry (backend %u)", what, v.backend);
+}
+
+static __u32 slot_of(struct pt_env *e, const struct fl *f)
+{
+	__be32 cl[4];
+
+	pt_addr(f->client, cl);
+	return pt_expect_slot(e, f->vip, cl);
+}
+
+#define DELTA(e, st, body)                                                    \
+	({                                                                   \
+		__u64 _b = pt_stat((e), (st));                               \
+		body;                                                        \
+		pt_stat((e), (st)) - _b;                                     \
+	})
+
+static void test_hit_miss_counters(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	__u32 x = e->vip[f.vip].slots[slot_of(e, &f)].primary;
+	struct xlb_counters v0 = pt_vip_ctr(e, f.vip), v1;
+	__u64 d;
+
+	d = DELTA(e, XLB_STAT_FLOW_MISS, send_expect(e, &f, 1000, 0x10, x, "first packet"));
+	assert_int_equal(d, 1);
+	expect_entry(e, &f, 1000, x, "after the first packet");
+	d = DELTA(e, XLB_STAT_FLOW_HIT, send_expect(e, &f, 1000, 0x10, x, "second packet"));
+	assert_int_equal(d, 1);
+	d = DELTA(e, XLB_STAT_FLOW_HIT, send_expect(e, &f, 1000, 0x18, x, "third packet"));
+	assert_int_equal(d, 1);
+	v1 = pt_vip_ctr(e, f.vip);
+	assert_int_equal(v1.packets - v0.packets, 3);
+	assert_int_equal(v1.new_flows - v0.new_flows, 1);
+}
+
+static void test_table_swap(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	struct pt_vip *pv = &e->vip[f.vip];
+	__u32 s = slot_of(e, &f), x = pv->slots[s].primary, y, z, i;
+	__u64 d;
+
+	send_expect(e, &f, 1000, 0x10, x, "before the swap");
+	/* New table: every slot now owned by y (secondary z). */
+	y = x == (fp->v6 ? 5u : 1u) ? x + 1 : x - 1;
+	z = fp->v6 ? 7 : 4;
+	if (z == x || z == y)
+		z = fp->v6 ? 5 : 1;
+	for (i = 0; i < pv->v.table_size; i++) {
+		pv->slots[i].primary = y;
+		pv->slots[i].secondary = z;
+	}
+	pt_swap_table(e, f.vip);
+	d = DELTA(e, XLB_STAT_FLOW_HIT,
+		  send_expect(e, &f, 1000, 0x10, x, "established flow after the swap"));
+	assert_int_equal(d, 1);
+	send_expect(e, &f, 1000, 0x14, x, "RST of the established flow");
+	expect_entry(e, &f, 1000, x, "after the RST");
+	send_expect(e, &f, 2000, 0x10, y, "new flow (non-SYN miss) after the swap");
+	expect_entry(e, &f, 2000, y, "new flow");
+	d = DELTA(e, XLB_STAT_FLOW_MISS,
+		  send_expect(e, &f, 1000, 0x02, y, "SYN reusing the tuple"));
+	assert_int_equal(d, 1);
+	expect_entry(e, &f, 1000, y, "after the SYN");
+	send_expect(e, &f, 1000, 0x10, y, "flow after the SYN");
+}
+
+static void test_backend_down(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	struct xlb_slot sl = e->vip[f.vip].slots[slot_of(e, &f)];
+	__u64 r, s;
+
+	send_expect(e, &f, 1000, 0x10, sl.primary, "before DOWN");
+	pt_set_state(e, sl.primary, XLB_BE_DOWN);
+	s = pt_stat(e, XLB_STAT_SECONDARY);
+	r = DELTA(e, XLB_STAT_FLOW_RESELECT,
+		  send_expect(e, &f, 1000, 0x10, sl.secondary,
+			      "established flow on a DOWN backend"));
+	assert_int_equal(r, 1);
+	assert_int_equal(pt_stat(e, XLB_STAT_SECONDARY) - s, 1);
+	expect_entry(e, &f, 1000, sl.secondary, "re-chosen flow");
+	send_expect(e, &f, 1000, 0x10, sl.secondary, "re-chosen flow, next packet");
+	send_expect(e, &f, 3000, 0x10, sl.secondary, "new flow, primary DOWN");
+	send_expect(e, &f, 3001, 0x02, sl.secondary, "new SYN, primary DOWN");
+	/* Back UP: the re-chosen flows stay where they are now. */
+	pt_set_state(e, sl.primary, XLB_BE_UP);
+	send_expect(e, &f, 1000, 0x10, sl.secondary, "flow after the primary is UP again");
+	send_expect(e, &f, 4000, 0x10, sl.primary, "new flow, primary UP again");
+}
+
+static void test_backend_drain(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	struct xlb_slot sl = e->vip[f.vip].slots[slot_of(e, &f)];
+	__u64 d;
+
+	send_expect(e, &f, 1000, 0x10, sl.primary, "before DRAIN");
+	pt_set_state(e, sl.primary, XLB_BE_DRAIN);
+	d = DELTA(e, XLB_STAT_FLOW_HIT,
+		  send_expect(e, &f, 1000, 0x10, sl.primary,
+			      "established flow on a DRAIN backend"));
+	assert_int_equal(d, 1);
+	expect_entry(e, &f, 1000, sl.primary, "draining flow");
+	d = DELTA(e, XLB_STAT_SECONDARY,
+		  send_expect(e, &f, 5000, 0x10, sl.secondary, "new flow (miss), DRAIN"));
+	assert_int_equal(d, 1);
+	send_expect(e, &f, 5001, 0x02, sl.secondary, "new SYN, DRAIN");
+	send_expect(e, &f, 1000, 0x02, sl.secondary, "SYN reusing a draining tuple");
+	expect_entry(e, &f, 1000, sl.secondary, "after the SYN");
+}
+
+static void test_no_backend(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	struct xlb_slot sl = e->vip[f.vip].slots[slot_of(e, &f)];
+	struct xlb_flow_key k = key_of(&f, 6000);
+
+	send_expect(e, &f, 1000, 0x10, sl.primary, "flow on the primary");
+	pt_flow_put(e, &k, sl.secondary, pt_now_coarse());
+	pt_set_state(e, sl.primary, XLB_BE_DOWN);
+	pt_set_state(e, sl.secondary, XLB_BE_DRAIN);
+	send_expect(e, &f, 7000, 0x10, XLB_BACKEND_NONE, "new flow, primary DOWN, secondary DRAIN");
+	send_expect(e, &f, 7001, 0x02, XLB_BACKEND_NONE, "SYN, primary DOWN, secondary DRAIN");
+	expect_no_entry(e, &f, 7000, "dropped new flow");
+	send_expect(e, &f, 6000, 0x10, sl.secondary, "flow pinned to the DRAIN secondary");
+	send_expect(e, &f, 1000, 0x10, XLB_BACKEND_NONE, "flow on the DOWN primary");
+	pt_set_state(e, sl.secondary, XLB_BE_DOWN);
+	send_expect(e, &f, 6000, 0x10, XLB_BACKEND_NONE, "flow on a secondary now DOWN");
+}
+
+static void test_udp_expiry(void **state)
+{
+	struct pt_ctx *c = *state;
+	struct pt_env *e = c->e;
+	struct fl u = { VIP_C, CL4, "192.0.2.20", 53, IPPROTO_UDP };
+	struct fl t = fl_of(false);
+	__u32 su = slot_of(e, &u), st = slot_of(e, &t);
+	__u32 xu = e->vip[VIP_C].slots[su].primary;
+	__u32 xt = e->vip[VIP_A].slots[st].primary, i;
+	__u32 yu = xu == 8 ? 9 : 8, yt = xt == 1 ? 2 : 1;
+	__u64 d;
+
+	e->cfg.udp_timeout_ns = 300000000ULL; /* 300 ms */
+	pt_write_config(e);
+	send_expect(e, &u, 5353, 0, xu, "udp flow");
+	send_expect(e, &t, 1000, 0x10, xt, "tcp flow");
+	for (i = 0; i < e->vip[VIP_C].v.table_size; i++)
+		e->vip[VIP_C].slots[i] = (struct xlb_slot){ yu, xu };
+	pt_swap_table(e, VIP_C);
+	for (i = 0; i < e->vip[VIP_A].v.table_size; i++)
+		e->vip[VIP_A].slots[i] = (struct xlb_slot){ yt, xt };
+	pt_swap_table(e, VIP_A);
+	send_expect(e, &u, 5353, 0, xu, "udp flow within its timeout");
+	usleep(500000);
+	d = DELTA(e, XLB_STAT_FLOW_EXPIRED,
+		  send_expect(e, &u, 5353, 0, yu, "udp flow idle past its timeout"));
+	assert_int_equal(d, 1);
+	expect_entry(e, &u, 5353, yu, "expired udp flow re-chosen");
+	d = DELTA(e, XLB_STAT_FLOW_EXPIRED,
+		  send_expect(e, &t, 1000, 0x10, xt, "tcp flow, same idle time"));
+	assert_int_equal(d, 0);
+}
+
+static void test_rst(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	__u32 x = e->vip[f.vip].slots[slot_of(e, &f)].primary;
+
+	send_expect(e, &f, 1000, 0x04, x, "RST without a flow");
+	expect_no_entry(e, &f, 1000, "RST");
+	send_expect(e, &f, 1001, 0x14, x, "RST|ACK without a flow");
+	expect_no_entry(e, &f, 1001, "RST|ACK");
+	send_expect(e, &f, 1002, 0x10, x, "ACK");
+	expect_entry(e, &f, 1002, x, "ACK");
+	send_expect(e, &f, 1002, 0x04, x, "RST of an existing flow");
+	expect_entry(e, &f, 1002, x, "after the RST");
+}
+
+static void test_atime(void **state)
+{
+	struct pt_ctx *c = *state;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(false);
+	__u32 x = e->vip[f.vip].slots[slot_of(e, &f)].primary;
+	struct xlb_flow_key k1 = key_of(&f, 1000), k2 = key_of(&f, 1001);
+	__u64 now = pt_now_coarse(), old = now - 5000000000ULL,
+	      recent = now - 100000000ULL;
+	struct xlb_flow v;
+
+	pt_flow_put(e, &k1, x, old);
+	pt_flow_put(e, &k2, x, recent);
+	send_expect(e, &f, 1000, 0x10, x, "flow idle 5 s");
+	send_expect(e, &f, 1001, 0x10, x, "flow idle 0.1 s");
+	assert_int_equal(pt_flow_get(e, &k1, &v), 0);
+	if (v.atime_ns < now)
+		fail_msg("atime of a flow idle 5 s not refreshed (%llu < %llu)",
+			 (unsigned long long)v.atime_ns, (unsigned long long)now);
+	assert_int_equal(pt_flow_get(e, &k2, &v), 0);
+	if (v.atime_ns != recent)
+		fail_msg("atime refreshed within its 1 s step");
+}
+
+static const struct fam_param f4 = { false }, f6 = { true };
+
+int pt_tests_flow(struct CMUnitTest *t, int max)
+{
+	int n = 0;
+
+#define ADD(nm, fn, prm)                                                        \
+	if (n < max)                                                          \
+		t[n++] = (struct CMUnitTest){ nm, fn, pt_setup_std,           \
+					      pt_teardown_env, (void *)(prm) }
+	ADD("flow: v4 miss then hits, counters", test_hit_miss_counters, &f4);
+	ADD("flow: v6 miss then hits, counters", test_hit_miss_counters, &f6);
+	ADD("flow: v4 established flow survives a table swap, SYN re-chooses", test_table_swap, &f4);
+	ADD("flow: v6 established flow survives a table swap, SYN re-chooses", test_table_swap, &f6);
+	ADD("flow: v4 backend DOWN re-chooses, new flows to secondary", test_backend_down, &f4);
+	ADD("flow: v6 backend DOWN re-chooses, new flows to secondary", test_backend_down, &f6);
+	ADD("flow: v4 backend DRAIN keeps flows, new flows to secondary", test_backend_drain, &f4);
+	ADD("flow: v6 backend DRAIN keeps flows, new flows to secondary", test_backend_drain, &f6);
+	ADD("flow: v4 primary and secondary unusable -> DROP_NO_BACKEND", test_no_backend, &f4);
+	ADD("flow: v6 primary and secondary unusable -> DROP_NO_BACKEND", test_no_backend, &f6);
+	ADD("flow: idle udp entry expires, tcp does not", test_udp_expiry, &f4);
+	ADD("flow: v4 RST creates no entry", test_rst, &f4);
+	ADD("flow: v6 RST creates no entry", test_rst, &f6);
+	ADD("flow: atime refreshed at most once a second", test_atime, &f4);
+#undef ADD
+	return n;
+}

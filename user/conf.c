@@ -1,0 +1,949 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * conf.c - configuration files (libconfig syntax, format in conf.h):
+ * parsing with every value checked and located ("FILE:LINE: reason"),
+ * writing (what `xlb save` prints), and merging a file over the live model.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conf.h"
+#include "table.h"
+#include "util.h"
+
+#define NS_PER_S 1000000000ULL
+#define CONF_MAX_BYTES (64U << 20)
+#define CHECK_MAX_MS (3600U * 1000U) /* interval and timeout */
+#define CHECK_MAX_COUNT 1000U /* rise and fall */
+#define SLOW_START_MAX_S 86400U
+#define DRAIN_MAX_S (86400U * 365U)
+#define FLOW_TIMEOUT_MAX_NS (86400ULL * 365 * NS_PER_S)
+
+struct pctx {
+	const char *name; /* file name for messages */
+};
+
+/* Records "NAME:LINE: reason" for setting s and returns -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+perr(const struct pctx *p, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return xlb_errf(-EINVAL, "%s:%u: %s", p->name,
+			s ? config_setting_source_line(s) : 0, msg);
+}
+
+/* The message a library parser recorded, copied (perr overwrites it). */
+static const char *libmsg(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", xlb_errmsg());
+	return buf;
+}
+
+static int only_keys(const struct pctx *p, const config_setting_t *g,
+		     const char *const *keys, const char *where)
+{
+	int i, n = config_setting_length(g);
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(e);
+		const char *const *k;
+
+		for (k = keys; name && *k; k++)
+			if (!strcmp(*k, name))
+				break;
+		if (!name || !*k)
+			return perr(p, e, "unknown setting '%s'%s", name ? name : "?",
+				    where);
+	}
+	return 0;
+}
+
+static int get_str(const struct pctx *p, const config_setting_t *s,
+		   const char *what, const char **out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return perr(p, s, "%s must be a string", what);
+	*out = config_setting_get_string(s);
+	return 0;
+}
+
+static int get_int(const struct pctx *p, const config_setting_t *s,
+		   const char *what, long long min, long long max, long long *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return perr(p, s, "%s must be an integer", what);
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return perr(p, s, "%s %lld out of range %lld-%lld", what, v, min,
+			    max);
+	*out = v;
+	return 0;
+}
+
+static int get_u32(const struct pctx *p, const config_setting_t *s,
+		   const char *what, __u32 min, __u32 max, __u32 *out)
+{
+	long long v = 0;
+	int err = get_int(p, s, what, min, max, &v);
+
+	if (!err)
+		*out = (__u32)v;
+	return err;
+}
+
+/*
+ * A duration in seconds (integer or decimal) as units of 1/scale s, in
+ * [min, max] units.
+ */
+static int get_secs(const struct pctx *p, const config_setting_t *s,
+		    const char *what, double scale, __u64 min, __u64 max,
+		    __u64 *out)
+{
+	double v;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		return perr(p, s, "%s must be a number of seconds", what);
+	}
+	v *= scale;
+	if (!isfinite(v) || v < (double)min - 0.5 || v > (double)max + 0.5)
+		return perr(p, s, "%s out of range %g-%g s", what, (double)min / scale,
+			    (double)max / scale);
+	*out = (__u64)llround(v);
+	if (*out < min)
+		*out = min;
+	if (*out > max)
+		*out = max;
+	return 0;
+}
+
+static int parse_seed(const char *s, __u64 seed[2])
+{
+	char part[17];
+	size_t i;
+
+	if (strlen(s) != 32)
+		return -EINVAL;
+	for (i = 0; i < 32; i++)
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			return -EINVAL;
+	memcpy(part, s, 16);
+	part[16] = '\0';
+	seed[0] = strtoull(part, NULL, 16);
+	seed[1] = strtoull(s + 16, NULL, 16);
+	return 0;
+}
+
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '/' || s[i] == ':' ||
+		    s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+static bool path_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= sizeof(((struct xlb_check *)0)->path) || s[0] != '/')
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+static const char *check_name(enum xlb_check_type t)
+{
+	switch (t) {
+	case XLB_CHECK_TCP:
+		return "tcp";
+	case XLB_CHECK_HTTP:
+		return "http";
+	default:
+		return "none";
+	}
+}
+
+static void check_defaults(struct xlb_check *c, __u8 proto)
+{
+	memset(c, 0, sizeof(*c));
+	c->type = proto == IPPROTO_TCP ? XLB_CHECK_HTTP : XLB_CHECK_NONE;
+	snprintf(c->path, sizeof(c->path), "/health");
+	c->interval_ms = 5000;
+	c->timeout_ms = 3000;
+	c->rise = 2;
+	c->fall = 3;
+}
+
+static int parse_check(const struct pctx *p, const config_setting_t *g,
+		       struct xlb_check *c)
+{
+	static const char *const keys[] = { "type", "port", "path", "interval",
+					     "timeout", "rise", "fall", NULL };
+	const config_setting_t *e, *tmo;
+	const char *s = NULL;
+	__u64 ms;
+	__u32 v;
+	int err;
+
+	if (!config_setting_is_group(g))
+		return perr(p, g, "check must be a group { ... }");
+	err = only_keys(p, g, keys, " in check");
+	if (err)
+		return err;
+	if ((e = config_setting_get_member(g, "type"))) {
+		if (get_str(p, e, "check type", &s))
+			return -EINVAL;
+		if (!strcmp(s, "tcp"))
+			c->type = XLB_CHECK_TCP;
+		else if (!strcmp(s, "http"))
+			c->type = XLB_CHECK_HTTP;
+		else if (!strcmp(s, "none"))
+			c->type = XLB_CHECK_NONE;
+		else
+			return perr(p, e, "invalid check type '%s' (want tcp, http or none)",
+				    s);
+	}
+	if ((e = config_setting_get_member(g, "port"))) {
+		if (get_u32(p, e, "check port", 0, 65535, &v))
+			return -EINVAL;
+		c->port = (__u16)v;
+	}
+	if ((e = config_setting_get_member(g, "path"))) {
+		if (get_str(p, e, "check path", &s))
+			return -EINVAL;
+		if (!path_ok(s))
+			return perr(p, e,
+				    "invalid check path '%s' (want /..., printable, no spaces, under %zu bytes)",
+				    s, sizeof(c->path));
+		snprintf(c->path, sizeof(c->path), "%s", s);
+	}
+	if ((e = config_setting_get_member(g, "interval"))) {
+		if (get_secs(p, e, "check interval", 1000, 1, CHECK_MAX_MS, &ms))
+			return -EINVAL;
+		c->interval_ms = (__u32)ms;
+	}
+	if ((tmo = config_setting_get_member(g, "timeout"))) {
+		if (get_secs(p, tmo, "check timeout", 1000, 1, CHECK_MAX_MS, &ms))
+			return -EINVAL;
+		c->timeout_ms = (__u32)ms;
+	}
+	if (!tmo && c->timeout_ms >= c->interval_ms)
+		c->timeout_ms = c->interval_ms / 2 ? c->interval_ms / 2 : 1;
+	if (c->timeout_ms >= c->interval_ms)
+		return perr(p, tmo ? tmo : g,
+			    "check timeout %u.%03u s must be less than the interval %u.%03u s",
+			    c->timeout_ms / 1000, c->timeout_ms % 1000,
+			    c->interval_ms / 1000, c->interval_ms % 1000);
+	if ((e = config_setting_get_member(g, "rise")) &&
+	    get_u32(p, e, "check rise", 1, CHECK_MAX_COUNT, &c->rise))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "fall")) &&
+	    get_u32(p, e, "check fall", 1, CHECK_MAX_COUNT, &c->fall))
+		return -EINVAL;
+	return 0;
+}
+
+static int add_be_conf(struct xlb_vip_conf *vc, const struct xlb_addr *a,
+		       bool has_state, bool has_ramp)
+{
+	struct xlb_be_conf *b = realloc(vc->be, (vc->n_be + 1) * sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	vc->be = b;
+	b = &vc->be[vc->n_be++];
+	memset(b, 0, sizeof(*b));
+	b->addr = *a;
+	b->has_state = has_state;
+	b->has_ramp = has_ramp;
+	return 0;
+}
+
+static int parse_backend(const struct pctx *p, const config_setting_t *g,
+			 struct xlb_vip_ent *v, struct xlb_vip_conf *vc)
+{
+	static const char *const keys[] = { "addr", "weight", "state", "ramp",
+					    NULL };
+	const config_setting_t *e, *ae;
+	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN], msg[256];
+	struct xlb_be_ent *b;
+	struct xlb_addr a;
+	__u32 weight = 1, state = XLB_BE_UP, ramp = XLB_RAMP_FULL;
+	bool has_state = false, has_ramp = false;
+	const char *s = NULL;
+	int err;
+
+	if (!config_setting_is_group(g))
+		return perr(p, g, "backend must be a group { addr = ...; }");
+	err = only_keys(p, g, keys, " in backend");
+	if (err)
+		return err;
+	ae = config_setting_get_member(g, "addr");
+	if (!ae)
+		return perr(p, g, "backend without 'addr'");
+	if (get_str(p, ae, "backend addr", &s))
+		return -EINVAL;
+	if (xlb_addr_parse(s, &a))
+		return perr(p, ae, "%s", libmsg(msg, sizeof(msg)));
+	if ((e = config_setting_get_member(g, "weight")) &&
+	    get_u32(p, e, "weight", 0, XLB_WEIGHT_MAX, &weight))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "state"))) {
+		if (get_str(p, e, "state", &s))
+			return -EINVAL;
+		if (xlb_state_parse(s, &state))
+			return perr(p, e, "%s", libmsg(msg, sizeof(msg)));
+		has_state = true;
+	}
+	if ((e = config_setting_get_member(g, "ramp"))) {
+		if (get_u32(p, e, "ramp", 0, XLB_RAMP_FULL, &ramp))
+			return -EINVAL;
+		has_ramp = true;
+	}
+	err = xlb_model_be_add(v, &a, weight, &b);
+	if (err == -EEXIST) {
+		xlb_addr_fmt(a.family, a.a, ab, sizeof(ab));
+		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		return perr(p, ae, "duplicate backend %s in VIP %s", ab, vb);
+	}
+	if (err)
+		return err;
+	b->state = state;
+	b->ramp = ramp;
+	if (state == XLB_BE_DRAIN)
+		b->drain_deadline_ns =
+			b->since_ns + (__u64)vc->drain_timeout_s * NS_PER_S;
+	return add_be_conf(vc, &a, has_state, has_ramp);
+}
+
+static int parse_prefixes(const struct pctx *p, const config_setting_t *e,
+			  struct xlb_vip_ent *v)
+{
+	__u32 v4, v6;
+
+	if ((!config_setting_is_array(e) && !config_setting_is_list(e)) ||
+	    config_setting_length(e) != 2)
+		return perr(p, e, "src_prefix must be [V4LEN, V6LEN]");
+	if (get_u32(p, config_setting_get_elem(e, 0), "IPv4 source prefix", 0, 32,
+		    &v4) ||
+	    get_u32(p, config_setting_get_elem(e, 1), "IPv6 source prefix", 0, 128,
+		    &v6))
+		return -EINVAL;
+	v->v4_prefix = (__u8)v4;
+	v->v6_prefix = (__u8)v6;
+	return 0;
+}
+
+/* Validates one VIP alone, so that errors point at its line. */
+static int validate_vip(const struct pctx *p, const config_setting_t *g,
+			const struct xlb_conf *c, struct xlb_vip_ent *v)
+{
+	struct xlb_model one = { .cfg = c->model.cfg, .vips = v, .n_vips = 1 };
+	char msg[400];
+
+	/* Sources may come from the live config (xlb_conf_merge). */
+	if (!c->has_src4)
+		one.cfg.src4 = htonl(1);
+	if (!c->has_src6)
+		one.cfg.src6[3] = htonl(1);
+	if (xlb_model_validate(&one))
+		return perr(p, g, "%s", libmsg(msg, sizeof(msg)));
+	return 0;
+}
+
+static int parse_vip(const struct pctx *p, const config_setting_t *g,
+		     struct xlb_conf *c)
+{
+	static const char *const keys[] = { "vip", "algo", "table_size", "fwd",
+					    "src_prefix", "check", "slow_start",
+					    "drain_timeout", "backends", NULL };
+	const config_setting_t *e, *ve, *se, *bes;
+	struct xlb_vip_conf *vc;
+	struct xlb_vip_ent *v;
+	struct xlb_vip_key k;
+	char msg[256];
+	enum xlb_algo algo;
+	const char *s = NULL;
+	int err, i, n;
+
+	if (!config_setting_is_group(g))
+		return perr(p, g, "VIP must be a group { vip = ...; }");
+	err = only_keys(p, g, keys, " in VIP");
+	if (err)
+		return err;
+	ve = config_setting_get_member(g, "vip");
+	if (!ve)
+		return perr(p, g, "VIP without 'vip'");
+	if (get_str(p, ve, "vip", &s))
+		return -EINVAL;
+	if (xlb_vip_parse(s, &k))
+		return perr(p, ve, "%s", libmsg(msg, sizeof(msg)));
+	err = xlb_model_vip_add(&c->model, &k, &v);
+	if (err == -EEXIST)
+		return perr(p, ve, "duplicate VIP %s", s);
+	if (err)
+		return err;
+	vc = realloc(c->vips, c->model.n_vips * sizeof(*vc));
+	if (!vc)
+		return -ENOMEM;
+	c->vips = vc;
+	vc = &c->vips[c->model.n_vips - 1];
+	memset(vc, 0, sizeof(*vc));
+	vc->key = k;
+	check_defaults(&vc->check, k.proto);
+	vc->drain_timeout_s = 300;
+
+	if ((e = config_setting_get_member(g, "algo"))) {
+		if (get_str(p, e, "algo", &s))
+			return -EINVAL;
+		if (xlb_algo_parse(s, &algo))
+			return perr(p, e,
+				    "invalid algorithm '%s' (want maglev, ring, rendezvous or modulo)",
+				    s);
+		v->algo = (__u8)algo;
+	}
+	se = config_setting_get_member(g, "table_size");
+	if (se && get_u32(p, se, "table_size", 1, XLB_TABLE_SIZE_MAX,
+			  &v->table_size))
+		return -EINVAL;
+	if (xlb_table_size_check((enum xlb_algo)v->algo, v->table_size))
+		return perr(p, se ? se : g, "table size %u is not usable by %s%s",
+			    v->table_size, xlb_algo_name((enum xlb_algo)v->algo),
+			    v->algo == XLB_ALGO_MAGLEV ? " (needs a prime)" : "");
+	if ((e = config_setting_get_member(g, "fwd"))) {
+		if (get_str(p, e, "fwd", &s))
+			return -EINVAL;
+		if (xlb_fwd_parse(s, &v->fwd))
+			return perr(p, e, "%s", libmsg(msg, sizeof(msg)));
+	}
+	if ((e = config_setting_get_member(g, "src_prefix")) &&
+	    parse_prefixes(p, e, v))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "check")) &&
+	    parse_check(p, e, &vc->check))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "slow_start")) &&
+	    get_u32(p, e, "slow_start", 0, SLOW_START_MAX_S, &vc->slow_start_s))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "drain_timeout")) &&
+	    get_u32(p, e, "drain_timeout", 0, DRAIN_MAX_S, &vc->drain_timeout_s))
+		return -EINVAL;
+
+	bes = config_setting_get_member(g, "backends");
+	if (bes) {
+		if (!config_setting_is_list(bes) &&
+		    !(config_setting_is_array(bes) && !config_setting_length(bes)))
+			return perr(p, bes, "backends must be a list ( { addr = ...; }, ... )");
+		n = config_setting_length(bes);
+		for (i = 0; i < n; i++) {
+			err = parse_backend(p, config_setting_get_elem(bes, (unsigned)i),
+					    v, vc);
+			if (err)
+				return err;
+		}
+	}
+	return validate_vip(p, g, c, v);
+}
+
+static int parse_root(const struct pctx *p, const config_setting_t *root,
+		      struct xlb_conf *c)
+{
+	static const char *const keys[] = { "interface", "seed", "src4", "src6",
+					    "tcp_timeout", "udp_timeout", "vips",
+					    NULL };
+	struct xlb_config *cfg = &c->model.cfg;
+	const config_setting_t *e, *vips;
+	struct xlb_addr a;
+	const char *s = NULL;
+	int err, i, n;
+
+	err = only_keys(p, root, keys, "");
+	if (err)
+		return err;
+	if ((e = config_setting_get_member(root, "interface"))) {
+		if (get_str(p, e, "interface", &s))
+			return -EINVAL;
+		if (!ifname_ok(s))
+			return perr(p, e, "invalid interface name '%s'", s);
+		snprintf(c->interface, sizeof(c->interface), "%s", s);
+	}
+	if ((e = config_setting_get_member(root, "seed"))) {
+		if (get_str(p, e, "seed", &s))
+			return -EINVAL;
+		if (parse_seed(s, cfg->seed))
+			return perr(p, e, "invalid seed '%s' (want 32 hex digits)", s);
+		c->has_seed = true;
+	}
+	if ((e = config_setting_get_member(root, "src4"))) {
+		if (get_str(p, e, "src4", &s))
+			return -EINVAL;
+		if (xlb_addr_parse(s, &a) || a.family != XLB_AF_INET || !a.a[0])
+			return perr(p, e, "invalid src4 '%s' (want an IPv4 address)", s);
+		cfg->src4 = a.a[0];
+		c->has_src4 = true;
+	}
+	if ((e = config_setting_get_member(root, "src6"))) {
+		if (get_str(p, e, "src6", &s))
+			return -EINVAL;
+		if (xlb_addr_parse(s, &a) || a.family != XLB_AF_INET6 ||
+		    !(a.a[0] | a.a[1] | a.a[2] | a.a[3]))
+			return perr(p, e, "invalid src6 '%s' (want an IPv6 address)", s);
+		memcpy(cfg->src6, a.a, sizeof(cfg->src6));
+		c->has_src6 = true;
+	}
+	if ((e = config_setting_get_member(root, "tcp_timeout"))) {
+		if (get_secs(p, e, "tcp_timeout", NS_PER_S, NS_PER_S / 1000,
+			     FLOW_TIMEOUT_MAX_NS, &cfg->tcp_timeout_ns))
+			return -EINVAL;
+		c->has_tcp_timeout = true;
+	}
+	if ((e = config_setting_get_member(root, "udp_timeout"))) {
+		if (get_secs(p, e, "udp_timeout", NS_PER_S, NS_PER_S / 1000,
+			     FLOW_TIMEOUT_MAX_NS, &cfg->udp_timeout_ns))
+			return -EINVAL;
+		c->has_udp_timeout = true;
+	}
+	vips = config_setting_get_member(root, "vips");
+	if (!vips)
+		return 0;
+	if (!config_setting_is_list(vips) &&
+	    !(config_setting_is_array(vips) && !config_setting_length(vips)))
+		return perr(p, vips, "vips must be a list ( { vip = ...; }, ... )");
+	n = config_setting_length(vips);
+	if (n > XLB_MAX_VIPS)
+		return perr(p, vips, "too many VIPs (%d, at most %d)", n,
+			    XLB_MAX_VIPS);
+	for (i = 0; i < n; i++) {
+		err = parse_vip(p, config_setting_get_elem(vips, (unsigned)i), c);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int vip_ent_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct xlb_vip_ent *)a)->key,
+		      &((const struct xlb_vip_ent *)b)->key,
+		      sizeof(struct xlb_vip_key));
+}
+
+static int vip_conf_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct xlb_vip_conf *)a)->key,
+		      &((const struct xlb_vip_conf *)b)->key,
+		      sizeof(struct xlb_vip_key));
+}
+
+static int be_ent_cmp(const void *a, const void *b)
+{
+	return xlb_addr_cmp(&((const struct xlb_be_ent *)a)->addr,
+			    &((const struct xlb_be_ent *)b)->addr);
+}
+
+static int be_conf_cmp(const void *a, const void *b)
+{
+	return xlb_addr_cmp(&((const struct xlb_be_conf *)a)->addr,
+			    &((const struct xlb_be_conf *)b)->addr);
+}
+
+/* Sorts VIPs by key and backends by address, as the commit does. */
+static void conf_sort(struct xlb_conf *c)
+{
+	size_t i;
+
+	if (!c->model.n_vips)
+		return;
+	qsort(c->model.vips, c->model.n_vips, sizeof(*c->model.vips),
+	      vip_ent_cmp);
+	qsort(c->vips, c->model.n_vips, sizeof(*c->vips), vip_conf_cmp);
+	for (i = 0; i < c->model.n_vips; i++) {
+		struct xlb_vip_ent *v = &c->model.vips[i];
+
+		if (v->n_be)
+			qsort(v->be, v->n_be, sizeof(*v->be), be_ent_cmp);
+		if (c->vips[i].n_be)
+			qsort(c->vips[i].be, c->vips[i].n_be, sizeof(*c->vips[i].be),
+			      be_conf_cmp);
+	}
+}
+
+/* Line of the first "@include" directive in text, or 0. */
+static unsigned int include_line(const char *text)
+{
+	const char *at = strstr(text, "@include"), *q;
+	unsigned int line = 1;
+
+	if (!at)
+		return 0;
+	for (q = text; q < at; q++)
+		line += *q == '\n';
+	return line;
+}
+
+void xlb_conf_free(struct xlb_conf *c)
+{
+	size_t i;
+
+	if (c->vips)
+		for (i = 0; i < c->model.n_vips; i++)
+			free(c->vips[i].be);
+	free(c->vips);
+	c->vips = NULL;
+	xlb_model_free(&c->model);
+}
+
+int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
+{
+	struct pctx p = { .name = name ? name : "<config>" };
+	struct xlb_model all;
+	config_t cf;
+	unsigned int line;
+	char msg[400];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	line = include_line(text);
+	if (line)
+		return xlb_errf(-EINVAL, "%s:%u: @include is not supported", p.name,
+				line);
+	config_init(&cf);
+	if (config_read_string(&cf, text) != CONFIG_TRUE) {
+		err = xlb_errf(-EINVAL, "%s:%d: %s", p.name, config_error_line(&cf),
+			       config_error_text(&cf) ? config_error_text(&cf) :
+							"syntax error");
+		config_destroy(&cf);
+		return err;
+	}
+	err = parse_root(&p, config_root_setting(&cf), out);
+	if (!err) {
+		conf_sort(out);
+		/* Totals over all VIPs; each VIP alone was checked already. */
+		all = out->model;
+		if (!out->has_src4)
+			all.cfg.src4 = htonl(1);
+		if (!out->has_src6)
+			all.cfg.src6[3] = htonl(1);
+		if (xlb_model_validate(&all))
+			err = perr(&p, config_setting_get_member(config_root_setting(&cf),
+								 "vips"),
+				   "%s", libmsg(msg, sizeof(msg)));
+	}
+	config_destroy(&cf);
+	if (err) {
+		/* Messages from allocation failures carry no location. */
+		if (err == -ENOMEM)
+			xlb_errf(err, "%s: out of memory", p.name);
+		xlb_conf_free(out);
+	}
+	return err;
+}
+
+int xlb_conf_load(const char *path, struct xlb_conf *out)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL, *tmp;
+	size_t len = 0, cap = 0, n;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > CONF_MAX_BYTES) {
+				free(buf);
+				fclose(f);
+				return xlb_errf(-EFBIG, "%s: file too large", path);
+			}
+			cap = cap ? cap * 2 : 65536;
+			tmp = realloc(buf, cap);
+			if (!tmp) {
+				free(buf);
+				fclose(f);
+				return xlb_errf(-ENOMEM, "%s: out of memory", path);
+			}
+			buf = tmp;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	if (ferror(f)) {
+		err = xlb_errf(-EIO, "can't read %s", path);
+		free(buf);
+		fclose(f);
+		return err;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		free(buf);
+		return xlb_errf(-EINVAL, "%s: binary data (NUL byte) in the file", path);
+	}
+	err = xlb_conf_parse(buf, path, out);
+	free(buf);
+	return err;
+}
+
+const struct xlb_vip_conf *xlb_conf_vip(const struct xlb_conf *c,
+					const struct xlb_vip_key *key)
+{
+	size_t i;
+
+	for (i = 0; c->vips && i < c->model.n_vips; i++)
+		if (!memcmp(&c->vips[i].key, key, sizeof(*key)))
+			return &c->vips[i];
+	return NULL;
+}
+
+const struct xlb_be_conf *xlb_conf_be(const struct xlb_vip_conf *vc,
+				      const struct xlb_addr *a)
+{
+	size_t lo = 0, hi = vc ? vc->n_be : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = xlb_addr_cmp(&vc->be[mid].addr, a);
+
+		if (!d)
+			return &vc->be[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b)
+{
+	size_t i, j;
+
+	if (memcmp(&a->cfg, &b->cfg, sizeof(a->cfg)) || a->n_vips != b->n_vips)
+		return false;
+	for (i = 0; i < a->n_vips; i++) {
+		const struct xlb_vip_ent *x = &a->vips[i];
+		const struct xlb_vip_ent *y = xlb_model_vip(b, &x->key);
+
+		if (!y || x->table_size != y->table_size || x->algo != y->algo ||
+		    x->fwd != y->fwd || x->v4_prefix != y->v4_prefix ||
+		    x->v6_prefix != y->v6_prefix || x->n_be != y->n_be)
+			return false;
+		for (j = 0; j < x->n_be; j++) {
+			const struct xlb_be_ent *p = &x->be[j];
+			const struct xlb_be_ent *q = xlb_model_be(y, &p->addr);
+
+			if (!q || p->weight != q->weight || p->state != q->state ||
+			    p->ramp != q->ramp)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Writes s as a libconfig string literal. */
+static void put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < ' ' || *s == 0x7f)
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Seconds from nanoseconds, exact: an integer when it is one. */
+static void put_secs_ns(FILE *f, __u64 ns)
+{
+	if (ns % NS_PER_S == 0)
+		fprintf(f, "%llu", (unsigned long long)(ns / NS_PER_S));
+	else
+		fprintf(f, "%llu.%09llu", (unsigned long long)(ns / NS_PER_S),
+			(unsigned long long)(ns % NS_PER_S));
+}
+
+static void put_check(FILE *f, const struct xlb_check *c)
+{
+	fprintf(f, "      check = { type = \"%s\"; port = %u; path = ",
+		check_name(c->type), c->port);
+	put_str(f, c->path);
+	fprintf(f, ";\n                interval = %u.%03u; timeout = %u.%03u; rise = %u; fall = %u; };\n",
+		c->interval_ms / 1000, c->interval_ms % 1000, c->timeout_ms / 1000,
+		c->timeout_ms % 1000, c->rise, c->fall);
+}
+
+int xlb_conf_write(FILE *f, const struct xlb_model *md,
+		   const struct xlb_conf *c)
+{
+	const struct xlb_config *cfg = &md->cfg;
+	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN];
+	size_t i, j;
+
+	fprintf(f, "# xlb configuration\n");
+	if (c && c->interface[0]) {
+		fprintf(f, "interface = ");
+		put_str(f, c->interface);
+		fprintf(f, ";\n");
+	}
+	fprintf(f, "seed = \"%016llx%016llx\";\n", (unsigned long long)cfg->seed[0],
+		(unsigned long long)cfg->seed[1]);
+	if (cfg->src4) {
+		xlb_addr_fmt(XLB_AF_INET, &cfg->src4, ab, sizeof(ab));
+		fprintf(f, "src4 = \"%s\";\n", ab);
+	}
+	if (cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]) {
+		xlb_addr_fmt(XLB_AF_INET6, cfg->src6, ab, sizeof(ab));
+		fprintf(f, "src6 = \"%s\";\n", ab);
+	}
+	if (cfg->tcp_timeout_ns) {
+		fprintf(f, "tcp_timeout = ");
+		put_secs_ns(f, cfg->tcp_timeout_ns);
+		fprintf(f, ";\n");
+	}
+	if (cfg->udp_timeout_ns) {
+		fprintf(f, "udp_timeout = ");
+		put_secs_ns(f, cfg->udp_timeout_ns);
+		fprintf(f, ";\n");
+	}
+	fprintf(f, "vips = (");
+	for (i = 0; i < md->n_vips; i++) {
+		const struct xlb_vip_ent *v = &md->vips[i];
+		const struct xlb_vip_conf *vc = c ? xlb_conf_vip(c, &v->key) : NULL;
+
+		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		fprintf(f, "%s\n  {\n      vip = \"%s\";\n", i ? "," : "", vb);
+		fprintf(f, "      algo = \"%s\"; table_size = %u; fwd = \"%s\";\n",
+			xlb_algo_name((enum xlb_algo)v->algo), v->table_size,
+			xlb_fwd_name(v->fwd));
+		fprintf(f, "      src_prefix = [%u, %u];\n", v->v4_prefix,
+			v->v6_prefix);
+		if (vc) {
+			put_check(f, &vc->check);
+			fprintf(f, "      slow_start = %u; drain_timeout = %u;\n",
+				vc->slow_start_s, vc->drain_timeout_s);
+		}
+		fprintf(f, "      backends = (");
+		for (j = 0; j < v->n_be; j++) {
+			const struct xlb_be_ent *b = &v->be[j];
+
+			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
+			fprintf(f, "%s\n        { addr = \"%s\"; weight = %u; state = \"%s\";",
+				j ? "," : "", ab, b->weight, xlb_state_name(b->state));
+			if (b->ramp != XLB_RAMP_FULL)
+				fprintf(f, " ramp = %u;", b->ramp);
+			fprintf(f, " }");
+		}
+		fprintf(f, "%s);\n  }", v->n_be ? "\n      " : "");
+	}
+	fprintf(f, "%s);\n", md->n_vips ? "\n" : "");
+	if (fflush(f) || ferror(f))
+		return xlb_errf(-EIO, "can't write the configuration: %s",
+				strerror(errno));
+	return 0;
+}
+
+/* One backend of the merge: the file's, with live state where it applies. */
+static void merge_be(struct xlb_be_ent *b, const struct xlb_be_conf *bc,
+		     const struct xlb_be_ent *lb, const struct xlb_vip_conf *vc,
+		     __u64 now)
+{
+	bool has_state = bc && bc->has_state, has_ramp = bc && bc->has_ramp;
+	__u32 ramp = b->ramp;
+
+	b->id = XLB_ID_NONE;
+	if (lb && (!has_state || b->state == lb->state)) {
+		/* Same state as live: nothing about it changes. */
+		b->state = lb->state;
+		b->ramp = has_ramp ? ramp : lb->ramp;
+		b->since_ns = lb->since_ns;
+		b->drain_deadline_ns = lb->drain_deadline_ns;
+		b->id = lb->id;
+		return;
+	}
+	/* A new backend, or a state the file sets explicitly. */
+	b->since_ns = now;
+	b->ramp = has_ramp ? ramp : XLB_RAMP_FULL;
+	b->drain_deadline_ns = 0;
+	if (b->state == XLB_BE_DRAIN)
+		b->drain_deadline_ns =
+			now + (__u64)(vc ? vc->drain_timeout_s : 300) * NS_PER_S;
+	if (lb)
+		b->id = lb->id;
+}
+
+int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
+		   struct xlb_model *out)
+{
+	struct xlb_config *cfg;
+	__u64 now = xlb_now_real_ns();
+	size_t i, j;
+	int err;
+
+	err = xlb_model_copy(&c->model, out);
+	if (err)
+		return xlb_errf(err, "out of memory");
+	cfg = &out->cfg;
+	*cfg = live->cfg;
+	if (c->has_seed)
+		memcpy(cfg->seed, c->model.cfg.seed, sizeof(cfg->seed));
+	if (c->has_src4)
+		cfg->src4 = c->model.cfg.src4;
+	if (c->has_src6)
+		memcpy(cfg->src6, c->model.cfg.src6, sizeof(cfg->src6));
+	if (c->has_tcp_timeout)
+		cfg->tcp_timeout_ns = c->model.cfg.tcp_timeout_ns;
+	if (c->has_udp_timeout)
+		cfg->udp_timeout_ns = c->model.cfg.udp_timeout_ns;
+	for (i = 0; i < out->n_vips; i++) {
+		struct xlb_vip_ent *v = &out->vips[i];
+		const struct xlb_vip_ent *lv = xlb_model_vip(live, &v->key);
+		const struct xlb_vip_conf *vc = xlb_conf_vip(c, &v->key);
+
+		v->id = lv ? lv->id : XLB_ID_NONE;
+		v->generation = lv ? lv->generation : 0;
+		for (j = 0; j < v->n_be; j++)
+			merge_be(&v->be[j], xlb_conf_be(vc, &v->be[j].addr),
+				 lv ? xlb_model_be(lv, &v->be[j].addr) : NULL, vc,
+				 now);
+	}
+	err = xlb_model_validate(out);
+	if (err)
+		xlb_model_free(out);
+	return err;
+}
