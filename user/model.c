@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "model.h"
+#include "neigh.h"
 #include "table.h"
 #include "util.h"
 #include "xlb_hash.h"
@@ -813,6 +814,7 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			if (ob && ob->id != b->id)
 				ob = NULL;
 			if (!ob) {
+				xlb_neigh_nudge(&b->addr);
 				/* A reused id must not inherit a next hop. */
 				err = xlb_percpu_set(m->nexthop, b->id, &znh,
 						     sizeof(znh));
