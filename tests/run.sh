@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/run.sh - xlb's whole test suite; `make test` builds everything and
+# runs this (as root). Tiers, in order:
+#
+#   unit     build/tests/test_*, *_test    (cmocka unit and model tests)
+#   prog     build/tests/prog_test          (BPF_PROG_TEST_RUN on the XDP program)
+#   fuzz     build/tests/fuzz_*             (libFuzzer, short bounded runs)
+#   cli      tests/cli/*.sh                 (the xlb command line)
+#   e2e      tests/e2e/*.sh                 (network namespaces, real traffic)
+#   cleanup  no namespace or bpffs pin left behind by the run
+#
+# Every tier runs even if an earlier one failed; each item is bounded by a
+# timeout. Prints a heading and PASS/FAIL/SKIP per item and per tier, and
+# exits 1 if anything failed. Logs go to build/test-logs/.
+#
+# Environment:
+#   TIERS="unit prog fuzz cli e2e"  tiers to run (cleanup always runs)
+#   FUZZ_RUNS=20000 FUZZ_TIME=20    libFuzzer -runs / -max_total_time per target
+#   V=1                             print every item's full output
+set -u
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+BUILD=$ROOT/build
+LOGS=$BUILD/test-logs
+TIERS=${TIERS:-"unit prog fuzz cli e2e"}
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+FUZZ_TIME=${FUZZ_TIME:-20}
+V=${V:-0}
+
+mkdir -p "$LOGS"
+IS_ROOT=0
+[ "$(id -u)" -eq 0 ] && IS_ROOT=1
+
+declare -A TIER_RESULT
+TIER_ORDER=()
+NFAIL=0
+
+say() { printf '%s\n' "$*"; }
+heading() { printf '\n=== %s ===\n' "$*"; }
+
+# run_item TIER NAME TIMEOUT CMD... : runs CMD with a timeout, logging to
+# build/test-logs/TIER-NAME.log; prints the item's result. e2e and cli
+# scripts' own PASS/FAIL/SKIP lines are shown as they come.
+run_item() {
+	local tier=$1 name=$2 tmo=$3 log rc start secs
+	shift 3
+	log=$LOGS/$tier-$name.log
+	start=$(date +%s)
+	if [ "$V" = 1 ]; then
+		timeout --kill-after=15 "$tmo" "$@" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	elif [ "$tier" = e2e ] || [ "$tier" = cli ]; then
+		timeout --kill-after=15 "$tmo" "$@" 2>&1 | tee "$log" |
+			grep --line-buffered -E '^(PASS|FAIL|SKIP)' | sed -u 's/^/    /'
+		rc=${PIPESTATUS[0]}
+	else
+		timeout --kill-after=15 "$tmo" "$@" >"$log" 2>&1
+		rc=$?
+	fi
+	secs=$(($(date +%s) - start))
+	if [ "$rc" -eq 0 ]; then
+		say "PASS: $tier/$name (${secs}s)"
+		return 0
+	fi
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		say "FAIL: $tier/$name (timed out after ${tmo}s; log $log)"
+	else
+		say "FAIL: $tier/$name (exit $rc, ${secs}s; log $log)"
+	fi
+	[ "$V" = 1 ] || tail -n 25 "$log" | sed 's/^/    | /'
+	return 1
+}
+
+# tier_result TIER STATUS(pass|fail|skip) [WHY]
+tier_result() {
+	TIER_ORDER+=("$1")
+	case $2 in
+	pass) TIER_RESULT[$1]=PASS ;;
+	skip) TIER_RESULT[$1]="SKIP${3:+ ($3)}" ;;
+	*)
+		TIER_RESULT[$1]=FAIL
+		NFAIL=$((NFAIL + 1))
+		;;
+	esac
+	say "${TIER_RESULT[$1]%% *}: tier $1${3:+ - $3}"
+}
+
+want() { [[ " $TIERS " == *" $1 "* ]]; }
+
+# What exists in the shared places tests write to: namespaces and bpffs.
+snapshot() {
+	{
+		ip netns list 2>/dev/null | awk '{print "netns " $1}'
+		find /sys/fs/bpf -mindepth 1 -maxdepth 1 2>/dev/null | sed 's/^/pin /'
+	} | sort
+}
+
+# Whether the process that a leftover's name encodes is gone: tests/lib.sh
+# names are xl<hex pid>[-node]; other tests use x<letters><decimal pid>...
+# (xc1234lb, xlbmt1234). 1 (keep) when alive or the name says nothing.
+owner_dead() {
+	local n=${1##*/} p
+	if [[ $n =~ ^xl([0-9a-f]+)(-.*)?$ ]]; then
+		p=$((16#${BASH_REMATCH[1]}))
+	elif [[ $n =~ ^x[a-z]*([0-9]+) ]]; then
+		p=${BASH_REMATCH[1]}
+	else
+		return 1
+	fi
+	! kill -0 "$p" 2>/dev/null
+}
+
+# --- preparation ---------------------------------------------------------------
+
+if [ "$IS_ROOT" = 1 ]; then
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
+		say "warning: can't mount bpffs on /sys/fs/bpf"
+	# Leftovers of earlier, killed runs of the lab.
+	bash -c '. tests/lib.sh && lab_sweep_stale' 2>&1 | sed 's/^/  /'
+fi
+BEFORE=$(snapshot)
+
+# --- unit ------------------------------------------------------------------------
+
+if want unit; then
+	heading "unit tests"
+	bins=()
+	for b in "$BUILD"/tests/test_* "$BUILD"/tests/*_test; do
+		[ -x "$b" ] && [ "${b##*/}" != prog_test ] && bins+=("$b")
+	done
+	if [ ${#bins[@]} -eq 0 ]; then
+		tier_result unit skip "no build/tests/test_* (run make)"
+	else
+		st=pass
+		for b in "${bins[@]}"; do
+			[ -x "$b" ] || continue
+			run_item unit "${b##*/}" 120 "$b" || st=fail
+		done
+		tier_result unit "$st"
+	fi
+fi
+
+# --- prog ------------------------------------------------------------------------
+
+if want prog; then
+	heading "program tests"
+	if [ ! -x "$BUILD/tests/prog_test" ]; then
+		tier_result prog skip "no build/tests/prog_test"
+	elif [ "$IS_ROOT" != 1 ]; then
+		tier_result prog skip "needs root"
+	else
+		st=pass
+		run_item prog prog_test 300 "$BUILD/tests/prog_test" || st=fail
+		tier_result prog "$st"
+	fi
+fi
+
+# --- fuzz ------------------------------------------------------------------------
+
+if want fuzz; then
+	heading "fuzz runs (-runs=$FUZZ_RUNS, at most ${FUZZ_TIME}s each)"
+	bins=("$BUILD"/tests/fuzz_*)
+	if [ ! -e "${bins[0]}" ]; then
+		tier_result fuzz skip "no build/tests/fuzz_* (make fuzz)"
+	else
+		st=pass
+		for b in "${bins[@]}"; do
+			[ -x "$b" ] || continue
+			n=${b##*/}
+			corpus=$BUILD/fuzz-corpus/$n
+			arts=$BUILD/fuzz-artifacts
+			mkdir -p "$corpus" "$arts"
+			seeds=()
+			[ -d "tests/fuzz/corpus/$n" ] && seeds=("tests/fuzz/corpus/$n")
+			[ -d "tests/fuzz/corpus/${n#fuzz_}" ] && seeds+=("tests/fuzz/corpus/${n#fuzz_}")
+			run_item fuzz "$n" $((FUZZ_TIME + 60)) "$b" \
+				-runs="$FUZZ_RUNS" -max_total_time="$FUZZ_TIME" \
+				-timeout=10 -print_final_stats=1 \
+				-artifact_prefix="$arts/$n-" "$corpus" "${seeds[@]}" || st=fail
+		done
+		tier_result fuzz "$st"
+	fi
+fi
+
+# --- cli -------------------------------------------------------------------------
+
+if want cli; then
+	heading "CLI tests"
+	scripts=(tests/cli/*.sh)
+	if [ ! -e "${scripts[0]}" ]; then
+		tier_result cli skip "no tests/cli/*.sh"
+	elif [ "$IS_ROOT" != 1 ]; then
+		tier_result cli skip "needs root"
+	else
+		st=pass
+		for s in "${scripts[@]}"; do
+			n=${s##*/}
+			run_item cli "${n%.sh}" 300 bash "$s" || st=fail
+		done
+		tier_result cli "$st"
+	fi
+fi
+
+# --- e2e -------------------------------------------------------------------------
+
+if want e2e; then
+	heading "end-to-end tests"
+	scripts=(tests/e2e/*.sh)
+	if [ ! -e "${scripts[0]}" ]; then
+		tier_result e2e skip "no tests/e2e/*.sh"
+	elif [ "$IS_ROOT" != 1 ]; then
+		tier_result e2e skip "needs root"
+	elif [ ! -x "$BUILD/xlb" ]; then
+		say "FAIL: e2e needs build/xlb (run make)"
+		tier_result e2e fail
+	else
+		st=pass
+		for s in "${scripts[@]}"; do
+			n=${s##*/}
+			run_item e2e "${n%.sh}" 600 bash "$s" || st=fail
+		done
+		tier_result e2e "$st"
+	fi
+fi
+
+# --- cleanup check -----------------------------------------------------------------
+
+heading "cleanup"
+left=$(comm -13 <(printf '%s\n' "$BEFORE") <(snapshot))
+if [ -n "$left" ]; then
+	sleep 1 # let asynchronous teardown finish
+	left=$(comm -13 <(printf '%s\n' "$BEFORE") <(snapshot))
+fi
+# Anything new now is a leak of this run's tests (all finished), unless
+# the pid in its name is alive: then it belongs to a run going on beside
+# this one (a developer's), which is only mentioned.
+leaks=0
+while read -r kind what; do
+	[ -n "$what" ] || continue
+	if owner_dead "$what"; then
+		if [ "$kind" = netns ]; then
+			ip netns pids "$what" 2>/dev/null | xargs -r kill 2>/dev/null
+			ip netns del "$what" 2>/dev/null
+		else
+			rm -rf "$what"
+		fi
+		say "  left behind (removed): $kind $what"
+		leaks=$((leaks + 1))
+	elif [[ ${what##*/} =~ ^x[a-z]*[0-9] ]]; then
+		say "  (belongs to a run still going on, kept: $kind $what)"
+	else
+		say "  left behind (unknown owner, kept): $kind $what"
+		leaks=$((leaks + 1))
+	fi
+done <<<"$left"
+if [ "$leaks" -eq 0 ]; then
+	tier_result cleanup pass "no namespace or pin left behind"
+else
+	tier_result cleanup fail "tests left $leaks namespaces or pins behind"
+fi
+
+# --- summary --------------------------------------------------------------------
+
+heading "summary"
+for t in "${TIER_ORDER[@]}"; do
+	printf '  %-8s %s\n' "$t" "${TIER_RESULT[$t]}"
+done
+if [ "$NFAIL" -gt 0 ]; then
+	say "FAILED: $NFAIL tier(s)"
+	exit 1
+fi
+say "ALL PASSED"
