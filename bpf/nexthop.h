@@ -60,6 +60,7 @@ XLB_INLINE __u32 nh_get(struct xdp_md *ctx, __u32 be_id,
 	__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
 	nh->ifindex = fib.ifindex;
+	nh->mtu = fib.mtu_result; /* set on success since Linux 5.12 */
 	nh->expires_ns = now + cfg->nexthop_ttl_ns;
 	stat_inc(XLB_STAT_NH_REFRESH);
 	return 0;

@@ -12,6 +12,7 @@
 #include "lb.h"
 #include "nexthop.h"
 #include "encap.h"
+#include "icmp.h"
 
 XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct pkt *p,
 			   const struct xlb_vip *vip)
@@ -19,7 +20,7 @@ XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct pkt *p,
 	const struct xlb_backend *be;
 	const struct xlb_config *cfg;
 	struct xlb_nexthop *nh;
-	__u32 zero = 0, be_id = 0, rc;
+	__u32 zero = 0, be_id = 0, rc, overhead;
 	int new_flow = 0;
 	__u64 now;
 
@@ -36,6 +37,15 @@ XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct pkt *p,
 	rc = nh_get(ctx, be_id, be, cfg, now, vip->fwd == XLB_FWD_L2DSR, &nh);
 	if (rc)
 		return stat_drop(rc);
+
+	/* What the path cannot carry is answered, not silently lost. */
+	overhead = vip->fwd == XLB_FWD_L2DSR ? 0 :
+		   be->family == XLB_AF_INET ? sizeof(struct iphdr) :
+					       sizeof(struct ipv6hdr);
+	if (nh->mtu && p->ip_len + overhead > nh->mtu)
+		return p->family == XLB_AF_INET ?
+			       icmp4_too_big(ctx, p, cfg, nh->mtu - overhead) :
+			       icmp6_too_big(ctx, p, cfg, nh->mtu - overhead);
 
 	if (vip->fwd == XLB_FWD_L2DSR)
 		rc = encap_l2dsr(ctx, p, be, nh);

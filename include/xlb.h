@@ -86,6 +86,7 @@ enum xlb_stat {
 	XLB_STAT_ICMP_ERR, /* ICMP error relayed to the flow's backend */
 	XLB_STAT_FRAG, /* IP fragment steered by address */
 	XLB_STAT_NH_REFRESH, /* next-hop cache (re)filled by a FIB lookup */
+	XLB_STAT_TOO_BIG, /* too big once encapsulated: ICMP sent to the client */
 	/* Drops, one per reason; keep XLB_STAT_DROP_FIRST first. */
 	XLB_STAT_DROP_FIRST,
 	XLB_STAT_DROP_MALFORMED = XLB_STAT_DROP_FIRST, /* VIP packet truncated or inconsistent */
@@ -97,6 +98,7 @@ enum xlb_stat {
 	XLB_STAT_DROP_FAMILY, /* backend family the forwarding mode cannot carry */
 	XLB_STAT_DROP_ENCAP, /* no room to push the outer header */
 	XLB_STAT_DROP_NO_SRC, /* no outer source address configured for the family */
+	XLB_STAT_DROP_MTU, /* too big once encapsulated, and no ICMP error possible */
 	XLB_STAT_MAX,
 };
 
@@ -179,8 +181,10 @@ struct xlb_nexthop {
 	__u8 smac[6]; /* egress interface's MAC */
 	__u32 ifindex; /* egress interface */
 	__u64 expires_ns; /* coarse monotonic time after which to re-resolve */
+	__u32 mtu; /* route MTU toward the backend; 0: unknown, not checked */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xlb_nexthop) == 24, "xlb_nexthop layout");
+_Static_assert(sizeof(struct xlb_nexthop) == 32, "xlb_nexthop layout");
 
 /* A flow-table key: one transport connection to one VIP. */
 struct xlb_flow_key {

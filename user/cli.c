@@ -72,6 +72,8 @@ int xlb_dispatch(struct xlb_ctx *c, const struct xlb_cmd *cmds, int argc,
 	for (cmd = cmds; cmd->name; cmd++)
 		if (!strcmp(cmd->name, argv[0]))
 			return cmd->fn(c, argc - 1, argv + 1);
+	if (!what)
+		return xlb_usage(c, "unknown command '%s'", argv[0]);
 	return xlb_usage(c, "%s: unknown subcommand '%s'", what, argv[0]);
 }
 

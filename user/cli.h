@@ -24,7 +24,7 @@ struct xlb_cmd {
 	int (*fn)(struct xlb_ctx *c, int argc, char **argv);
 };
 
-/* Runs the subcommand argv[0] from cmds; usage error if unknown. */
+/* Runs the subcommand argv[0] from cmds (what: the group, NULL at the top). */
 int xlb_dispatch(struct xlb_ctx *c, const struct xlb_cmd *cmds, int argc,
 		 char **argv, const char *what);
 

@@ -25,6 +25,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_ICMP_ERR] = "icmp_err",
 	[XLB_STAT_FRAG] = "frag",
 	[XLB_STAT_NH_REFRESH] = "nexthop_refresh",
+	[XLB_STAT_TOO_BIG] = "icmp_too_big_sent",
 	[XLB_STAT_DROP_MALFORMED] = "drop_malformed",
 	[XLB_STAT_DROP_NO_BACKEND] = "drop_no_backend",
 	[XLB_STAT_DROP_NO_TABLE] = "drop_no_table",
@@ -34,6 +35,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_DROP_FAMILY] = "drop_family",
 	[XLB_STAT_DROP_ENCAP] = "drop_encap",
 	[XLB_STAT_DROP_NO_SRC] = "drop_no_src",
+	[XLB_STAT_DROP_MTU] = "drop_mtu",
 };
 
 /* Opens the maps read-only and finds the VIP named by s. */
@@ -127,7 +129,7 @@ int cmd_lookup(struct xlb_ctx *c, int argc, char **argv)
 		       "SECONDARY", "SERVES");
 	for (i = 1; i < argc; i++) {
 		__u32 s = xlb_model_slot(&md.cfg, v, &clients[i]);
-		const struct xlb_be_ent *p = be_by_id(v, t[s].primary);
+		const struct xlb_be_ent *p = be_by_id(v, t[s].primary), *sec;
 		char pb[XLB_ADDR_STRLEN], sb[XLB_ADDR_STRLEN];
 		struct json_object *jp, *js;
 
@@ -143,9 +145,10 @@ int cmd_lookup(struct xlb_ctx *c, int argc, char **argv)
 			json_object_array_add(arr, o);
 			continue;
 		}
+		sec = be_by_id(v, t[s].secondary);
 		printf("%-40s %7u  %-24s %-24s %s\n", argv[i], s, pb, sb,
 		       p && p->state == XLB_BE_UP ? "primary" :
-		       be_by_id(v, t[s].secondary) ? "secondary" : "none");
+		       sec && sec->state == XLB_BE_UP ? "secondary" : "none");
 	}
 	if (c->json)
 		xlb_json_print(c, arr);

@@ -125,6 +125,5 @@ int main(int argc, char **argv)
 	libxdp_set_print(libxdp_print);
 	if (optind >= argc)
 		return xlb_usage(&c, "missing command");
-	return xlb_dispatch(&c, commands, argc - optind, argv + optind,
-			    "xlb");
+	return xlb_dispatch(&c, commands, argc - optind, argv + optind, NULL);
 }

@@ -307,6 +307,19 @@ for c in "${CASES[@]}"; do
 	run_case "$@"
 done
 
+# With no MTU headroom toward the backends, full-size client packets can
+# only pass through path-MTU discovery: xlb answers them with ICMP
+# "fragmentation needed" / "packet too big", and the uploads above succeed.
+if [ "$LAB_MTU" -lt 1540 ]; then
+	sent=$(lab_xlb -j stats 2>/dev/null | /usr/bin/python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["global"]["icmp_too_big_sent"])' 2>/dev/null)
+	if [ "${sent:-0}" -gt 0 ]; then
+		lab_pass "pmtu: $sent ICMP too-big replies let full-size uploads through MTU $LAB_MTU"
+	else
+		lab_fail "pmtu: no ICMP too-big reply at MTU $LAB_MTU"
+	fi
+fi
+
 echo "== data path counters"
 lab_xlb stats 2>/dev/null | grep -E '^(rx|tx|flow_|drop_)' | awk '$2 != 0' | sed 's/^/  /'
 echo "== $(($(date +%s) - start)) s"

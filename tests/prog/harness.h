@@ -138,6 +138,7 @@ int pt_tests_fwd(struct CMUnitTest *t, int max);
 int pt_tests_flow(struct CMUnitTest *t, int max);
 int pt_tests_trunc(struct CMUnitTest *t, int max);
 int pt_tests_fib(struct CMUnitTest *t, int max);
+int pt_tests_pmtu(struct CMUnitTest *t, int max);
 int pt_tests_decap(struct CMUnitTest *t, int max);
 int pt_tests_fuzz(struct CMUnitTest *t, int max);
 
