@@ -85,54 +85,63 @@ XLB_INLINE __u32 lb_table_pick(const struct pkt *p, const struct xlb_vip *vip,
 	return XLB_STAT_DROP_NO_BACKEND;
 }
 
-/*
- * Flow table, then table. *new_flow tells the caller whether the choice
- * came from the table. Returns 0 or a drop reason.
- */
-XLB_INLINE __u32 lb_select(const struct pkt *p, const struct xlb_vip *vip,
-			   const struct xlb_config *cfg, __u64 now,
-			   __u32 *be_id, int *new_flow)
+/* A SYN opens a new connection: the table decides, not an old entry. */
+XLB_INLINE int lb_is_syn(const struct pkt *p)
 {
-	/* Fragments: address only, so every fragment lands alike. */
-	int use_flows = !p->frag;
-	/* A SYN opens a new connection: the table decides, not an old entry. */
-	int syn = (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
-	struct xlb_flow *f;
-	struct xlb_flow nf;
+	return (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+}
+
+/*
+ * The packet's flow entry if it may be used: not idle past its timeout,
+ * its backend UP or DRAINING (a DOWN backend's flows are re-chosen).
+ */
+XLB_INLINE struct xlb_flow *lb_flow_get(const struct pkt *p,
+					const struct xlb_config *cfg, __u64 now)
+{
+	struct xlb_flow *f = bpf_map_lookup_elem(&xlb_flows, &p->fk);
+	__u64 tmo;
+	__u32 *st;
+
+	if (!f)
+		return NULL;
+	tmo = p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout_ns :
+					   cfg->udp_timeout_ns;
+	if (now - f->atime_ns > tmo) {
+		stat_inc(XLB_STAT_FLOW_EXPIRED);
+		return NULL;
+	}
+	st = bpf_map_lookup_elem(&xlb_state, &f->backend);
+	if (!st || (*st != XLB_BE_UP && *st != XLB_BE_DRAIN)) {
+		stat_inc(XLB_STAT_FLOW_RESELECT);
+		return NULL;
+	}
+	/* Written at most once a second: a shared cache line stays clean. */
+	if (!p->icmp_err && now - f->atime_ns > LB_ATIME_STEP_NS)
+		f->atime_ns = now;
+	stat_inc(XLB_STAT_FLOW_HIT);
+	return f;
+}
+
+/*
+ * A packet the flow table did not answer: the table chooses, and a new
+ * connection gets an entry (not errors, fragments or resets: they open
+ * nothing). Returns 0 with *be_id set, or a drop reason.
+ */
+XLB_INLINE __u32 lb_new_flow(const struct pkt *p, const struct xlb_vip *vip,
+			     const struct xlb_config *cfg, __u64 now,
+			     __u32 *be_id)
+{
+	struct xlb_flow nf = {};
 	__u32 rc;
 
-	if (use_flows && !syn) {
-		f = bpf_map_lookup_elem(&xlb_flows, &p->fk);
-		if (f) {
-			__u64 tmo = p->fk.proto == IPPROTO_TCP ?
-					    cfg->tcp_timeout_ns :
-					    cfg->udp_timeout_ns;
-
-			if (now - f->atime_ns > tmo) {
-				stat_inc(XLB_STAT_FLOW_EXPIRED);
-			} else if (lb_state_is(f->backend, XLB_BE_UP) ||
-				   lb_state_is(f->backend, XLB_BE_DRAIN)) {
-				if (!p->icmp_err &&
-				    now - f->atime_ns > LB_ATIME_STEP_NS)
-					f->atime_ns = now;
-				stat_inc(XLB_STAT_FLOW_HIT);
-				*be_id = f->backend;
-				*new_flow = 0;
-				return 0;
-			} else {
-				stat_inc(XLB_STAT_FLOW_RESELECT);
-			}
-		}
-	}
 	stat_inc(XLB_STAT_FLOW_MISS);
 	rc = lb_table_pick(p, vip, cfg, be_id);
 	if (rc)
 		return rc;
-	*new_flow = 1;
-	/* No entry for errors, fragments or resets: they open nothing. */
-	if (use_flows && !p->icmp_err && !(p->tcp_flags & TCP_FLAG_RST)) {
+	if (!p->frag && !p->icmp_err && !(p->tcp_flags & TCP_FLAG_RST)) {
 		nf.backend = *be_id;
-		nf.pad = 0;
+		nf.vip_id = (__u16)vip->id;
+		nf.fwd = vip->fwd;
 		nf.atime_ns = now;
 		bpf_map_update_elem(&xlb_flows, &p->fk, &nf, BPF_ANY);
 	}

@@ -3,6 +3,10 @@
  * xlb.bpf.c - the load balancer's XDP entry. Parsing, backend choice,
  * next-hop resolution and encapsulation live in their own headers; this
  * file only strings them together.
+ *
+ * An established connection is answered by the flow table alone (its
+ * entry names the backend, the VIP and the forwarding mode); only a
+ * packet the flow table does not answer looks up its VIP and table.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -14,32 +18,38 @@
 #include "encap.h"
 #include "icmp.h"
 
-XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct pkt *p,
-			   const struct xlb_vip *vip)
-{
-	const struct xlb_backend *be;
-	const struct xlb_config *cfg;
-	struct xlb_nexthop *nh;
-	__u32 zero = 0, be_id = 0, rc, overhead;
-	int new_flow = 0;
-	__u64 now;
+/* Where a packet goes (BPF calls take five arguments at most). */
+struct choice {
+	__u32 be_id;
+	__u32 vip_id;
+	__u8 fwd; /* enum xlb_fwd */
+	__u8 new_flow; /* chosen by the table, not the flow table */
+};
 
-	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
-	if (!cfg)
-		return XDP_PASS;
-	now = bpf_ktime_get_coarse_ns();
-	rc = lb_select(p, vip, cfg, now, &be_id, &new_flow);
-	if (rc)
-		return stat_drop(rc);
+/*
+ * Sends p where ch says; returns the verdict. One copy for the three
+ * callers keeps the program small.
+ */
+static __noinline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
+			       const struct xlb_config *cfg, __u64 now,
+			       const struct choice *ch)
+{
+	__u32 be_id = ch->be_id, vip_id = ch->vip_id;
+	__u8 fwd = ch->fwd;
+	int new_flow = ch->new_flow;
+	const struct xlb_backend *be;
+	struct xlb_nexthop *nh;
+	__u32 rc, overhead;
+
 	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
 	if (!be)
 		return stat_drop(XLB_STAT_DROP_NO_BACKEND);
-	rc = nh_get(ctx, be_id, be, cfg, now, vip->fwd == XLB_FWD_L2DSR, &nh);
+	rc = nh_get(ctx, be_id, be, cfg, now, fwd == XLB_FWD_L2DSR, &nh);
 	if (rc)
 		return stat_drop(rc);
 
 	/* What the path cannot carry is answered, not silently lost. */
-	overhead = vip->fwd == XLB_FWD_L2DSR ? 0 :
+	overhead = fwd == XLB_FWD_L2DSR ? 0 :
 		   be->family == XLB_AF_INET ? sizeof(struct iphdr) :
 					       sizeof(struct ipv6hdr);
 	if (nh->mtu && p->ip_len + overhead > nh->mtu)
@@ -47,7 +57,7 @@ XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct pkt *p,
 			       icmp4_too_big(ctx, p, cfg, nh->mtu - overhead) :
 			       icmp6_too_big(ctx, p, cfg, nh->mtu - overhead);
 
-	if (vip->fwd == XLB_FWD_L2DSR)
+	if (fwd == XLB_FWD_L2DSR)
 		rc = encap_l2dsr(ctx, p, be, nh);
 	else if (be->family == XLB_AF_INET)
 		rc = encap_ipv4(ctx, p, be, cfg, nh);
@@ -56,7 +66,7 @@ XLB_INLINE int xlb_forward(struct xdp_md *ctx, struct pkt *p,
 	if (rc)
 		return stat_drop(rc);
 
-	stat_fwd(&xlb_vip_stats, vip->id, p->ip_len, new_flow);
+	stat_fwd(&xlb_vip_stats, vip_id, p->ip_len, new_flow);
 	stat_fwd(&xlb_be_stats, be_id, p->ip_len, new_flow);
 	if (p->icmp_err)
 		stat_inc(XLB_STAT_ICMP_ERR);
@@ -75,20 +85,56 @@ int xlb_main(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	const struct xlb_config *cfg;
 	struct xlb_vip *vip;
+	struct xlb_flow *f;
 	struct pkt p = {};
-	int res;
+	__u32 zero = 0, be_id = 0, rc;
+	int res, flows;
+	__u64 now;
 
 	stat_inc(XLB_STAT_RX);
 	res = parse_packet(&p, data, end);
 	if (res == PARSE_PASS)
 		goto pass;
+	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
+	if (!cfg)
+		goto pass;
+	now = bpf_ktime_get_coarse_ns();
+	/* Fragments go by address only; a SYN opens a new connection. */
+	flows = res == PARSE_OK && !p.frag && !lb_is_syn(&p);
+	if (flows && !p.icmp_err) {
+		f = lb_flow_get(&p, cfg, now);
+		if (f) {
+			struct choice ch = { f->backend, f->vip_id, f->fwd, 0 };
+
+			return xlb_send(ctx, &p, cfg, now, &ch);
+		}
+		flows = 0; /* looked up already */
+	}
+
 	vip = lb_vip_lookup(&p, res == PARSE_BAD || p.frag);
 	if (!vip)
 		goto pass;
 	if (res == PARSE_BAD)
 		return stat_drop(XLB_STAT_DROP_MALFORMED);
-	return xlb_forward(ctx, &p, vip);
+	/* An ICMP error goes where its flow goes, if it has one. */
+	if (flows) {
+		f = lb_flow_get(&p, cfg, now);
+		if (f) {
+			struct choice ch = { f->backend, vip->id, vip->fwd, 0 };
+
+			return xlb_send(ctx, &p, cfg, now, &ch);
+		}
+	}
+	rc = lb_new_flow(&p, vip, cfg, now, &be_id);
+	if (rc)
+		return stat_drop(rc);
+	{
+		struct choice ch = { be_id, vip->id, vip->fwd, 1 };
+
+		return xlb_send(ctx, &p, cfg, now, &ch);
+	}
 pass:
 	stat_inc(XLB_STAT_PASS);
 	return XDP_PASS;

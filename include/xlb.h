@@ -198,10 +198,16 @@ struct xlb_flow_key {
 };
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 
-/* A flow-table value. */
+/*
+ * A flow-table value. It carries what forwarding needs from the VIP, so an
+ * established flow is forwarded without looking the VIP up; the
+ * controller deletes the flows of backends and VIPs it removes.
+ */
 struct xlb_flow {
 	__u32 backend; /* backend id the flow is pinned to */
-	__u32 pad;
+	__u16 vip_id; /* its VIP's id (counters) */
+	__u8 fwd; /* its VIP's enum xlb_fwd */
+	__u8 pad;
 	__u64 atime_ns; /* coarse monotonic time last seen (1 s resolution) */
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");

@@ -598,8 +598,12 @@ int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
 	return 0;
 }
 
-/* Deletes flow entries whose backend is marked in gone[]. */
-static void flows_forget(const struct xlb_maps *m, const bool *gone)
+/*
+ * Deletes flow entries whose backend is marked in gone[] or whose VIP is
+ * marked in vip_gone[] (entries carry the VIP's forwarding mode).
+ */
+static void flows_forget(const struct xlb_maps *m, const bool *gone,
+			 const bool *vip_gone)
 {
 	struct xlb_flow_key k, next, *prev = NULL, *del = NULL, *tmp;
 	size_t n = 0, cap = 0, i;
@@ -610,7 +614,8 @@ static void flows_forget(const struct xlb_maps *m, const bool *gone)
 		k = next;
 		prev = &k;
 		if (bpf_map_lookup_elem(m->flows, &k, &f) ||
-		    f.backend >= XLB_MAX_BACKENDS || !gone[f.backend])
+		    ((f.backend >= XLB_MAX_BACKENDS || !gone[f.backend]) &&
+		     (f.vip_id >= XLB_MAX_VIPS || !vip_gone[f.vip_id])))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
@@ -699,7 +704,8 @@ static int write_elem(int fd, const void *k, const void *v, const char *what)
 int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_model *md)
 {
-	bool vip_used[XLB_MAX_VIPS] = { 0 };
+	bool vip_used[XLB_MAX_VIPS] = { 0 }, vip_refwd[XLB_MAX_VIPS] = { 0 };
+	bool forget = false;
 	bool *be_used = NULL, *be_gone = NULL;
 	int *table_fd = NULL;
 	struct xlb_counters zc = { 0 };
@@ -739,6 +745,8 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		v->id = XLB_ID_NONE;
 		if (o && o->table_size == v->table_size)
 			v->id = o->id;
+		if (o && v->id == o->id && o->fwd != v->fwd)
+			vip_refwd[v->id] = forget = true;
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *ob =
 				o ? xlb_model_be(o, &v->be[j].addr) : NULL;
@@ -922,11 +930,10 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			write_elem(m->backends, &ob->id, &zb, "backend");
 		}
 	}
-	for (i = 0; i < XLB_MAX_BACKENDS; i++)
-		if (be_gone[i]) {
-			flows_forget(m, be_gone);
-			break;
-		}
+	for (i = 0; i < XLB_MAX_BACKENDS && !forget; i++)
+		forget = be_gone[i];
+	if (forget)
+		flows_forget(m, be_gone, vip_refwd);
 	err = 0;
 out:
 	if (table_fd)

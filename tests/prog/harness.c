@@ -396,6 +396,13 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 {
 	struct xlb_flow f = { .backend = backend, .atime_ns = atime_ns };
 
+	/* As the data path writes it: the backend's VIP and its mode. */
+	if (backend < PT_MAX_BE) {
+		f.vip_id = (__u16)e->be[backend].vip_id;
+		if (f.vip_id < PT_MAX_VIP)
+			f.fwd = e->vip[f.vip_id].v.fwd;
+	}
+
 	assert_int_equal(bpf_map_update_elem(e->flows, k, &f, 0), 0);
 }
 
