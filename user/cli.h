@@ -60,6 +60,7 @@ int cmd_lookup(struct xlb_ctx *c, int argc, char **argv);
 int cmd_table(struct xlb_ctx *c, int argc, char **argv);
 int cmd_simulate(struct xlb_ctx *c, int argc, char **argv);
 int cmd_stats(struct xlb_ctx *c, int argc, char **argv);
+int cmd_top(struct xlb_ctx *c, int argc, char **argv);
 int cmd_save(struct xlb_ctx *c, int argc, char **argv);
 int cmd_restore(struct xlb_ctx *c, int argc, char **argv);
 int cmd_apply(struct xlb_ctx *c, int argc, char **argv);

@@ -4,6 +4,7 @@
  * data path's own hash and the live table), `table`, `simulate` (what a
  * change would move, without doing it) and `stats`.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,4 +390,187 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 	xlb_model_free(&md);
 	xlb_maps_close(&m);
 	return XLB_EXIT_OK;
+}
+
+/* `xlb top`: the VIP's flows grouped by client source prefix. */
+struct top_ent {
+	__be32 prefix[4];
+	__u32 backend;
+};
+
+struct top_walk {
+	const struct xlb_vip_ent *v;
+	unsigned int plen;
+	struct top_ent *e;
+	size_t n, cap;
+};
+
+static void mask_addr(__be32 *a, __u8 family, unsigned int plen)
+{
+	unsigned int bits = family == XLB_AF_INET ? 32 : 128, i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned int keep = plen > i * 32 ? plen - i * 32 : 0;
+
+		if (i * 32 >= bits || keep == 0)
+			a[i] = 0;
+		else if (keep < 32)
+			a[i] &= htonl(~0U << (32 - keep));
+	}
+}
+
+static int top_one(const struct xlb_flow_key *k, const struct xlb_flow *f,
+		   void *arg)
+{
+	struct top_walk *w = arg;
+	struct top_ent *tmp;
+
+	if (k->family != w->v->key.family || k->proto != w->v->key.proto ||
+	    k->dport != w->v->key.port ||
+	    memcmp(k->dst, w->v->key.addr, sizeof(k->dst)))
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 1024;
+		tmp = realloc(w->e, w->cap * sizeof(*tmp));
+		if (!tmp)
+			return -ENOMEM;
+		w->e = tmp;
+	}
+	memcpy(w->e[w->n].prefix, k->src, sizeof(k->src));
+	mask_addr(w->e[w->n].prefix, k->family, w->plen);
+	w->e[w->n].backend = f->backend;
+	w->n++;
+	return 0;
+}
+
+static int top_cmp_prefix(const void *a, const void *b)
+{
+	const struct top_ent *x = a, *y = b;
+	int c = memcmp(x->prefix, y->prefix, sizeof(x->prefix));
+
+	return c ? c : (x->backend > y->backend) - (x->backend < y->backend);
+}
+
+struct top_row {
+	__be32 prefix[4];
+	size_t flows, backends;
+	__u32 first_be;
+};
+
+static int top_cmp_flows(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+
+	if (x->flows != y->flows)
+		return x->flows < y->flows ? 1 : -1;
+	return memcmp(x->prefix, y->prefix, sizeof(x->prefix));
+}
+
+int cmd_top(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct top_walk w = { 0 };
+	struct top_row *rows = NULL;
+	struct json_object *arr = NULL;
+	struct xlb_vip_ent *v;
+	struct xlb_model md;
+	struct xlb_maps m;
+	__u32 limit = 10, plen = 0;
+	bool plen_given = false;
+	size_t i, nrows = 0;
+	int rc, a;
+
+	for (a = 1; a < argc; a++) {
+		const char *o = argv[a], *val = xlb_opt_value(argc, argv, &a);
+
+		if (!val)
+			return xlb_usage(c, "%s needs a value", o);
+		if (!strcmp(o, "-n")) {
+			if (xlb_parse_u32(val, 1, 1000000, &limit))
+				return xlb_usage(c, "invalid -n '%s'", val);
+		} else if (!strcmp(o, "--prefix")) {
+			if (xlb_parse_u32(val, 0, 128, &plen))
+				return xlb_usage(c, "invalid --prefix '%s'", val);
+			plen_given = true;
+		} else {
+			return xlb_usage(c, "top: unknown option '%s'", o);
+		}
+	}
+	if (argc < 1)
+		return xlb_usage(c, "usage: xlb top VIP [-n N] [--prefix LEN]");
+	rc = inspect_begin(c, argv[0], &m, &md, &v);
+	if (rc)
+		return rc;
+	if (!plen_given)
+		plen = v->key.family == XLB_AF_INET ? v->v4_prefix : v->v6_prefix;
+	if (v->key.family == XLB_AF_INET && plen > 32) {
+		rc = xlb_usage(c, "--prefix %u is longer than an IPv4 address", plen);
+		goto out;
+	}
+	w.v = v;
+	w.plen = plen;
+	if (xlb_flows_walk(&m, top_one, &w)) {
+		rc = xlb_fail(c, XLB_EXIT_FAIL, "can't read the flow table");
+		goto out;
+	}
+	qsort(w.e, w.n, sizeof(*w.e), top_cmp_prefix);
+	rows = calloc(w.n ? w.n : 1, sizeof(*rows));
+	if (!rows) {
+		rc = xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < w.n; i++) {
+		struct top_row *r = nrows ? &rows[nrows - 1] : NULL;
+
+		if (!r || memcmp(r->prefix, w.e[i].prefix, sizeof(r->prefix))) {
+			r = &rows[nrows++];
+			memcpy(r->prefix, w.e[i].prefix, sizeof(r->prefix));
+			r->first_be = w.e[i].backend;
+		} else if (w.e[i].backend != w.e[i - 1].backend) {
+			r->backends++;
+		}
+		if (!r->flows)
+			r->backends = 1;
+		r->flows++;
+	}
+	qsort(rows, nrows, sizeof(*rows), top_cmp_flows);
+	if (c->json)
+		arr = json_object_new_array();
+	else
+		printf("%s: %zu flows from %zu /%u sources\n%-44s %8s %7s  %s\n",
+		       argv[0], w.n, nrows, plen, "SOURCE", "FLOWS", "SHARE",
+		       "BACKEND");
+	for (i = 0; i < nrows && i < limit; i++) {
+		char ab[XLB_ADDR_STRLEN], src[XLB_ADDR_STRLEN + 8], bb[XLB_ADDR_STRLEN];
+		const struct xlb_be_ent *b = be_by_id(v, rows[i].first_be);
+
+		xlb_addr_fmt(v->key.family, rows[i].prefix, ab, sizeof(ab));
+		snprintf(src, sizeof(src), "%s/%u", ab, plen);
+		snprintf(bb, sizeof(bb), "-");
+		if (b)
+			xlb_addr_fmt(b->addr.family, b->addr.a, bb, sizeof(bb));
+		if (c->json) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "source", json_object_new_string(src));
+			json_object_object_add(o, "flows", json_object_new_int64((int64_t)rows[i].flows));
+			json_object_object_add(o, "share", json_object_new_double(
+								  (double)rows[i].flows / (double)w.n));
+			json_object_object_add(o, "backend", b ? json_object_new_string(bb) : NULL);
+			json_object_object_add(o, "backends", json_object_new_int64((int64_t)rows[i].backends));
+			json_object_array_add(arr, o);
+			continue;
+		}
+		printf("%-44s %8zu %6.2f%%  %s%s\n", src, rows[i].flows,
+		       100.0 * (double)rows[i].flows / (double)w.n, bb,
+		       rows[i].backends > 1 ? " (and others)" : "");
+	}
+	if (c->json)
+		xlb_json_print(c, arr);
+	rc = XLB_EXIT_OK;
+out:
+	free(rows);
+	free(w.e);
+	xlb_model_free(&md);
+	xlb_maps_close(&m);
+	return rc;
 }

@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  table VIP\n"
 		"  simulate VIP CHANGE [-f FILE]\n"
 		"  stats [VIP]\n"
+		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
 		"  save\n"
 		"  restore FILE | apply -f FILE\n"
 		"  daemon --config FILE\n"
@@ -74,6 +75,7 @@ static const struct xlb_cmd commands[] = {
 	{ "table", cmd_table },
 	{ "simulate", cmd_simulate },
 	{ "stats", cmd_stats },
+	{ "top", cmd_top },
 	{ "save", cmd_save },
 	{ "restore", cmd_restore },
 	{ "apply", cmd_apply },

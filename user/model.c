@@ -581,54 +581,112 @@ static int table_create(const struct xlb_maps *m, __u32 vip_id,
 	return fd;
 }
 
-int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
+int xlb_flows_walk(const struct xlb_maps *m,
+		   int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
+			     void *arg),
+		   void *arg)
 {
-	struct xlb_flow_key k, next, *prev = NULL;
-	struct xlb_flow f;
+	enum { CHUNK = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct xlb_flow_key *keys, k, next, *prev = NULL;
+	struct xlb_flow *vals, f;
+	__u64 in = 0, out = 0;
+	bool first = true;
+	__u32 n, i;
+	int err = 0, rc;
 
-	memset(counts, 0, XLB_MAX_BACKENDS * sizeof(*counts));
-	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
+	keys = calloc(CHUNK, sizeof(*keys));
+	vals = calloc(CHUNK, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Batches (one syscall per 4096 flows); ENOENT marks the last one. */
+	for (;;) {
+		n = CHUNK;
+		rc = bpf_map_lookup_batch(m->flows, first ? NULL : &in, &out, keys,
+					  vals, &n, &opts);
+		if (rc && errno != ENOENT)
+			break;
+		for (i = 0; i < n && !err; i++)
+			err = fn(&keys[i], &vals[i], arg);
+		if (rc || err)
+			goto out;
+		in = out;
+		first = false;
+	}
+	if (!first)
+		goto out; /* a batch failed midway: what was seen is what we have */
+	/* Kernels without batch support for the map: one key at a time. */
+	while (!err && !bpf_map_get_next_key(m->flows, prev, &next)) {
 		k = next;
 		prev = &k;
-		if (bpf_map_lookup_elem(m->flows, &k, &f))
-			continue;
-		if (f.backend < XLB_MAX_BACKENDS)
-			counts[f.backend]++;
+		if (!bpf_map_lookup_elem(m->flows, &k, &f))
+			err = fn(&k, &f, arg);
 	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int count_one(const struct xlb_flow_key *k, const struct xlb_flow *f,
+		     void *arg)
+{
+	__u32 *counts = arg;
+
+	if (f->backend < XLB_MAX_BACKENDS)
+		counts[f->backend]++;
+	return 0;
+}
+
+int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
+{
+	memset(counts, 0, XLB_MAX_BACKENDS * sizeof(*counts));
+	return xlb_flows_walk(m, count_one, counts);
+}
+
+struct forget {
+	const bool *gone, *vip_gone;
+	struct xlb_flow_key *del;
+	size_t n, cap;
+};
+
+static int forget_one(const struct xlb_flow_key *k, const struct xlb_flow *f,
+		      void *arg)
+{
+	struct forget *fg = arg;
+	struct xlb_flow_key *tmp;
+
+	if ((f->backend >= XLB_MAX_BACKENDS || !fg->gone[f->backend]) &&
+	    (f->vip_id >= XLB_MAX_VIPS || !fg->vip_gone[f->vip_id]))
+		return 0;
+	if (fg->n == fg->cap) {
+		fg->cap = fg->cap ? fg->cap * 2 : 256;
+		tmp = realloc(fg->del, fg->cap * sizeof(*tmp));
+		if (!tmp)
+			return -ENOMEM;
+		fg->del = tmp;
+	}
+	fg->del[fg->n++] = *k;
 	return 0;
 }
 
 /*
  * Deletes flow entries whose backend is marked in gone[] or whose VIP is
- * marked in vip_gone[] (entries carry the VIP's forwarding mode).
+ * marked in vip_gone[] (entries carry the VIP's forwarding mode). Keys are
+ * collected first: deleting while walking would disturb the walk.
  */
 static void flows_forget(const struct xlb_maps *m, const bool *gone,
 			 const bool *vip_gone)
 {
-	struct xlb_flow_key k, next, *prev = NULL, *del = NULL, *tmp;
-	size_t n = 0, cap = 0, i;
-	struct xlb_flow f;
+	struct forget fg = { .gone = gone, .vip_gone = vip_gone };
+	size_t i;
 
-	/* Collect first: deleting while walking would restart the walk. */
-	while (!bpf_map_get_next_key(m->flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(m->flows, &k, &f) ||
-		    ((f.backend >= XLB_MAX_BACKENDS || !gone[f.backend]) &&
-		     (f.vip_id >= XLB_MAX_VIPS || !vip_gone[f.vip_id])))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			tmp = realloc(del, cap * sizeof(*del));
-			if (!tmp)
-				break;
-			del = tmp;
-		}
-		del[n++] = k;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(m->flows, &del[i]);
-	free(del);
+	xlb_flows_walk(m, forget_one, &fg);
+	for (i = 0; i < fg.n; i++)
+		bpf_map_delete_elem(m->flows, &fg.del[i]);
+	free(fg.del);
 }
 
 static bool be_same_for_table(const struct xlb_vip_ent *a,

@@ -85,6 +85,12 @@ int xlb_table_map_live(const struct xlb_maps *m, const struct xlb_vip_ent *v,
 		       const struct xlb_slot **out);
 void xlb_table_unmap(const struct xlb_slot *t, __u32 size);
 
+/* Calls fn for every flow-table entry until fn returns non-zero. */
+int xlb_flows_walk(const struct xlb_maps *m,
+		   int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
+			     void *arg),
+		   void *arg);
+
 /* Flow-table entries per backend id (counts[XLB_MAX_BACKENDS]). */
 int xlb_flows_count(const struct xlb_maps *m, __u32 *counts);
 

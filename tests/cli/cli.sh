@@ -194,6 +194,24 @@ if [ "$before" = "$after" ]; then pass "bad files changed nothing"; else fail "b
 expect 0 "apply -f" apply -f "$TMP/saved.conf"
 expect 0 "simulate on a file" simulate "$VIP4" del 198.51.100.11 -f "$TMP/saved.conf"
 
+# top: flows grouped by client source (entries written as the data path would).
+flow() { # SRC_LAST_OCTET SPORT
+	bpftool map update pinned "$PIN/xlb_flows" key hex c6 12 00 "$1" 00 00 00 00 00 00 00 00 00 00 00 00 \
+		cb 00 71 0a 00 00 00 00 00 00 00 00 00 00 00 00 "$2" 01 00 50 06 02 00 00 \
+		value hex 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+}
+flow 01 10 && flow 01 11 && flow 01 12 && flow 02 10
+out=$(x -j top "$VIP4" 2>&1)
+if printf '%s' "$out" | /usr/bin/python3 -c '
+import json,sys
+t=json.load(sys.stdin)
+assert t[0]["source"]=="198.18.0.1/32" and t[0]["flows"]==3, t
+assert t[1]["source"]=="198.18.0.2/32" and t[1]["flows"]==1, t'; then pass "top groups flows by source"; else fail "top: $out"; fi
+out=$(x -j top "$VIP4" --prefix 24 2>&1)
+if printf '%s' "$out" | grep -q '"source":"198.18.0.0/24","flows":4'; then pass "top --prefix 24"; else fail "top --prefix: $out"; fi
+expect 2 "top bad prefix" top "$VIP4" --prefix 33
+expect 1 "top unknown VIP" top 203.0.113.99:80/tcp
+
 expect 0 "vip del" vip del "$VIP6"
 expect 1 "vip del again" vip del "$VIP6"
 expect 1 "detach a device without xlb" detach v1
