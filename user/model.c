@@ -846,8 +846,12 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
 		struct xlb_slot *slots;
 
-		if (o && o->id == v->id && be_same_for_table(o, v))
+		if (o && o->id == v->id && be_same_for_table(o, v)) {
+			/* Unchanged: the live place stays live, whatever md says. */
+			v->table_b = o->table_b;
+			v->generation = o->generation;
 			continue;
+		}
 		err = xlb_model_table(md, v, &slots);
 		if (err)
 			goto out;

@@ -193,6 +193,15 @@ after=$(snapshot)
 if [ "$before" = "$after" ]; then pass "bad files changed nothing"; else fail "bad files changed state"; fi
 expect 0 "apply -f" apply -f "$TMP/saved.conf"
 expect 0 "simulate on a file" simulate "$VIP4" del 198.51.100.11 -f "$TMP/saved.conf"
+# Applying what is already live rebuilds nothing and keeps the live table
+# (whichever of the VIP's two table places it is in).
+x backend set "$VIP4" 198.51.100.11 --weight 2 >/dev/null 2>&1
+x -j table "$VIP4" >"$TMP/p0"
+x save >"$TMP/cur.conf"
+expect 0 "apply an unchanged file" apply -f "$TMP/cur.conf"
+x -j table "$VIP4" >"$TMP/p1"
+if cmp -s "$TMP/p0" "$TMP/p1" && ! cmp -s "$TMP/p0" "$TMP/s0"; then pass "unchanged apply keeps the live table"; else fail "unchanged apply changed the live table"; fi
+x backend set "$VIP4" 198.51.100.11 --weight 1 >/dev/null 2>&1
 
 # top: flows grouped by client source (entries written as the data path would).
 flow() { # SRC_LAST_OCTET SPORT
