@@ -44,6 +44,29 @@ XLB_INLINE int icmp_swap_macs(void *data, void *end)
 	return 0;
 }
 
+/*
+ * Rebuilds the frame as L2 + room (the reply's IP and ICMP headers) +
+ * quote (the start of the client's datagram, left in place), addressed
+ * back to its sender. Returns 0, or a drop reason.
+ */
+XLB_INLINE __u32 icmp_reshape(struct xdp_md *ctx, __u32 l2, __u32 room,
+			      __u32 quote)
+{
+	void *data, *end;
+	int delta;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)room))
+		return XLB_STAT_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if (encap_move_l2(data, end, room, l2) || icmp_swap_macs(data, end))
+		return XLB_STAT_DROP_ENCAP;
+	delta = (int)(l2 + room + quote) - (int)(end - data);
+	if (delta > 0 || bpf_xdp_adjust_tail(ctx, delta))
+		return XLB_STAT_DROP_ENCAP;
+	return 0;
+}
+
 XLB_INLINE int icmp4_too_big(struct xdp_md *ctx, const struct pkt *p,
 			     const struct xlb_config *cfg, __u32 mtu)
 {
@@ -51,7 +74,7 @@ XLB_INLINE int icmp4_too_big(struct xdp_md *ctx, const struct pkt *p,
 	struct iphdr *o, *q;
 	struct icmp_hdr *ic;
 	void *data, *end;
-	int delta;
+	__u32 rc;
 
 	/* DF clear: a router would fragment; IP options: no fixed quote. */
 	if (!p->df || !cfg->src4 || p->icmp_err || p->frag)
@@ -61,16 +84,9 @@ XLB_INLINE int icmp4_too_big(struct xdp_md *ctx, const struct pkt *p,
 	q = data + l2;
 	if ((void *)(q + 1) > end || q->ihl != 5)
 		return stat_drop(XLB_STAT_DROP_MTU);
-	if (bpf_xdp_adjust_head(ctx, -(int)room))
-		return stat_drop(XLB_STAT_DROP_ENCAP);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (encap_move_l2(data, end, room, l2) || icmp_swap_macs(data, end))
-		return stat_drop(XLB_STAT_DROP_ENCAP);
-	/* Trim to the reply: L2, IPv4, ICMP, quote. */
-	delta = (int)(l2 + room + ICMP_Q4) - (int)(end - data);
-	if (delta > 0 || bpf_xdp_adjust_tail(ctx, delta))
-		return stat_drop(XLB_STAT_DROP_ENCAP);
+	rc = icmp_reshape(ctx, l2, room, ICMP_Q4);
+	if (rc)
+		return stat_drop(rc);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	o = data + l2;
@@ -107,20 +123,14 @@ XLB_INLINE int icmp6_too_big(struct xdp_md *ctx, const struct pkt *p,
 	struct icmp_hdr *ic;
 	void *data, *end;
 	__s64 sum;
-	int delta;
+	__u32 rc;
 
 	if (!(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]) ||
 	    p->icmp_err || p->frag)
 		return stat_drop(XLB_STAT_DROP_MTU);
-	if (bpf_xdp_adjust_head(ctx, -(int)room))
-		return stat_drop(XLB_STAT_DROP_ENCAP);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	if (encap_move_l2(data, end, room, l2) || icmp_swap_macs(data, end))
-		return stat_drop(XLB_STAT_DROP_ENCAP);
-	delta = (int)(l2 + room + ICMP_Q6) - (int)(end - data);
-	if (delta > 0 || bpf_xdp_adjust_tail(ctx, delta))
-		return stat_drop(XLB_STAT_DROP_ENCAP);
+	rc = icmp_reshape(ctx, l2, room, ICMP_Q6);
+	if (rc)
+		return stat_drop(rc);
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	o = data + l2;

@@ -62,6 +62,37 @@ static int xdp_owner(int ifindex, char *name, size_t len, bool *multi)
 	return 0;
 }
 
+/*
+ * Before attaching prog to dev: -1 to go on (with *ifindex set), or the
+ * exit code: 0 when prog is there already, 1 when another program owns
+ * the hook (and no dispatcher lets them share it).
+ */
+static int attach_check(struct xlb_ctx *c, const char *dev, const char *prog,
+			int *ifindex)
+{
+	char owner[64];
+	bool multi;
+	int err;
+
+	*ifindex = (int)if_nametoindex(dev);
+	if (!*ifindex)
+		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
+	err = xdp_owner(*ifindex, owner, sizeof(owner), &multi);
+	if (err)
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
+				strerror(-err));
+	if (!strcmp(owner, prog)) {
+		if (!c->json)
+			fprintf(stderr, "xlb: %s already attached to %s\n", prog, dev);
+		return XLB_EXIT_OK;
+	}
+	if (owner[0] && !multi)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"%s already has an XDP program (%s); detach it first",
+				dev, owner);
+	return -1;
+}
+
 static int parse_mode(struct xlb_ctx *c, const char *s, enum xdp_attach_mode *m)
 {
 	if (!strcmp(s, "native"))
@@ -181,13 +212,12 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	const char *dev = NULL, *seed_s = NULL, *src4_s = NULL, *src6_s = NULL;
 	const char *used = NULL;
 	struct xlb_addr src4 = { 0 }, src6 = { 0 };
-	bool mode_given = false, multi;
+	bool mode_given = false;
 	struct xlb_bpf *skel = NULL;
 	struct xlb_config cfg;
-	char owner[64];
 	__u32 zero = 0, n4, n6;
 	__be32 a4[1], a6[1][4];
-	int ifindex, err, i;
+	int ifindex, err, i, rc;
 
 	for (i = 0; i < argc; i++) {
 		const char *v;
@@ -222,23 +252,9 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "invalid --src4 '%s'", src4_s);
 	if (src6_s && (xlb_addr_parse(src6_s, &src6) || src6.family != XLB_AF_INET6))
 		return xlb_usage(c, "invalid --src6 '%s'", src6_s);
-	ifindex = (int)if_nametoindex(dev);
-	if (!ifindex)
-		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
-
-	err = xdp_owner(ifindex, owner, sizeof(owner), &multi);
-	if (err)
-		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
-				strerror(-err));
-	if (!strcmp(owner, XLB_PROG_NAME)) {
-		if (!c->json)
-			fprintf(stderr, "xlb: already attached to %s\n", dev);
-		return XLB_EXIT_OK;
-	}
-	if (owner[0] && !multi)
-		return xlb_fail(c, XLB_EXIT_FAIL,
-				"%s already has an XDP program (%s); detach it first",
-				dev, owner);
+	rc = attach_check(c, dev, XLB_PROG_NAME, &ifindex);
+	if (rc >= 0)
+		return rc;
 
 	err = xlb_pin_dir_prepare(c->pin_dir);
 	if (!err)
@@ -350,13 +366,12 @@ int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
 static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 {
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
-	bool mode_given = false, multi;
+	bool mode_given = false;
 	struct decap_bpf *skel;
 	const char *dev, *used = NULL;
 	__be32 a4[DECAP_MAX_ADDRS], a6[DECAP_MAX_ADDRS][4];
 	__u32 n4, n6;
-	char owner[64];
-	int ifindex, err;
+	int ifindex, err, rc;
 
 	if (argc == 3 && !strcmp(argv[1], "--mode")) {
 		if (parse_mode(c, argv[2], &mode))
@@ -366,22 +381,9 @@ static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "usage: xlb decap attach DEV [--mode native|generic]");
 	}
 	dev = argv[0];
-	ifindex = (int)if_nametoindex(dev);
-	if (!ifindex)
-		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
-	err = xdp_owner(ifindex, owner, sizeof(owner), &multi);
-	if (err)
-		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
-				strerror(-err));
-	if (!strcmp(owner, DECAP_PROG_NAME)) {
-		if (!c->json)
-			fprintf(stderr, "xlb: decap already attached to %s\n", dev);
-		return XLB_EXIT_OK;
-	}
-	if (owner[0] && !multi)
-		return xlb_fail(c, XLB_EXIT_FAIL,
-				"%s already has an XDP program (%s); detach it first",
-				dev, owner);
+	rc = attach_check(c, dev, DECAP_PROG_NAME, &ifindex);
+	if (rc >= 0)
+		return rc;
 	err = dev_addrs(dev, a4, &n4, a6, &n6, DECAP_MAX_ADDRS);
 	if (err)
 		return xlb_fail_rc(c, err);
