@@ -106,13 +106,9 @@ static int get_u32(const struct pctx *p, const config_setting_t *s,
 	return err;
 }
 
-/*
- * A duration in seconds (integer or decimal) as units of 1/scale s, in
- * [min, max] units.
- */
+/* A duration in seconds, integer or decimal, in [min, max] seconds. */
 static int get_secs(const struct pctx *p, const config_setting_t *s,
-		    const char *what, double scale, __u64 min, __u64 max,
-		    __u64 *out)
+		    const char *what, double min, double max, double *out)
 {
 	double v;
 
@@ -127,15 +123,40 @@ static int get_secs(const struct pctx *p, const config_setting_t *s,
 	default:
 		return perr(p, s, "%s must be a number of seconds", what);
 	}
-	v *= scale;
-	if (!isfinite(v) || v < (double)min - 0.5 || v > (double)max + 0.5)
-		return perr(p, s, "%s out of range %g-%g s", what, (double)min / scale,
-			    (double)max / scale);
-	*out = (__u64)llround(v);
-	if (*out < min)
-		*out = min;
-	if (*out > max)
-		*out = max;
+	if (!isfinite(v) || v < min || v > max)
+		return perr(p, s, "%s out of range %g-%g s", what, min, max);
+	*out = v;
+	return 0;
+}
+
+static int get_ms(const struct pctx *p, const config_setting_t *s,
+		  const char *what, __u32 *out)
+{
+	double v;
+
+	if (get_secs(p, s, what, 0.001, CHECK_MAX_MS / 1000.0, &v))
+		return -EINVAL;
+	*out = (__u32)llround(v * 1000);
+	return 0;
+}
+
+/*
+ * Nanoseconds from seconds. Below 10^6 s a double holds every nanosecond
+ * of a decimal written with 9 places; above, milliseconds are kept, so
+ * that what xlb_conf_write prints reads back the same.
+ */
+static int get_ns(const struct pctx *p, const config_setting_t *s,
+		  const char *what, __u64 *out)
+{
+	double v;
+
+	if (get_secs(p, s, what, 0.001, (double)(FLOW_TIMEOUT_MAX_NS / NS_PER_S),
+		     &v))
+		return -EINVAL;
+	if (v < 1e6)
+		*out = (__u64)llround(v * 1e9);
+	else
+		*out = (__u64)llround(v * 1e3) * 1000000ULL;
 	return 0;
 }
 
@@ -211,7 +232,6 @@ static int parse_check(const struct pctx *p, const config_setting_t *g,
 					     "timeout", "rise", "fall", NULL };
 	const config_setting_t *e, *tmo;
 	const char *s = NULL;
-	__u64 ms;
 	__u32 v;
 	int err;
 
@@ -247,16 +267,12 @@ static int parse_check(const struct pctx *p, const config_setting_t *g,
 				    s, sizeof(c->path));
 		snprintf(c->path, sizeof(c->path), "%s", s);
 	}
-	if ((e = config_setting_get_member(g, "interval"))) {
-		if (get_secs(p, e, "check interval", 1000, 1, CHECK_MAX_MS, &ms))
-			return -EINVAL;
-		c->interval_ms = (__u32)ms;
-	}
-	if ((tmo = config_setting_get_member(g, "timeout"))) {
-		if (get_secs(p, tmo, "check timeout", 1000, 1, CHECK_MAX_MS, &ms))
-			return -EINVAL;
-		c->timeout_ms = (__u32)ms;
-	}
+	if ((e = config_setting_get_member(g, "interval")) &&
+	    get_ms(p, e, "check interval", &c->interval_ms))
+		return -EINVAL;
+	if ((tmo = config_setting_get_member(g, "timeout")) &&
+	    get_ms(p, tmo, "check timeout", &c->timeout_ms))
+		return -EINVAL;
 	if (!tmo && c->timeout_ms >= c->interval_ms)
 		c->timeout_ms = c->interval_ms / 2 ? c->interval_ms / 2 : 1;
 	if (c->timeout_ms >= c->interval_ms)
@@ -522,14 +538,12 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 		c->has_src6 = true;
 	}
 	if ((e = config_setting_get_member(root, "tcp_timeout"))) {
-		if (get_secs(p, e, "tcp_timeout", NS_PER_S, NS_PER_S / 1000,
-			     FLOW_TIMEOUT_MAX_NS, &cfg->tcp_timeout_ns))
+		if (get_ns(p, e, "tcp_timeout", &cfg->tcp_timeout_ns))
 			return -EINVAL;
 		c->has_tcp_timeout = true;
 	}
 	if ((e = config_setting_get_member(root, "udp_timeout"))) {
-		if (get_secs(p, e, "udp_timeout", NS_PER_S, NS_PER_S / 1000,
-			     FLOW_TIMEOUT_MAX_NS, &cfg->udp_timeout_ns))
+		if (get_ns(p, e, "udp_timeout", &cfg->udp_timeout_ns))
 			return -EINVAL;
 		c->has_udp_timeout = true;
 	}
@@ -788,14 +802,17 @@ static void put_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Seconds from nanoseconds, exact: an integer when it is one. */
+/* Seconds from nanoseconds, as get_ns reads them back. */
 static void put_secs_ns(FILE *f, __u64 ns)
 {
-	if (ns % NS_PER_S == 0)
-		fprintf(f, "%llu", (unsigned long long)(ns / NS_PER_S));
+	unsigned long long s = ns / NS_PER_S, frac = ns % NS_PER_S;
+
+	if (!frac)
+		fprintf(f, "%llu", s);
+	else if (frac % 1000000 == 0)
+		fprintf(f, "%llu.%03llu", s, frac / 1000000);
 	else
-		fprintf(f, "%llu.%09llu", (unsigned long long)(ns / NS_PER_S),
-			(unsigned long long)(ns % NS_PER_S));
+		fprintf(f, "%llu.%09llu", s, frac);
 }
 
 static void put_check(FILE *f, const struct xlb_check *c)

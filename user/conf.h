@@ -29,7 +29,12 @@
  * already live keeps its live state (see xlb_conf_merge), a new one is up.
  * `ramp` (0-1000, permille of the weight's slots during slow start) is
  * optional too: `xlb save` writes it only for a backend that is ramping,
- * so a restore gives the same tables.
+ * so a restore gives the same tables. A backend restored as "drain" gets
+ * a fresh deadline, drain_timeout from the restore. `@include` is refused.
+ *
+ * Under `xlb daemon`, "up" means "in service while its checks pass": a new
+ * checked backend starts down until `rise` checks pass, and a backend that
+ * failed its checks stays down whatever the file says.
  */
 #ifndef XLB_CONF_H
 #define XLB_CONF_H

@@ -79,6 +79,7 @@ static const struct xlb_cmd commands[] = {
 	{ "save", cmd_save },
 	{ "restore", cmd_restore },
 	{ "apply", cmd_apply },
+	{ "daemon", cmd_daemon },
 	{ "help", cmd_help },
 	{ NULL, NULL },
 };

@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_conf.c - unit tests of the configuration files (user/conf.c): a
+ * valid file gives the expected model, every kind of bad input is refused
+ * with -EINVAL and "FILE:LINE: reason", writing and parsing again gives
+ * the same model and the same tables, and merging over a live model keeps
+ * what the file leaves out. No privileges needed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "table.h"
+#include "util.h"
+
+static const char good[] =
+	"# a full configuration\n"					/* 1 */
+	"interface = \"eth0\";\n"					/* 2 */
+	"seed = \"00112233445566778899aabbccddeeff\";\n"		/* 3 */
+	"src4 = \"198.51.100.1\";  src6 = \"2001:db8::1\";\n"		/* 4 */
+	"tcp_timeout = 300;  udp_timeout = 30.5;\n"			/* 5 */
+	"vips = (\n"							/* 6 */
+	"  { vip = \"203.0.113.10:80/tcp\";\n"				/* 7 */
+	"    algo = \"ring\"; table_size = 1000; fwd = \"ipip\";\n"	/* 8 */
+	"    src_prefix = [24, 64];\n"					/* 9 */
+	"    check = { type = \"http\"; port = 8080; path = \"/healthz\";\n"
+	"              interval = 2.5; timeout = 1; rise = 3; fall = 4; };\n"
+	"    slow_start = 30;  drain_timeout = 120;\n"
+	"    backends = ( { addr = \"198.51.100.12\"; weight = 3; state = \"drain\"; },\n"
+	"                 { addr = \"198.51.100.11\"; ramp = 200; },\n"
+	"                 { addr = \"2001:db8::11\"; weight = 0; state = \"down\"; } );\n"
+	"  },\n"
+	"  { vip = \"[2001:db8::10]:443/tcp\"; fwd = \"l2dsr\";\n"
+	"    check = { interval = 1; };\n"
+	"    backends = ( { addr = \"2001:db8::5\"; } ); },\n"
+	"  { vip = \"203.0.113.10:53/udp\"; }\n"
+	");\n";
+
+static void parse_ok(const char *text, struct xlb_conf *c)
+{
+	int err = xlb_conf_parse(text, "test.conf", c);
+
+	if (err)
+		fail_msg("parse failed: %s", xlb_errmsg());
+}
+
+static struct xlb_addr addr(const char *s)
+{
+	struct xlb_addr a;
+
+	assert_int_equal(xlb_addr_parse(s, &a), 0);
+	return a;
+}
+
+static struct xlb_vip_key vkey(const char *s)
+{
+	struct xlb_vip_key k;
+
+	assert_int_equal(xlb_vip_parse(s, &k), 0);
+	return k;
+}
+
+static void test_valid(void **state)
+{
+	struct xlb_vip_key k4 = vkey("203.0.113.10:80/tcp");
+	struct xlb_vip_key k6 = vkey("[2001:db8::10]:443/tcp");
+	struct xlb_vip_key ku = vkey("203.0.113.10:53/udp");
+	const struct xlb_vip_conf *vc;
+	const struct xlb_be_conf *bc;
+	struct xlb_vip_ent *v;
+	struct xlb_be_ent *b;
+	struct xlb_addr a;
+	struct xlb_conf c;
+
+	parse_ok(good, &c);
+	assert_string_equal(c.interface, "eth0");
+	assert_true(c.has_seed && c.has_src4 && c.has_src6);
+	assert_true(c.has_tcp_timeout && c.has_udp_timeout);
+	assert_true(c.model.cfg.seed[0] == 0x0011223344556677ULL);
+	assert_true(c.model.cfg.seed[1] == 0x8899aabbccddeeffULL);
+	assert_int_equal(c.model.cfg.src4, addr("198.51.100.1").a[0]);
+	a = addr("2001:db8::1");
+	assert_memory_equal(c.model.cfg.src6, a.a, 16);
+	assert_true(c.model.cfg.tcp_timeout_ns == 300000000000ULL);
+	assert_true(c.model.cfg.udp_timeout_ns == 30500000000ULL);
+	assert_int_equal(c.model.n_vips, 3);
+
+	v = xlb_model_vip(&c.model, &k4);
+	assert_non_null(v);
+	assert_int_equal(v->algo, XLB_ALGO_RING);
+	assert_int_equal(v->table_size, 1000);
+	assert_int_equal(v->fwd, XLB_FWD_IPIP);
+	assert_int_equal(v->v4_prefix, 24);
+	assert_int_equal(v->v6_prefix, 64);
+	assert_int_equal(v->n_be, 3);
+	/* Sorted by address, as a commit sorts them. */
+	a = addr("198.51.100.11");
+	assert_int_equal(xlb_addr_cmp(&v->be[0].addr, &a), 0);
+	b = xlb_model_be(v, &a);
+	assert_int_equal(b->weight, 1);
+	assert_int_equal(b->state, XLB_BE_UP);
+	assert_int_equal(b->ramp, 200);
+	a = addr("198.51.100.12");
+	b = xlb_model_be(v, &a);
+	assert_int_equal(b->weight, 3);
+	assert_int_equal(b->state, XLB_BE_DRAIN);
+	assert_true(b->drain_deadline_ns == b->since_ns + 120000000000ULL);
+	a = addr("2001:db8::11");
+	b = xlb_model_be(v, &a);
+	assert_int_equal(b->weight, 0);
+	assert_int_equal(b->state, XLB_BE_DOWN);
+	assert_int_equal(b->ramp, XLB_RAMP_FULL);
+
+	vc = xlb_conf_vip(&c, &k4);
+	assert_non_null(vc);
+	assert_int_equal(vc->check.type, XLB_CHECK_HTTP);
+	assert_int_equal(vc->check.port, 8080);
+	assert_string_equal(vc->check.path, "/healthz");
+	assert_int_equal(vc->check.interval_ms, 2500);
+	assert_int_equal(vc->check.timeout_ms, 1000);
+	assert_int_equal(vc->check.rise, 3);
+	assert_int_equal(vc->check.fall, 4);
+	assert_int_equal(vc->slow_start_s, 30);
+	assert_int_equal(vc->drain_timeout_s, 120);
+	assert_int_equal(vc->n_be, 3);
+	a = addr("198.51.100.11");
+	bc = xlb_conf_be(vc, &a);
+	assert_non_null(bc);
+	assert_false(bc->has_state);
+	assert_true(bc->has_ramp);
+	a = addr("198.51.100.12");
+	bc = xlb_conf_be(vc, &a);
+	assert_true(bc->has_state);
+	assert_false(bc->has_ramp);
+	a = addr("198.51.100.99");
+	assert_null(xlb_conf_be(vc, &a));
+
+	/* Defaults. */
+	v = xlb_model_vip(&c.model, &k6);
+	assert_non_null(v);
+	assert_int_equal(v->fwd, XLB_FWD_L2DSR);
+	assert_int_equal(v->algo, XLB_ALGO_MAGLEV);
+	assert_int_equal(v->table_size, XLB_TABLE_SIZE_DEFAULT);
+	assert_int_equal(v->v4_prefix, 32);
+	assert_int_equal(v->v6_prefix, 128);
+	vc = xlb_conf_vip(&c, &k6);
+	assert_int_equal(vc->check.type, XLB_CHECK_HTTP);
+	assert_int_equal(vc->check.port, 0);
+	assert_string_equal(vc->check.path, "/health");
+	assert_int_equal(vc->check.interval_ms, 1000);
+	assert_int_equal(vc->check.timeout_ms, 500); /* half a short interval */
+	assert_int_equal(vc->check.rise, 2);
+	assert_int_equal(vc->check.fall, 3);
+	assert_int_equal(vc->slow_start_s, 0);
+	assert_int_equal(vc->drain_timeout_s, 300);
+	vc = xlb_conf_vip(&c, &ku);
+	assert_non_null(vc);
+	assert_int_equal(vc->check.type, XLB_CHECK_NONE); /* UDP */
+	assert_int_equal(vc->check.interval_ms, 5000);
+	assert_int_equal(vc->check.timeout_ms, 3000);
+	v = xlb_model_vip(&c.model, &ku);
+	assert_int_equal(v->n_be, 0);
+	xlb_conf_free(&c);
+
+	/* An empty file is a valid, empty configuration. */
+	parse_ok("", &c);
+	assert_int_equal(c.model.n_vips, 0);
+	assert_false(c.has_seed || c.has_src4 || c.has_src6);
+	xlb_conf_free(&c);
+}
+
+struct bad {
+	const char *text;
+	int line;
+	const char *reason; /* a substring of the message */
+};
+
+#define V4 "vips = ( { vip = \"203.0.113.10:80/tcp\";\n"
+
+static const struct bad bads[] = {
+	{ "seed = \"00\";\nvips = (\n  { vip = \"1.2.3.4:80/tcp\"; backends = ( { addr = } ); } );\n",
+	  3, "syntax error" },
+	{ "frobnicate = 1;\n", 1, "unknown setting 'frobnicate'" },
+	{ "\n\nseed = \"0011\";\n", 3, "invalid seed" },
+	{ "seed = 5;\n", 1, "seed must be a string" },
+	{ "src4 = \"2001:db8::1\";\n", 1, "invalid src4" },
+	{ "src6 = \"198.51.100.1\";\n", 1, "invalid src6" },
+	{ "interface = \"an-interface-name-too-long\";\n", 1, "invalid interface name" },
+	{ "interface = \"a/b\";\n", 1, "invalid interface name" },
+	{ "tcp_timeout = 0;\n", 1, "tcp_timeout out of range" },
+	{ "udp_timeout = \"30\";\n", 1, "udp_timeout must be a number of seconds" },
+	{ "vips = 3;\n", 1, "vips must be a list" },
+	{ "vips = ( 3 );\n", 1, "VIP must be a group" },
+	{ "vips = (\n  { algo = \"ring\"; } );\n", 2, "VIP without 'vip'" },
+	{ "vips = (\n { vip = \"203.0.113.10:80\"; } );\n", 2, "missing /PROTO" },
+	{ "vips = (\n { vip = \"2001:db8::1:80/tcp\"; } );\n", 2, "needs brackets" },
+	{ "vips = ( { vip = \"203.0.113.10:80/tcp\"; },\n { vip = \"203.0.113.10:80/tcp\"; } );\n",
+	  2, "duplicate VIP" },
+	{ V4 "  colour = \"red\"; } );\n", 2, "unknown setting 'colour' in VIP" },
+	{ V4 "  algo = \"random\"; } );\n", 2, "invalid algorithm 'random'" },
+	{ V4 "  table_size = 65536; } );\n", 2, "needs a prime" },
+	{ V4 "  table_size = 0; } );\n", 2, "table_size 0 out of range" },
+	{ V4 "  table_size = 5000000; } );\n", 2, "out of range" },
+	{ V4 "  table_size = 1.5; } );\n", 2, "table_size must be an integer" },
+	{ V4 "  fwd = \"gre\"; } );\n", 2, "invalid forwarding mode 'gre'" },
+	{ V4 "  src_prefix = [33, 128]; } );\n", 2, "IPv4 source prefix 33 out of range" },
+	{ V4 "  src_prefix = [24, 129]; } );\n", 2, "IPv6 source prefix 129 out of range" },
+	{ V4 "  src_prefix = [24]; } );\n", 2, "src_prefix must be [V4LEN, V6LEN]" },
+	{ V4 "  slow_start = -1; } );\n", 2, "slow_start -1 out of range" },
+	{ V4 "  drain_timeout = 99999999999; } );\n", 2, "drain_timeout" },
+	{ V4 "  check = 5; } );\n", 2, "check must be a group" },
+	{ V4 "  check = { type = \"icmp\"; }; } );\n", 2, "invalid check type 'icmp'" },
+	{ V4 "  check = { kind = \"tcp\"; }; } );\n", 2, "unknown setting 'kind' in check" },
+	{ V4 "  check = {\n interval = 0; }; } );\n", 3, "check interval out of range" },
+	{ V4 "  check = {\n interval = -2.5; }; } );\n", 3, "check interval out of range" },
+	{ V4 "  check = { interval = 2;\n timeout = 2; }; } );\n", 3,
+	  "check timeout 2.000 s must be less than the interval 2.000 s" },
+	{ V4 "  check = { interval = 5; timeout = 0; }; } );\n", 2, "check timeout out of range" },
+	{ V4 "  check = { rise = 0; }; } );\n", 2, "check rise 0 out of range" },
+	{ V4 "  check = { fall = 0; }; } );\n", 2, "check fall 0 out of range" },
+	{ V4 "  check = { port = 70000; }; } );\n", 2, "check port 70000 out of range" },
+	{ V4 "  check = { path = \"health\"; }; } );\n", 2, "invalid check path 'health'" },
+	{ V4 "  check = { path = \"/a b\"; }; } );\n", 2, "invalid check path" },
+	{ V4 "  backends = 7; } );\n", 2, "backends must be a list" },
+	{ V4 "  backends = ( 7 ); } );\n", 2, "backend must be a group" },
+	{ V4 "  backends = (\n  { weight = 1; } ); } );\n", 3, "backend without 'addr'" },
+	{ V4 "  backends = (\n  { addr = \"198.51.100.300\"; } ); } );\n", 3,
+	  "invalid address '198.51.100.300'" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\"; },\n  { addr = \"198.51.100.11\"; } ); } );\n",
+	  3, "duplicate backend 198.51.100.11 in VIP 203.0.113.10:80/tcp" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\";\n weight = 65536; } ); } );\n", 3,
+	  "weight 65536 out of range 0-65535" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\";\n weight = -1; } ); } );\n", 3,
+	  "weight -1 out of range" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\"; weight = \"2\"; } ); } );\n", 2,
+	  "weight must be an integer" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\";\n state = \"sleepy\"; } ); } );\n", 3,
+	  "invalid state 'sleepy'" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\";\n ramp = 1001; } ); } );\n", 3,
+	  "ramp 1001 out of range 0-1000" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\"; port = 80; } ); } );\n", 2,
+	  "unknown setting 'port' in backend" },
+	{ "vips = (\n { vip = \"203.0.113.10:80/tcp\"; fwd = \"l2dsr\";\n"
+	  "  backends = ( { addr = \"2001:db8::11\"; } ); } );\n",
+	  2, "l2dsr cannot carry a IPv4 VIP to IPv6 backend" },
+	{ "vips = (\n { vip = \"203.0.113.10:80/tcp\"; algo = \"modulo\"; table_size = 2;\n"
+	  "  backends = ( { addr = \"198.51.100.1\"; }, { addr = \"198.51.100.2\"; },\n"
+	  "               { addr = \"198.51.100.3\"; } ); } );\n",
+	  2, "3 backends do not fit 2 slots" },
+	{ "\n@include \"/etc/passwd\"\n", 2, "@include is not supported" },
+};
+
+static void test_bad(void **state)
+{
+	char want[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bads); i++) {
+		struct xlb_conf c;
+		int err;
+
+		xlb_err_clear();
+		err = xlb_conf_parse(bads[i].text, "test.conf", &c);
+		if (err != -EINVAL)
+			fail_msg("case %zu: got %d (%s), want -EINVAL", i, err,
+				 xlb_errmsg());
+		snprintf(want, sizeof(want), "test.conf:%d: ", bads[i].line);
+		if (strncmp(xlb_errmsg(), want, strlen(want)) ||
+		    !strstr(xlb_errmsg(), bads[i].reason))
+			fail_msg("case %zu: message '%s', want '%s...%s'", i,
+				 xlb_errmsg(), want, bads[i].reason);
+		/* Nothing is left allocated or half-filled. */
+		assert_null(c.vips);
+		assert_int_equal(c.model.n_vips, 0);
+	}
+}
+
+static void test_load_errors(void **state)
+{
+	struct xlb_conf c;
+	char path[] = "/tmp/xlb_test_conf_XXXXXX";
+	FILE *f;
+	int fd;
+
+	assert_int_equal(xlb_conf_load("/nonexistent/xlb.conf", &c), -ENOENT);
+	assert_non_null(strstr(xlb_errmsg(), "can't open /nonexistent/xlb.conf"));
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("vips = (\n  { vip = \"203.0.113.10:80/tcp\";\n    backends = ( { addr = \"x\"; } ); } );\n",
+	      f);
+	fclose(f);
+	assert_int_equal(xlb_conf_load(path, &c), -EINVAL);
+	assert_non_null(strstr(xlb_errmsg(), path));
+	assert_non_null(strstr(xlb_errmsg(), ":3: invalid address 'x'"));
+	unlink(path);
+}
+
+static int vip_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct xlb_vip_ent *)a)->key,
+		      &((const struct xlb_vip_ent *)b)->key, sizeof(struct xlb_vip_key));
+}
+
+static int be_cmp(const void *a, const void *b)
+{
+	return xlb_addr_cmp(&((const struct xlb_be_ent *)a)->addr,
+			    &((const struct xlb_be_ent *)b)->addr);
+}
+
+/* Gives every VIP and backend an id in sorted order, as a commit would. */
+static void give_ids(struct xlb_model *md)
+{
+	__u32 id = 0;
+	size_t i, j;
+
+	qsort(md->vips, md->n_vips, sizeof(*md->vips), vip_cmp);
+	for (i = 0; i < md->n_vips; i++) {
+		qsort(md->vips[i].be, md->vips[i].n_be, sizeof(*md->vips[i].be), be_cmp);
+		md->vips[i].id = (__u32)i;
+		for (j = 0; j < md->vips[i].n_be; j++)
+			md->vips[i].be[j].id = id++;
+	}
+}
+
+/* Every VIP's table, built from a and from b, is the same. */
+static void assert_same_tables(struct xlb_model *a, struct xlb_model *b)
+{
+	size_t i;
+
+	give_ids(a);
+	give_ids(b);
+	assert_int_equal(a->n_vips, b->n_vips);
+	for (i = 0; i < a->n_vips; i++) {
+		const struct xlb_vip_ent *vb = xlb_model_vip(b, &a->vips[i].key);
+		struct xlb_slot *ta, *tb;
+
+		assert_non_null(vb);
+		assert_int_equal(xlb_model_table(a, &a->vips[i], &ta), 0);
+		assert_int_equal(xlb_model_table(b, vb, &tb), 0);
+		assert_memory_equal(ta, tb, a->vips[i].table_size * sizeof(*ta));
+		free(ta);
+		free(tb);
+	}
+}
+
+static char *write_str(const struct xlb_model *md, const struct xlb_conf *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(xlb_conf_write(f, md, c), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_round_trip(void **state)
+{
+	struct xlb_conf a, b;
+	char *text, *again;
+	size_t i;
+
+	parse_ok(good, &a);
+	text = write_str(&a.model, &a);
+	parse_ok(text, &b);
+	assert_true(xlb_conf_model_same(&a.model, &b.model));
+	assert_memory_equal(&a.model.cfg, &b.model.cfg, sizeof(a.model.cfg));
+	assert_string_equal(a.interface, b.interface);
+	assert_int_equal(a.model.n_vips, b.model.n_vips);
+	for (i = 0; i < a.model.n_vips; i++) {
+		const struct xlb_vip_conf *x = &a.vips[i];
+		const struct xlb_vip_conf *y = xlb_conf_vip(&b, &x->key);
+
+		assert_non_null(y);
+		assert_memory_equal(&x->check, &y->check, sizeof(x->check));
+		assert_int_equal(x->slow_start_s, y->slow_start_s);
+		assert_int_equal(x->drain_timeout_s, y->drain_timeout_s);
+	}
+	/* Writing what was read back gives the same text. */
+	again = write_str(&b.model, &b);
+	assert_string_equal(text, again);
+	assert_same_tables(&a.model, &b.model);
+	free(text);
+	free(again);
+	xlb_conf_free(&a);
+	xlb_conf_free(&b);
+}
+
+/* A live model as `xlb save` sees it: ids, mixed states, a ramp. */
+static void live_model(struct xlb_model *md)
+{
+	static const char *const v4[] = { "198.51.100.11", "198.51.100.12",
+					  "198.51.100.13", "2001:db8::21" };
+	struct xlb_vip_key k = vkey("203.0.113.10:80/tcp");
+	struct xlb_vip_ent *v;
+	struct xlb_be_ent *b;
+	struct xlb_addr a;
+	size_t i;
+
+	memset(md, 0, sizeof(*md));
+	md->cfg.seed[0] = 0x243f6a8885a308d3ULL;
+	md->cfg.seed[1] = 0x13198a2e03707344ULL;
+	md->cfg.src4 = addr("198.51.100.1").a[0];
+	a = addr("2001:db8::1");
+	memcpy(md->cfg.src6, a.a, 16);
+	md->cfg.tcp_timeout_ns = 300ULL * 1000000000ULL;
+	md->cfg.udp_timeout_ns = 1500000001ULL;
+	md->cfg.nexthop_ttl_ns = 1000000000ULL;
+	assert_int_equal(xlb_model_vip_add(md, &k, &v), 0);
+	v->algo = XLB_ALGO_MAGLEV;
+	v->table_size = 4093;
+	v->v4_prefix = 24;
+	for (i = 0; i < ARRAY_SIZE(v4); i++) {
+		a = addr(v4[i]);
+		assert_int_equal(xlb_model_be_add(v, &a, (__u32)i + 1, &b), 0);
+	}
+	v->be[1].state = XLB_BE_DOWN;
+	v->be[2].ramp = 300;
+	v->be[3].state = XLB_BE_DRAIN;
+	k = vkey("[2001:db8::10]:443/udp");
+	assert_int_equal(xlb_model_vip_add(md, &k, &v), 0);
+	v->algo = XLB_ALGO_RENDEZVOUS;
+	v->table_size = 1024;
+	v->fwd = XLB_FWD_L2DSR;
+	a = addr("2001:db8::31");
+	assert_int_equal(xlb_model_be_add(v, &a, 5, NULL), 0);
+}
+
+static void test_save_restore(void **state)
+{
+	struct xlb_model live, empty = { 0 }, out;
+	struct xlb_conf c;
+	char *text;
+
+	live_model(&live);
+	text = write_str(&live, NULL);
+	parse_ok(text, &c);
+	/* Restoring over a fresh deployment: the same model, the same tables. */
+	empty.cfg.nexthop_ttl_ns = live.cfg.nexthop_ttl_ns;
+	assert_int_equal(xlb_conf_merge(&c, &empty, &out), 0);
+	assert_true(xlb_conf_model_same(&live, &out));
+	assert_same_tables(&live, &out);
+	xlb_model_free(&out);
+	/* Over the live one itself: nothing changes. */
+	assert_int_equal(xlb_conf_merge(&c, &live, &out), 0);
+	assert_true(xlb_conf_model_same(&live, &out));
+	xlb_model_free(&out);
+	free(text);
+	xlb_conf_free(&c);
+	xlb_model_free(&live);
+}
+
+static void test_merge(void **state)
+{
+	static const char file[] =
+		"tcp_timeout = 60;\n"
+		"vips = ( { vip = \"203.0.113.10:80/tcp\"; table_size = 4093;\n"
+		"  backends = ( { addr = \"198.51.100.11\"; },\n"
+		"               { addr = \"198.51.100.12\"; state = \"up\"; },\n"
+		"               { addr = \"198.51.100.13\"; weight = 7; },\n"
+		"               { addr = \"198.51.100.14\"; } ); } );\n";
+	struct xlb_vip_key k = vkey("203.0.113.10:80/tcp");
+	struct xlb_model live, out;
+	const struct xlb_vip_ent *v;
+	const struct xlb_be_ent *b;
+	struct xlb_be_ent *lb;
+	struct xlb_addr a;
+	struct xlb_conf c;
+
+	live_model(&live);
+	give_ids(&live);
+	a = addr("198.51.100.11");
+	lb = xlb_model_be(xlb_model_vip(&live, &k), &a);
+	lb->since_ns = 1234;
+	parse_ok(file, &c);
+	assert_int_equal(xlb_conf_merge(&c, &live, &out), 0);
+
+	/* Settings the file leaves out keep their live values. */
+	assert_memory_equal(out.cfg.seed, live.cfg.seed, sizeof(live.cfg.seed));
+	assert_int_equal(out.cfg.src4, live.cfg.src4);
+	assert_true(out.cfg.tcp_timeout_ns == 60000000000ULL);
+	assert_true(out.cfg.udp_timeout_ns == live.cfg.udp_timeout_ns);
+	/* VIPs exactly as the file lists them. */
+	assert_int_equal(out.n_vips, 1);
+	v = xlb_model_vip(&out, &k);
+	assert_non_null(v);
+	assert_int_equal(v->n_be, 4);
+	/* No state in the file: the live one, with its timestamps and ramp. */
+	a = addr("198.51.100.11");
+	b = xlb_model_be(v, &a);
+	assert_int_equal(b->state, XLB_BE_UP);
+	assert_true(b->since_ns == 1234);
+	assert_int_equal(b->id, lb->id);
+	a = addr("198.51.100.13");
+	b = xlb_model_be(v, &a);
+	assert_int_equal(b->ramp, 300);
+	assert_int_equal(b->weight, 7);
+	/* An explicit state wins over the live one. */
+	a = addr("198.51.100.12");
+	b = xlb_model_be(v, &a);
+	assert_int_equal(b->state, XLB_BE_UP);
+	assert_int_equal(b->ramp, XLB_RAMP_FULL);
+	/* A new backend is up; the live one the file leaves out is gone. */
+	a = addr("198.51.100.14");
+	b = xlb_model_be(v, &a);
+	assert_non_null(b);
+	assert_int_equal(b->state, XLB_BE_UP);
+	a = addr("2001:db8::21");
+	assert_null(xlb_model_be(v, &a));
+	xlb_model_free(&out);
+	xlb_conf_free(&c);
+
+	/* A file without sources, over a live config without them: refused. */
+	live.cfg.src4 = 0;
+	parse_ok(file, &c);
+	assert_int_equal(xlb_conf_merge(&c, &live, &out), -EINVAL);
+	assert_non_null(strstr(xlb_errmsg(), "no IPv4 source address"));
+	xlb_conf_free(&c);
+	xlb_model_free(&live);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_save_restore),
+		cmocka_unit_test(test_merge),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

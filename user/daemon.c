@@ -1,0 +1,1341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daemon.c - `xlb daemon --config FILE`: applies a configuration file,
+ * health-checks every backend, and changes backend states as checks pass
+ * and fail, in one thread (health.c's event loop).
+ *
+ * The pinned maps stay the source of truth. Before every commit the daemon
+ * takes the lock, re-reads the live model and applies only its own change
+ * to it (a health state, a slow-start step, the removal of a drained
+ * backend), so what operators do with the CLI meanwhile is kept. A backend
+ * going down is first flipped to DOWN in the state map alone, which sends
+ * its slots to their secondaries at once; the rebuilt table follows.
+ *
+ * Nothing the daemon holds needs cleaning up: SIGTERM, SIGINT and SIGKILL
+ * all leave the maps and the XDP program forwarding as they are, and a
+ * new daemon adopts the live state (backends UP live start healthy).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+#include "conf.h"
+#include "health.h"
+#include "util.h"
+
+#define SYNC_MS 1000 /* re-read the live model (operator changes, drains) */
+#define RETRY_MS 1000 /* after a failed commit */
+#define COALESCE_MS 50 /* changes decided this close together: one commit */
+#define RAMP_STEPS 10 /* slow start: ramp raised in this many steps */
+#define FLAP_STABLE_MS 30000ULL /* up for less than this, then down: a flap */
+#define FLAP_HOLD_MAX_MS 60000ULL /* longest hold-down of a flapping backend */
+#define FIRST_CHECK_MAX_MS 1000U /* first checks spread over this much */
+
+enum want {
+	W_NONE = 0,
+	W_DOWN, /* failed checks: state DOWN */
+	W_UP, /* passed checks: state UP at want_ramp */
+	W_RAMP, /* next slow-start step: ramp = want_ramp */
+	W_REMOVE, /* drained: remove the backend */
+};
+
+enum pol { P_NONE = 0, P_RAMP, P_HOLD };
+
+struct daemon;
+
+/* One backend of one VIP, as the daemon watches it. */
+struct be {
+	struct daemon *d;
+	struct xlb_vip_key vkey;
+	struct xlb_addr addr;
+	char name[XLB_ADDR_STRLEN + XLB_VIP_STRLEN + 8]; /* "ADDR of VIP" */
+	struct xlb_check ck; /* type NONE: not checked */
+	__u32 slow_start_s, drain_timeout_s;
+
+	/* Live, as last read or written. */
+	__u32 id, vip_id, state, ramp;
+	__u64 drain_deadline_ns;
+
+	/* Health. */
+	struct xlb_probe probe;
+	struct xlb_timer t_check;
+	__u64 check_at; /* when the running check started */
+	bool healthy;
+	__u32 ok, bad; /* consecutive successes, failures */
+	char why[96]; /* last failure */
+
+	/* Policy. */
+	bool owned_down; /* DOWN because of failed checks: ours to bring up */
+	struct xlb_timer t_pol; /* next slow-start step or end of a hold */
+	enum pol pol;
+	bool fell; /* the daemon took it down at least once */
+	bool cold; /* new in a VIP with nothing up: no slow start */
+	__u64 up_at; /* when the daemon last brought it back (0: never) */
+	__u64 hold_ms, hold_until; /* flap damping */
+	__u64 drain_seen; /* when the daemon first saw it draining */
+
+	/* Change waiting for the next commit. */
+	enum want want;
+	__u32 want_ramp;
+	bool flipped; /* state map already says DOWN */
+
+	bool seen, dead;
+};
+
+/* A cheap image of the live maps, to skip re-reading when nothing moved. */
+struct snap {
+	struct xlb_backend *be; /* XLB_MAX_BACKENDS of each */
+	__u32 *st;
+	__u32 *keys; /* scratch for batch lookups */
+	char *vips; /* keys and values of xlb_vips, in map order */
+	size_t vips_len, vips_cap;
+	bool valid;
+};
+
+struct daemon {
+	struct xlb_ctx *c;
+	const char *path;
+	struct xlb_conf conf;
+	struct xlb_maps m;
+	struct xlb_loop loop;
+	struct xlb_io sig;
+	struct xlb_timer t_sync, t_apply;
+	struct be **be; /* sorted by (VIP, address) up to n_sorted */
+	size_t n_be, n_sorted, cap;
+	struct be **grave; /* dropped, freed at the end of a loop turn */
+	size_t n_grave, cap_grave;
+	bool stop, reload, apply_due;
+	bool no_batch; /* kernel without batch lookups: always read in full */
+	struct snap snap, snap_new;
+	__u64 rng;
+};
+
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
+
+static void __attribute__((format(printf, 1, 2))) dlog(const char *fmt, ...)
+{
+	char ts[32], msg[1024];
+	struct timespec now;
+	struct tm tm;
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s.%03ld xlb: %s\n", ts, now.tv_nsec / 1000000L, msg);
+}
+
+static __u64 rnd(struct daemon *d)
+{
+	/* xorshift64*: jitter only. */
+	d->rng ^= d->rng >> 12;
+	d->rng ^= d->rng << 25;
+	d->rng ^= d->rng >> 27;
+	return d->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static int be_key_cmp(const struct xlb_vip_key *k1, const struct xlb_addr *a1,
+		      const struct xlb_vip_key *k2, const struct xlb_addr *a2)
+{
+	int r = memcmp(k1, k2, sizeof(*k1));
+
+	return r ? r : xlb_addr_cmp(a1, a2);
+}
+
+static int be_cmp(const void *x, const void *y)
+{
+	const struct be *a = *(const struct be *const *)x;
+	const struct be *b = *(const struct be *const *)y;
+
+	return be_key_cmp(&a->vkey, &a->addr, &b->vkey, &b->addr);
+}
+
+static struct be *be_find(struct daemon *d, const struct xlb_vip_key *k,
+			  const struct xlb_addr *a)
+{
+	size_t lo = 0, hi = d->n_sorted;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct be *b = d->be[mid];
+		int r = be_key_cmp(&b->vkey, &b->addr, k, a);
+
+		if (!r)
+			return b->dead ? NULL : b;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void be_sort(struct daemon *d)
+{
+	qsort(d->be, d->n_be, sizeof(*d->be), be_cmp);
+	d->n_sorted = d->n_be;
+}
+
+/* ---- checks -------------------------------------------------------------- */
+
+static void on_probe_done(struct xlb_probe *p, bool ok, const char *why);
+static void on_check_timer(struct xlb_timer *t);
+static void on_pol_timer(struct xlb_timer *t);
+
+/* Interval with +-10% jitter, so checks of many backends stay spread. */
+static __u64 jittered(struct daemon *d, __u32 ms)
+{
+	__u64 span = ms / 5;
+
+	return ms - ms / 10 + (span ? rnd(d) % span : 0);
+}
+
+static void check_schedule(struct be *b, bool first)
+{
+	struct daemon *d = b->d;
+	__u64 now = xlb_ms(), at;
+	__u32 spread;
+
+	if (b->ck.type == XLB_CHECK_NONE || b->dead)
+		return;
+	if (first) {
+		spread = b->ck.interval_ms < FIRST_CHECK_MAX_MS ? b->ck.interval_ms :
+								 FIRST_CHECK_MAX_MS;
+		at = now + rnd(d) % spread;
+	} else {
+		at = b->check_at + jittered(d, b->ck.interval_ms);
+		if (at <= now)
+			at = now + 1;
+	}
+	xlb_timer_arm(&d->loop, &b->t_check, at);
+}
+
+static struct be *be_new(struct daemon *d, const struct xlb_vip_key *k,
+			 const struct xlb_addr *a)
+{
+	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN];
+	struct be *b, **arr;
+
+	if (d->n_be == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+
+		arr = realloc(d->be, cap * sizeof(*arr));
+		if (!arr)
+			return NULL;
+		d->be = arr;
+		d->cap = cap;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->d = d;
+	b->vkey = *k;
+	b->addr = *a;
+	b->id = XLB_ID_NONE;
+	b->vip_id = XLB_ID_NONE;
+	xlb_addr_fmt(a->family, a->a, ab, sizeof(ab));
+	xlb_vip_fmt(k, vb, sizeof(vb));
+	snprintf(b->name, sizeof(b->name), "%s of %s", ab, vb);
+	b->ck.type = XLB_CHECK_NONE;
+	b->drain_timeout_s = 300;
+	xlb_probe_init(&b->probe, &d->loop);
+	b->probe.done = on_probe_done;
+	xlb_timer_init(&b->t_check, on_check_timer);
+	xlb_timer_init(&b->t_pol, on_pol_timer);
+	d->be[d->n_be++] = b;
+	return b;
+}
+
+/* Takes b's check and timers from the VIP's section of conf. */
+static void be_configure(struct be *b, const struct xlb_conf *conf)
+{
+	const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &b->vkey);
+	struct xlb_check ck;
+
+	memset(&ck, 0, sizeof(ck));
+	ck.type = XLB_CHECK_NONE;
+	if (vc)
+		ck = vc->check;
+	b->slow_start_s = vc ? vc->slow_start_s : 0;
+	b->drain_timeout_s = vc ? vc->drain_timeout_s : 300;
+	if (!memcmp(&ck, &b->ck, sizeof(ck)))
+		return;
+	b->ck = ck;
+	xlb_probe_stop(&b->probe);
+	xlb_timer_cancel(&b->d->loop, &b->t_check);
+	b->ok = b->bad = 0;
+	if (ck.type == XLB_CHECK_NONE)
+		b->healthy = true;
+	check_schedule(b, true);
+}
+
+static void be_drop(struct be *b)
+{
+	struct daemon *d = b->d;
+	struct be **g;
+
+	xlb_probe_stop(&b->probe);
+	xlb_timer_cancel(&d->loop, &b->t_check);
+	xlb_timer_cancel(&d->loop, &b->t_pol);
+	b->dead = true;
+	if (d->n_grave == d->cap_grave) {
+		size_t cap = d->cap_grave ? d->cap_grave * 2 : 16;
+
+		g = realloc(d->grave, cap * sizeof(*g));
+		if (!g) {
+			/* Leak rather than risk a dangling pointer. */
+			return;
+		}
+		d->grave = g;
+		d->cap_grave = cap;
+	}
+	d->grave[d->n_grave++] = b;
+}
+
+static void want(struct be *b, enum want w, __u32 ramp)
+{
+	struct daemon *d = b->d;
+
+	b->want = w;
+	b->want_ramp = ramp;
+	if (!xlb_timer_armed(&d->t_apply))
+		xlb_timer_arm(&d->loop, &d->t_apply, xlb_ms() + COALESCE_MS);
+}
+
+static void pol_arm(struct be *b, enum pol p, __u64 at)
+{
+	b->pol = p;
+	xlb_timer_arm(&b->d->loop, &b->t_pol, at);
+}
+
+static void pol_cancel(struct be *b)
+{
+	b->pol = P_NONE;
+	xlb_timer_cancel(&b->d->loop, &b->t_pol);
+}
+
+static __u64 ramp_step_ms(const struct be *b)
+{
+	__u64 ms = (__u64)b->slow_start_s * 1000 / RAMP_STEPS;
+
+	return ms < 100 ? 100 : ms;
+}
+
+/* Whether another backend of b's VIP takes its full share. */
+static bool vip_has_full_peer(struct daemon *d, const struct be *b)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_be; i++) {
+		const struct be *o = d->be[i];
+
+		if (o != b && !o->dead && o->state == XLB_BE_UP &&
+		    o->ramp == XLB_RAMP_FULL &&
+		    !memcmp(&o->vkey, &b->vkey, sizeof(o->vkey)))
+			return true;
+	}
+	return false;
+}
+
+static void bring_up(struct be *b, const char *reason)
+{
+	struct daemon *d = b->d;
+	bool slow = b->slow_start_s && !b->cold && vip_has_full_peer(d, b);
+
+	pol_cancel(b);
+	b->cold = false;
+	/* Only a comeback after a failure can start a flap. */
+	b->up_at = b->fell ? xlb_ms() : 0;
+	want(b, W_UP, slow ? XLB_RAMP_FULL / RAMP_STEPS : XLB_RAMP_FULL);
+	if (slow)
+		dlog("backend %s up: %s; slow start over %u s", b->name, reason,
+		     b->slow_start_s);
+	else
+		dlog("backend %s up: %s", b->name, reason);
+}
+
+/*
+ * Writes DOWN into the state map for b's id alone, after checking that the
+ * id still names b and is UP. The data path then sends b's slots to their
+ * secondaries, before any table is rebuilt.
+ */
+static int flip_down(struct be *b, __u64 *took_ns)
+{
+	struct daemon *d = b->d;
+	__u32 down = XLB_BE_DOWN, st;
+	struct xlb_backend val;
+	__u64 t0;
+
+	if (b->id == XLB_ID_NONE || b->id >= XLB_MAX_BACKENDS)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(d->m.backends, &b->id, &val) ||
+	    !(val.flags & XLB_BE_F_USED) || val.family != b->addr.family ||
+	    val.vip_id != b->vip_id || memcmp(val.addr, b->addr.a, sizeof(val.addr)))
+		return -ESTALE;
+	if (bpf_map_lookup_elem(d->m.state, &b->id, &st) || st != XLB_BE_UP)
+		return -EAGAIN;
+	t0 = xlb_now_mono_ns();
+	if (bpf_map_update_elem(d->m.state, &b->id, &down, BPF_EXIST))
+		return -errno;
+	*took_ns = xlb_now_mono_ns() - t0;
+	return 0;
+}
+
+static void on_fall(struct be *b)
+{
+	__u64 now = xlb_ms(), took = 0, periods;
+	int err;
+
+	if (b->want == W_UP) {
+		/* Failing again before its comeback was committed. */
+		b->want = W_NONE;
+		dlog("backend %s failing again: %u failed checks (%s); stays down",
+		     b->name, b->bad, b->why);
+		return;
+	}
+	if (b->state != XLB_BE_UP) {
+		if (b->pol == P_HOLD)
+			pol_cancel(b); /* failing again while held down */
+		if (!b->owned_down)
+			dlog("backend %s failing: %u failed checks (%s); state %s unchanged",
+			     b->name, b->bad, b->why, xlb_state_name(b->state));
+		return;
+	}
+	pol_cancel(b);
+	err = flip_down(b, &took);
+	b->flipped = !err;
+	want(b, W_DOWN, 0);
+	b->owned_down = true;
+	b->fell = true;
+	if (err)
+		dlog("backend %s down: %u failed checks (%s)", b->name, b->bad,
+		     b->why);
+	else
+		dlog("backend %s down: %u failed checks (%s); state flipped in %llu.%03llu us",
+		     b->name, b->bad, b->why, (unsigned long long)(took / 1000),
+		     (unsigned long long)(took % 1000));
+
+	/* Flap damping: a short up period doubles the hold, long ones decay it. */
+	if (b->up_at) {
+		if (now - b->up_at < FLAP_STABLE_MS) {
+			__u64 base = b->ck.interval_ms > 1000 ? b->ck.interval_ms : 1000;
+
+			b->hold_ms = b->hold_ms ? b->hold_ms * 2 : base;
+			if (b->hold_ms > FLAP_HOLD_MAX_MS)
+				b->hold_ms = FLAP_HOLD_MAX_MS;
+			dlog("backend %s flapping (up only %llu.%llu s): held down for at least %llu s",
+			     b->name, (unsigned long long)((now - b->up_at) / 1000),
+			     (unsigned long long)((now - b->up_at) % 1000 / 100),
+			     (unsigned long long)((b->hold_ms + 999) / 1000));
+		} else {
+			periods = (now - b->up_at) / FLAP_STABLE_MS;
+			b->hold_ms = periods >= 32 ? 0 : b->hold_ms >> periods;
+		}
+	}
+	b->hold_until = b->hold_ms ? now + b->hold_ms : 0;
+}
+
+static void on_rise(struct be *b)
+{
+	__u64 now = xlb_ms();
+	char reason[64];
+
+	if (b->want == W_DOWN)
+		return; /* apply_pending brings it back once DOWN is committed */
+	if (b->state != XLB_BE_DOWN || !b->owned_down) {
+		if (b->state != XLB_BE_UP)
+			dlog("backend %s healthy: %u successful checks; state %s unchanged%s",
+			     b->name, b->ok, xlb_state_name(b->state),
+			     b->state == XLB_BE_DOWN ? " (set by the operator)" : "");
+		return;
+	}
+	if (b->hold_until > now) {
+		dlog("backend %s healthy again but held down %llu.%llu s more (flapping)",
+		     b->name, (unsigned long long)((b->hold_until - now) / 1000),
+		     (unsigned long long)((b->hold_until - now) % 1000 / 100));
+		pol_arm(b, P_HOLD, b->hold_until);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%u successful checks", b->ok);
+	bring_up(b, reason);
+}
+
+static void on_probe_done(struct xlb_probe *p, bool ok, const char *why)
+{
+	struct be *b = container_of(p, struct be, probe);
+
+	if (ok) {
+		b->bad = 0;
+		if (b->ok < UINT32_MAX)
+			b->ok++;
+		if (!b->healthy && b->ok >= b->ck.rise) {
+			b->healthy = true;
+			on_rise(b);
+		}
+	} else {
+		b->ok = 0;
+		if (b->bad < UINT32_MAX)
+			b->bad++;
+		snprintf(b->why, sizeof(b->why), "%s", why);
+		if (b->healthy && b->bad >= b->ck.fall) {
+			b->healthy = false;
+			on_fall(b);
+		} else if (!b->healthy && b->bad == b->ck.fall && b->owned_down &&
+			   b->state == XLB_BE_DOWN) {
+			dlog("backend %s still down: %u failed checks (%s)", b->name,
+			     b->bad, b->why);
+		}
+	}
+	check_schedule(b, false);
+}
+
+static void on_check_timer(struct xlb_timer *t)
+{
+	struct be *b = container_of(t, struct be, t_check);
+	struct xlb_probe *p = &b->probe;
+
+	if (b->dead || b->ck.type == XLB_CHECK_NONE || xlb_probe_busy(p))
+		return;
+	p->type = b->ck.type;
+	p->addr = b->addr;
+	p->port = b->ck.port ? b->ck.port : ntohs(b->vkey.port);
+	snprintf(p->path, sizeof(p->path), "%s", b->ck.path);
+	p->timeout_ms = b->ck.timeout_ms;
+	b->check_at = xlb_ms();
+	if (xlb_probe_start(p))
+		check_schedule(b, false); /* out of memory: try again later */
+}
+
+static void on_pol_timer(struct xlb_timer *t)
+{
+	struct be *b = container_of(t, struct be, t_pol);
+	enum pol p = b->pol;
+	__u32 r;
+
+	b->pol = P_NONE;
+	if (b->dead)
+		return;
+	if (p == P_HOLD) {
+		if (b->healthy && b->state == XLB_BE_DOWN && b->owned_down)
+			bring_up(b, "hold-down over, checks pass");
+	} else if (p == P_RAMP) {
+		if (b->state != XLB_BE_UP || b->ramp >= XLB_RAMP_FULL)
+			return;
+		r = b->ramp + XLB_RAMP_FULL / RAMP_STEPS;
+		if (!b->slow_start_s || r > XLB_RAMP_FULL)
+			r = XLB_RAMP_FULL;
+		want(b, W_RAMP, r);
+	}
+}
+
+/* ---- the live model ------------------------------------------------------ */
+
+static int lock_maps(struct daemon *d, bool wait)
+{
+	int fd;
+
+	if (wait)
+		return xlb_maps_lock(&d->m);
+	fd = open(d->m.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return xlb_errf(-errno, "can't open %s: %s", d->m.dir,
+				strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	d->m.lock_fd = fd;
+	return 0;
+}
+
+static void unlock_maps(struct daemon *d)
+{
+	if (d->m.lock_fd >= 0)
+		close(d->m.lock_fd);
+	d->m.lock_fd = -1;
+}
+
+/* A live state that the daemon did not write. */
+static void external_change(struct be *b, const struct xlb_be_ent *e)
+{
+	dlog("backend %s: state %s -> %s (not by the daemon)", b->name,
+	     xlb_state_name(b->state), xlb_state_name(e->state));
+	pol_cancel(b);
+	b->owned_down = false;
+	b->hold_until = 0;
+	switch (e->state) {
+	case XLB_BE_UP:
+		/* The operator vouches for it: start from healthy. */
+		if (!b->healthy && b->ck.type != XLB_CHECK_NONE) {
+			b->healthy = true;
+			b->ok = b->ck.rise;
+			b->bad = 0;
+		}
+		break;
+	case XLB_BE_DRAIN:
+		b->drain_seen = xlb_ms();
+		break;
+	default:
+		break;
+	}
+}
+
+/* Whether a draining backend's time is up. */
+static bool drain_over(const struct be *b)
+{
+	if (b->drain_deadline_ns)
+		return xlb_now_real_ns() >= b->drain_deadline_ns;
+	return xlb_ms() >= b->drain_seen + (__u64)b->drain_timeout_s * 1000;
+}
+
+/*
+ * Brings the records in line with live: new backends are adopted (UP ones
+ * healthy), vanished ones dropped, states written by others noted, drains
+ * timed, interrupted slow starts resumed.
+ */
+static void sync_records(struct daemon *d, const struct xlb_model *live,
+			 const struct xlb_conf *conf)
+{
+	size_t i, j, n;
+
+	for (i = 0; i < d->n_be; i++)
+		d->be[i]->seen = false;
+	for (i = 0; i < live->n_vips; i++) {
+		const struct xlb_vip_ent *v = &live->vips[i];
+
+		for (j = 0; j < v->n_be; j++) {
+			const struct xlb_be_ent *e = &v->be[j];
+			struct be *b = be_find(d, &v->key, &e->addr);
+
+			if (!b) {
+				b = be_new(d, &v->key, &e->addr);
+				if (!b) {
+					dlog("out of memory");
+					continue;
+				}
+				/* Adopted: UP live means healthy, fall failures away. */
+				b->state = e->state;
+				b->healthy = e->state == XLB_BE_UP;
+				be_configure(b, conf);
+			} else if (e->state != b->state && b->want == W_NONE) {
+				external_change(b, e);
+			}
+			b->seen = true;
+			b->id = e->id;
+			b->vip_id = v->id;
+			b->state = e->state;
+			b->ramp = e->ramp;
+			b->drain_deadline_ns = e->drain_deadline_ns;
+			if (e->state == XLB_BE_DRAIN) {
+				if (!b->drain_seen)
+					b->drain_seen = xlb_ms();
+				if (b->want == W_NONE && drain_over(b)) {
+					dlog("backend %s drained: %s; removing it", b->name,
+					     b->drain_deadline_ns ? "deadline passed" :
+								    "drain_timeout passed");
+					want(b, W_REMOVE, 0);
+				}
+			} else {
+				b->drain_seen = 0;
+			}
+			if (e->state == XLB_BE_UP && e->ramp < XLB_RAMP_FULL &&
+			    b->want == W_NONE && !xlb_timer_armed(&b->t_pol))
+				pol_arm(b, P_RAMP, xlb_ms() + ramp_step_ms(b));
+		}
+	}
+	/* Drop what is gone; keep the array sorted. */
+	for (i = 0, n = 0; i < d->n_be; i++) {
+		struct be *b = d->be[i];
+
+		if (!b->seen && !b->dead) {
+			if (b->want != W_REMOVE)
+				dlog("backend %s gone from the live state (not by the daemon)",
+				     b->name);
+			be_drop(b);
+		}
+		if (!b->dead)
+			d->be[n++] = b;
+	}
+	d->n_be = n;
+	be_sort(d);
+}
+
+/* Makes the pending changes: re-read live, apply ours alone, commit. */
+static int apply_pending(struct daemon *d)
+{
+	struct xlb_model old, md;
+	__u64 now_ns = xlb_now_real_ns(), t0, took;
+	bool changed = false;
+	size_t i, nch = 0;
+	int err;
+
+	err = lock_maps(d, true);
+	if (!err) {
+		err = xlb_model_read(&d->m, &old);
+		if (err)
+			unlock_maps(d);
+	}
+	if (!err) {
+		err = xlb_model_copy(&old, &md);
+		if (err) {
+			xlb_model_free(&old);
+			unlock_maps(d);
+		}
+	}
+	if (err)
+		goto retry;
+	for (i = 0; i < d->n_be; i++) {
+		struct be *b = d->be[i];
+		struct xlb_vip_ent *v, *ov;
+		struct xlb_be_ent *e, *ob;
+
+		if (b->dead || b->want == W_NONE)
+			continue;
+		v = xlb_model_vip(&md, &b->vkey);
+		e = v ? xlb_model_be(v, &b->addr) : NULL;
+		if (!e) {
+			b->want = W_NONE;
+			continue;
+		}
+		switch (b->want) {
+		case W_DOWN:
+			if (e->state == XLB_BE_UP ||
+			    (b->flipped && e->state == XLB_BE_DOWN)) {
+				e->state = XLB_BE_DOWN;
+				e->since_ns = now_ns;
+				/*
+				 * The flip made live say DOWN, but the live table
+				 * was built with it UP: say so, so the commit
+				 * rebuilds the table.
+				 */
+				ov = xlb_model_vip(&old, &b->vkey);
+				ob = ov ? xlb_model_be(ov, &b->addr) : NULL;
+				if (ob && b->flipped)
+					ob->state = XLB_BE_UP;
+				changed = true;
+				nch++;
+			} else {
+				dlog("backend %s: left %s (changed meanwhile)", b->name,
+				     xlb_state_name(e->state));
+				b->owned_down = false;
+				b->want = W_NONE;
+			}
+			break;
+		case W_UP:
+			if (e->state == XLB_BE_DOWN) {
+				e->state = XLB_BE_UP;
+				e->ramp = b->want_ramp;
+				e->since_ns = now_ns;
+				changed = true;
+				nch++;
+			} else {
+				dlog("backend %s: left %s (changed meanwhile)", b->name,
+				     xlb_state_name(e->state));
+				b->want = W_NONE;
+			}
+			break;
+		case W_RAMP:
+			if (e->state == XLB_BE_UP && e->ramp != b->want_ramp) {
+				e->ramp = b->want_ramp;
+				changed = true;
+				nch++;
+			} else {
+				b->want = W_NONE;
+			}
+			break;
+		case W_REMOVE:
+			if (e->state == XLB_BE_DRAIN) {
+				xlb_model_be_del(v, &b->addr);
+				changed = true;
+				nch++;
+			} else {
+				b->want = W_NONE;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	err = 0;
+	took = 0;
+	if (changed) {
+		t0 = xlb_now_mono_ns();
+		err = xlb_model_commit(&d->m, &old, &md);
+		took = xlb_now_mono_ns() - t0;
+	}
+	unlock_maps(d);
+	if (err) {
+		dlog("commit failed: %s; retrying in %d ms", xlb_errmsg(), RETRY_MS);
+		xlb_model_free(&old);
+		xlb_model_free(&md);
+		goto retry;
+	}
+	if (changed)
+		dlog("committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
+		     (unsigned long long)(took / 1000000),
+		     (unsigned long long)(took / 1000 % 1000));
+	for (i = 0; i < d->n_be; i++) {
+		struct be *b = d->be[i];
+		enum want w = b->want;
+
+		if (b->dead || w == W_NONE)
+			continue;
+		b->want = W_NONE;
+		b->flipped = false;
+		if (w == W_DOWN) {
+			b->state = XLB_BE_DOWN;
+			if (b->healthy)
+				on_rise(b); /* it recovered meanwhile */
+		} else if (w == W_UP || w == W_RAMP) {
+			b->state = XLB_BE_UP;
+			b->ramp = b->want_ramp;
+			if (w == W_RAMP)
+				dlog("backend %s slow start: %u%%%s", b->name,
+				     b->ramp / 10,
+				     b->ramp >= XLB_RAMP_FULL ? ", done" : "");
+			if (b->ramp < XLB_RAMP_FULL)
+				pol_arm(b, P_RAMP, xlb_ms() + ramp_step_ms(b));
+		} else if (w == W_REMOVE) {
+			dlog("backend %s removed", b->name);
+			b->want = W_REMOVE; /* sync_records drops it quietly */
+		}
+	}
+	sync_records(d, &md, &d->conf);
+	for (i = 0; i < d->n_be; i++)
+		if (d->be[i]->want == W_REMOVE)
+			d->be[i]->want = W_NONE;
+	xlb_model_free(&old);
+	xlb_model_free(&md);
+	return 0;
+retry:
+	xlb_timer_arm(&d->loop, &d->t_apply, xlb_ms() + RETRY_MS);
+	return err;
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->be);
+	free(s->st);
+	free(s->keys);
+	free(s->vips);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Reads a whole array map of XLB_MAX_BACKENDS entries with batch lookups. */
+static int array_read(int fd, __u32 *keys, void *vals, size_t vsize)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 total = 0, count, in_tok = 0, out_tok = 0;
+
+	while (total < XLB_MAX_BACKENDS) {
+		count = XLB_MAX_BACKENDS - total;
+		if (bpf_map_lookup_batch(fd, total ? &in_tok : NULL, &out_tok,
+					 keys + total, (char *)vals + total * vsize,
+					 &count, &opts)) {
+			if (errno != ENOENT)
+				return -errno;
+			total += count;
+			break;
+		}
+		total += count;
+		in_tok = out_tok;
+	}
+	return total == XLB_MAX_BACKENDS ? 0 : -EIO;
+}
+
+static int vips_read(int fd, struct snap *s)
+{
+	struct xlb_vip_key k, next, *prev = NULL;
+	const size_t rec = sizeof(k) + sizeof(struct xlb_vip);
+	char *buf;
+
+	s->vips_len = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (s->vips_len + rec > s->vips_cap) {
+			size_t cap = s->vips_cap ? s->vips_cap * 2 : 64 * rec;
+
+			buf = realloc(s->vips, cap);
+			if (!buf)
+				return -ENOMEM;
+			s->vips = buf;
+			s->vips_cap = cap;
+		}
+		memcpy(s->vips + s->vips_len, &k, sizeof(k));
+		if (bpf_map_lookup_elem(fd, &k, s->vips + s->vips_len + sizeof(k)))
+			continue;
+		s->vips_len += rec;
+	}
+	return 0;
+}
+
+/*
+ * Whether the live maps may differ from the last look: a few system calls
+ * instead of the full model read (two lookups per backend id).
+ */
+static bool live_moved(struct daemon *d)
+{
+	struct snap *n = &d->snap_new, tmp;
+	int err;
+
+	if (d->no_batch)
+		return true;
+	if (!n->be) {
+		n->be = calloc(XLB_MAX_BACKENDS, sizeof(*n->be));
+		n->st = calloc(XLB_MAX_BACKENDS, sizeof(*n->st));
+		n->keys = calloc(XLB_MAX_BACKENDS, sizeof(*n->keys));
+		if (!n->be || !n->st || !n->keys) {
+			snap_free(n);
+			return true;
+		}
+	}
+	err = array_read(d->m.backends, n->keys, n->be, sizeof(*n->be));
+	if (!err)
+		err = array_read(d->m.state, n->keys, n->st, sizeof(*n->st));
+	if (!err)
+		err = vips_read(d->m.vips, n);
+	if (err == -EINVAL || err == -EOPNOTSUPP ||
+	    err == -524 /* ENOTSUPP */) {
+		dlog("no batch map lookups here: reading the live state in full");
+		d->no_batch = true;
+		return true;
+	}
+	if (err)
+		return true;
+	n->valid = true;
+	if (d->snap.valid && d->snap.vips_len == n->vips_len &&
+	    !memcmp(d->snap.vips, n->vips, n->vips_len) &&
+	    !memcmp(d->snap.st, n->st, XLB_MAX_BACKENDS * sizeof(*n->st)) &&
+	    !memcmp(d->snap.be, n->be, XLB_MAX_BACKENDS * sizeof(*n->be)))
+		return false;
+	tmp = d->snap;
+	d->snap = *n;
+	*n = tmp;
+	n->valid = false;
+	return true;
+}
+
+/* Drains whose time is up while nothing else moved. */
+static void check_drains(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_be; i++) {
+		struct be *b = d->be[i];
+
+		if (!b->dead && b->state == XLB_BE_DRAIN && b->want == W_NONE &&
+		    drain_over(b)) {
+			dlog("backend %s drained: %s; removing it", b->name,
+			     b->drain_deadline_ns ? "deadline passed" :
+						    "drain_timeout passed");
+			want(b, W_REMOVE, 0);
+		}
+	}
+}
+
+static void on_sync_timer(struct xlb_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, t_sync);
+	struct xlb_model live;
+	int err;
+
+	xlb_timer_arm(&d->loop, t, xlb_ms() + SYNC_MS);
+	if (!live_moved(d)) {
+		check_drains(d);
+		return;
+	}
+	if (lock_maps(d, false)) {
+		d->snap.valid = false; /* look in full next time */
+		/* Someone is committing: look again soon. */
+		xlb_timer_arm(&d->loop, t, xlb_ms() + SYNC_MS / 5);
+		return;
+	}
+	err = xlb_model_read(&d->m, &live);
+	unlock_maps(d);
+	if (err) {
+		d->snap.valid = false;
+		dlog("can't read the live state: %s", xlb_errmsg());
+		return;
+	}
+	sync_records(d, &live, &d->conf);
+	xlb_model_free(&live);
+}
+
+static void on_apply_timer(struct xlb_timer *t)
+{
+	/* Applied by the main loop, after this turn's events and timers. */
+	container_of(t, struct daemon, t_apply)->apply_due = true;
+}
+
+static bool vip_any_up(const struct xlb_vip_ent *v)
+{
+	size_t i;
+
+	for (i = 0; v && i < v->n_be; i++)
+		if (v->be[i].state == XLB_BE_UP)
+			return true;
+	return false;
+}
+
+/*
+ * Applies conf over live: merge, then health on top (a backend the checks
+ * hold down stays down; a new one waits for its checks), commit only when
+ * something differs. Refused whole on any error.
+ */
+static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
+{
+	struct xlb_model old, md;
+	size_t i, j, added = 0;
+	bool commit;
+	int err;
+
+	err = lock_maps(d, true);
+	if (err)
+		return err;
+	err = xlb_model_read(&d->m, &old);
+	if (err) {
+		unlock_maps(d);
+		return err;
+	}
+	/* Note what others changed since the last look, as an adoption. */
+	sync_records(d, &old, startup ? conf : &d->conf);
+	err = xlb_conf_merge(conf, &old, &md);
+	if (err) {
+		xlb_model_free(&old);
+		unlock_maps(d);
+		return err;
+	}
+	for (i = 0; i < md.n_vips; i++) {
+		struct xlb_vip_ent *v = &md.vips[i];
+		const struct xlb_vip_ent *lv = xlb_model_vip(&old, &v->key);
+		const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &v->key);
+		bool checked = vc && vc->check.type != XLB_CHECK_NONE;
+
+		for (j = 0; j < v->n_be; j++) {
+			struct xlb_be_ent *e = &v->be[j];
+			const struct xlb_be_ent *lb = lv ? xlb_model_be(lv, &e->addr) : NULL;
+			const struct xlb_be_conf *bc = xlb_conf_be(vc, &e->addr);
+			bool explicit = bc && bc->has_state;
+			struct be *b = be_find(d, &v->key, &e->addr);
+			bool pending;
+
+			if (!lb) {
+				/* New: checked backends wait for `rise` passes. */
+				pending = e->state == XLB_BE_UP && checked;
+				if (pending) {
+					e->state = XLB_BE_DOWN;
+					added++;
+				}
+				b = b ? b : be_new(d, &v->key, &e->addr);
+				if (!b) {
+					err = -ENOMEM;
+					goto fail;
+				}
+				b->state = e->state;
+				b->healthy = e->state == XLB_BE_UP;
+				b->owned_down = pending;
+				b->cold = !vip_any_up(lv);
+				continue;
+			}
+			if (!b)
+				continue; /* no record (out of memory): leave it */
+			if (startup && lb->state == XLB_BE_DOWN && !explicit && checked) {
+				/* Down when the last daemon stopped: ours to bring up. */
+				b->owned_down = true;
+				b->healthy = false;
+				b->ok = 0;
+			}
+			if (explicit && e->state == XLB_BE_DOWN)
+				b->owned_down = false;
+			if (!checked && b->owned_down && e->state == XLB_BE_DOWN &&
+			    !explicit) {
+				/* No checks any more to bring it back. */
+				e->state = XLB_BE_UP;
+				e->ramp = XLB_RAMP_FULL;
+				e->since_ns = xlb_now_real_ns();
+				b->owned_down = false;
+				continue;
+			}
+			if (e->state == XLB_BE_UP && lb->state == XLB_BE_DOWN && checked &&
+			    (b->owned_down || !b->healthy)) {
+				/* "up" means in service when healthy. */
+				e->state = lb->state;
+				e->ramp = lb->ramp;
+				e->since_ns = lb->since_ns;
+				e->drain_deadline_ns = lb->drain_deadline_ns;
+				b->owned_down = true;
+			}
+		}
+	}
+	be_sort(d);
+	commit = !xlb_conf_model_same(&md, &old);
+	if (commit) {
+		err = xlb_model_commit(&d->m, &old, &md);
+		if (err)
+			goto fail;
+	}
+	unlock_maps(d);
+
+	/* The records follow what was committed. */
+	for (i = 0; i < md.n_vips; i++) {
+		const struct xlb_vip_ent *v = &md.vips[i];
+
+		for (j = 0; j < v->n_be; j++) {
+			const struct xlb_be_ent *e = &v->be[j];
+			struct be *b = be_find(d, &v->key, &e->addr);
+
+			if (b) {
+				b->state = e->state;
+				b->ramp = e->ramp;
+			}
+		}
+	}
+	for (i = 0; i < d->n_be; i++) {
+		struct be *b = d->be[i];
+		const struct xlb_vip_ent *v = xlb_model_vip(&md, &b->vkey);
+
+		if (!v || !xlb_model_be(v, &b->addr)) {
+			dlog("backend %s removed: not in the file", b->name);
+			b->want = W_REMOVE; /* dropped quietly below */
+			continue;
+		}
+		be_configure(b, conf);
+	}
+	if (conf != &d->conf) {
+		xlb_conf_free(&d->conf);
+		d->conf = *conf;
+		memset(conf, 0, sizeof(*conf));
+	}
+	sync_records(d, &md, &d->conf);
+	dlog("%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
+	     d->path, md.n_vips, d->n_be, commit ? "; live state updated" :
+						    "; live state already matches",
+	     added ? " (new backends wait for their checks)" : "");
+	xlb_model_free(&old);
+	xlb_model_free(&md);
+	return 0;
+fail:
+	unlock_maps(d);
+	/* Forget the records of backends that did not come to be. */
+	be_sort(d);
+	sync_records(d, &old, &d->conf);
+	xlb_model_free(&old);
+	xlb_model_free(&md);
+	return err;
+}
+
+static void do_reload(struct daemon *d)
+{
+	struct xlb_conf conf;
+	int err;
+
+	d->reload = false;
+	dlog("SIGHUP: reloading %s", d->path);
+	err = xlb_conf_load(d->path, &conf);
+	if (!err) {
+		err = apply_config(d, &conf, false);
+		xlb_conf_free(&conf);
+	}
+	if (err)
+		dlog("reload failed, keeping the running configuration: %s",
+		     xlb_errmsg());
+}
+
+static void on_signal(struct xlb_io *io, __u32 events)
+{
+	struct daemon *d = container_of(io, struct daemon, sig);
+	struct signalfd_siginfo si;
+
+	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			d->reload = true;
+		} else {
+			dlog("%s: exiting; the data path keeps forwarding",
+			     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			d->stop = true;
+		}
+	}
+}
+
+static void graveyard(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_grave; i++)
+		free(d->grave[i]);
+	d->n_grave = 0;
+}
+
+static void daemon_free(struct daemon *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_be; i++) {
+		xlb_probe_stop(&d->be[i]->probe);
+		free(d->be[i]);
+	}
+	free(d->be);
+	graveyard(d);
+	free(d->grave);
+	snap_free(&d->snap);
+	snap_free(&d->snap_new);
+	if (d->sig.fd >= 0)
+		close(d->sig.fd);
+	xlb_loop_fini(&d->loop);
+	xlb_maps_close(&d->m);
+	xlb_conf_free(&d->conf);
+}
+
+/*
+ * One daemon per pin directory: an abstract socket named after it, which
+ * the kernel releases however the daemon ends (SIGKILL included).
+ */
+static int instance_lock(const char *dir)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xlb-daemon:%s", dir);
+	if (n >= (int)sizeof(sa.sun_path) - 1)
+		n = sizeof(sa.sun_path) - 2;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return xlb_errf(-errno, "can't create a socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n))) {
+		int err = -errno;
+
+		close(fd);
+		if (err == -EADDRINUSE)
+			return xlb_errf(-EBUSY, "another xlb daemon runs for %s", dir);
+		return xlb_errf(err, "can't bind the instance socket: %s",
+				strerror(-err));
+	}
+	return fd;
+}
+
+/* Opens the maps, attaching to the configured interface when needed. */
+static int open_maps(struct daemon *d)
+{
+	char *argv[1];
+	int err;
+
+	err = xlb_maps_open(d->c->pin_dir, &d->m);
+	if (err != -ENOENT || !d->conf.interface[0])
+		return err;
+	dlog("no maps in %s: attaching to %s", d->c->pin_dir, d->conf.interface);
+	argv[0] = d->conf.interface;
+	err = cmd_attach(d->c, 1, argv);
+	fflush(stdout);
+	if (err != XLB_EXIT_OK)
+		return xlb_errf(-EIO, "can't attach to %s", d->conf.interface);
+	return xlb_maps_open(d->c->pin_dir, &d->m);
+}
+
+int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct daemon d;
+	sigset_t set;
+	int i, err, inst, rc = XLB_EXIT_OK;
+
+	memset(&d, 0, sizeof(d));
+	d.c = c;
+	d.sig.fd = -1;
+	d.loop.ep = d.loop.tfd = -1;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			d.path = argv[++i];
+		else
+			return xlb_usage(c, "usage: xlb daemon --config FILE");
+	}
+	if (!d.path)
+		return xlb_usage(c, "usage: xlb daemon --config FILE");
+	if (getrandom(&d.rng, sizeof(d.rng), GRND_NONBLOCK) != sizeof(d.rng))
+		d.rng = xlb_now_mono_ns();
+	d.rng |= 1;
+	d.m.lock_fd = -1;
+
+	err = xlb_conf_load(d.path, &d.conf);
+	if (err)
+		return xlb_fail_rc(c, err);
+	inst = instance_lock(c->pin_dir);
+	if (inst < 0) {
+		xlb_conf_free(&d.conf);
+		return xlb_fail_rc(c, inst);
+	}
+	err = open_maps(&d);
+	if (err) {
+		rc = xlb_fail_rc(c, err);
+		xlb_conf_free(&d.conf);
+		close(inst);
+		return rc;
+	}
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	err = xlb_loop_init(&d.loop);
+	if (!err && sigprocmask(SIG_BLOCK, &set, NULL))
+		err = xlb_errf(-errno, "can't block signals: %s", strerror(errno));
+	if (!err) {
+		d.sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+		d.sig.fn = on_signal;
+		if (d.sig.fd < 0)
+			err = xlb_errf(-errno, "can't create a signalfd: %s",
+				       strerror(errno));
+		else
+			err = xlb_loop_add(&d.loop, &d.sig, EPOLLIN);
+	}
+	xlb_timer_init(&d.t_sync, on_sync_timer);
+	xlb_timer_init(&d.t_apply, on_apply_timer);
+	if (!err)
+		err = apply_config(&d, &d.conf, true);
+	if (err) {
+		rc = xlb_fail_rc(c, err);
+		goto out;
+	}
+	xlb_timer_arm(&d.loop, &d.t_sync, xlb_ms() + SYNC_MS);
+
+	while (!d.stop) {
+		err = xlb_loop_run_once(&d.loop, -1);
+		if (err) {
+			rc = xlb_fail_rc(c, err);
+			break;
+		}
+		if (d.apply_due) {
+			d.apply_due = false;
+			apply_pending(&d);
+		}
+		if (d.reload && !d.stop)
+			do_reload(&d);
+		graveyard(&d);
+	}
+out:
+	daemon_free(&d);
+	close(inst);
+	return rc;
+}
