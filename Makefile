@@ -120,7 +120,9 @@ demo:
 
 install: $(BUILD)/xlb
 	install -D -m 0755 $(BUILD)/xlb $(DESTDIR)$(PREFIX)/sbin/xlb
-	install -D -m 0644 scripts/xlb.service $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/xlb|$(PREFIX)/sbin/xlb|' scripts/xlb.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c tests/*/*.h)

@@ -221,6 +221,19 @@ if printf '%s' "$out" | grep -q '"source":"198.18.0.0/24","flows":4'; then pass 
 expect 2 "top bad prefix" top "$VIP4" --prefix 33
 expect 1 "top unknown VIP" top 203.0.113.99:80/tcp
 
+# Another program on the interface: xlb refuses to displace it.
+ip -n "$NS" addr add 192.0.2.2/24 dev v1
+expect 0 "decap attach" decap attach v1
+out=$(x attach v1 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q 'already has an XDP program (xlb_decap)'; then
+	pass "attach refuses an interface another program owns"
+else
+	fail "attach over another program: exit $rc: $out"
+fi
+expect 1 "detach refuses another program" detach v1
+expect 0 "decap detach" decap detach v1
+
 expect 0 "vip del" vip del "$VIP6"
 expect 1 "vip del again" vip del "$VIP6"
 expect 1 "detach a device without xlb" detach v1
