@@ -101,7 +101,6 @@ struct be {
 struct snap {
 	struct xlb_backend *be; /* XLB_MAX_BACKENDS of each */
 	__u32 *st;
-	__u32 *keys; /* scratch for batch lookups */
 	char *vips; /* keys and values of xlb_vips, in map order */
 	size_t vips_len, vips_cap;
 	bool valid;
@@ -120,7 +119,6 @@ struct daemon {
 	struct be **grave; /* dropped, freed at the end of a loop turn */
 	size_t n_grave, cap_grave;
 	bool stop, reload, apply_due;
-	bool no_batch; /* kernel without batch lookups: always read in full */
 	struct snap snap, snap_new;
 	__u64 rng;
 };
@@ -837,31 +835,8 @@ static void snap_free(struct snap *s)
 {
 	free(s->be);
 	free(s->st);
-	free(s->keys);
 	free(s->vips);
 	memset(s, 0, sizeof(*s));
-}
-
-/* Reads a whole array map of XLB_MAX_BACKENDS entries with batch lookups. */
-static int array_read(int fd, __u32 *keys, void *vals, size_t vsize)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 total = 0, count, in_tok = 0, out_tok = 0;
-
-	while (total < XLB_MAX_BACKENDS) {
-		count = XLB_MAX_BACKENDS - total;
-		if (bpf_map_lookup_batch(fd, total ? &in_tok : NULL, &out_tok,
-					 keys + total, (char *)vals + total * vsize,
-					 &count, &opts)) {
-			if (errno != ENOENT)
-				return -errno;
-			total += count;
-			break;
-		}
-		total += count;
-		in_tok = out_tok;
-	}
-	return total == XLB_MAX_BACKENDS ? 0 : -EIO;
 }
 
 static int vips_read(int fd, struct snap *s)
@@ -900,28 +875,21 @@ static bool live_moved(struct daemon *d)
 	struct snap *n = &d->snap_new, tmp;
 	int err;
 
-	if (d->no_batch)
-		return true;
 	if (!n->be) {
 		n->be = calloc(XLB_MAX_BACKENDS, sizeof(*n->be));
 		n->st = calloc(XLB_MAX_BACKENDS, sizeof(*n->st));
-		n->keys = calloc(XLB_MAX_BACKENDS, sizeof(*n->keys));
-		if (!n->be || !n->st || !n->keys) {
+		if (!n->be || !n->st) {
 			snap_free(n);
 			return true;
 		}
 	}
-	err = array_read(d->m.backends, n->keys, n->be, sizeof(*n->be));
+	err = xlb_array_read(d->m.backends, n->be, sizeof(*n->be),
+			     XLB_MAX_BACKENDS);
 	if (!err)
-		err = array_read(d->m.state, n->keys, n->st, sizeof(*n->st));
+		err = xlb_array_read(d->m.state, n->st, sizeof(*n->st),
+				     XLB_MAX_BACKENDS);
 	if (!err)
 		err = vips_read(d->m.vips, n);
-	if (err == -EINVAL || err == -EOPNOTSUPP ||
-	    err == -524 /* ENOTSUPP */) {
-		dlog("no batch map lookups here: reading the live state in full");
-		d->no_batch = true;
-		return true;
-	}
 	if (err)
 		return true;
 	n->valid = true;

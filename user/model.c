@@ -231,28 +231,33 @@ int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a)
 	return 0;
 }
 
-/* Reads a whole array map: one batch call, element by element if refused. */
-static int read_array(int fd, void *vals, size_t vsize, __u32 n)
+int xlb_array_read(int fd, void *vals, size_t vsize, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *keys, out_batch, count = n, id;
+	__u32 *keys, total = 0, count, in_tok = 0, out_tok = 0, id;
 	int err = 0;
 
 	keys = calloc(n, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
-	if (!bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count,
-				  &opts) || errno == ENOENT) {
-		if (count == n)
-			goto out;
-	}
-	for (id = 0; id < n; id++)
-		if (bpf_map_lookup_elem(fd, &id, (char *)vals + (size_t)id * vsize)) {
-			err = xlb_errf(-errno, "can't read entry %u: %s", id,
-				       strerror(errno));
+	/* Batches until ENOENT says the last one was read. */
+	while (total < n) {
+		count = n - total;
+		if (bpf_map_lookup_batch(fd, total ? &in_tok : NULL, &out_tok,
+					 keys + total, (char *)vals + total * vsize,
+					 &count, &opts)) {
+			if (errno == ENOENT)
+				total += count;
 			break;
 		}
-out:
+		total += count;
+		in_tok = out_tok;
+	}
+	/* Without batch support (or cut short): element by element. */
+	for (id = total; id < n && !err; id++)
+		if (bpf_map_lookup_elem(fd, &id, (char *)vals + (size_t)id * vsize))
+			err = xlb_errf(-errno, "can't read entry %u: %s", id,
+				       strerror(errno));
 	free(keys);
 	return err;
 }
@@ -299,9 +304,10 @@ int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md)
 		err = -ENOMEM;
 		goto fail;
 	}
-	err = read_array(m->backends, bes, sizeof(*bes), XLB_MAX_BACKENDS);
+	err = xlb_array_read(m->backends, bes, sizeof(*bes), XLB_MAX_BACKENDS);
 	if (!err)
-		err = read_array(m->state, states, sizeof(*states), XLB_MAX_BACKENDS);
+		err = xlb_array_read(m->state, states, sizeof(*states),
+				     XLB_MAX_BACKENDS);
 	if (err)
 		goto fail;
 	for (id = 0; id < XLB_MAX_BACKENDS; id++) {

@@ -46,6 +46,8 @@ struct xlb_model {
 };
 
 int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md);
+/* Reads the n entries of an array map (batched where the kernel can). */
+int xlb_array_read(int fd, void *vals, size_t vsize, __u32 n);
 void xlb_model_free(struct xlb_model *md);
 int xlb_model_copy(const struct xlb_model *src, struct xlb_model *dst);
 
