@@ -136,7 +136,7 @@ struct xlb_vip {
 	__u8 v6_prefix; /* client source prefix hashed, IPv6 */
 	__u32 flags; /* XLB_VIP_F_* */
 	__u32 generation; /* bumped on every table swap */
-	__u32 pad;
+	__u32 flip_ms; /* CLOCK_MONOTONIC ms (low 32 bits) of the last swap */
 };
 _Static_assert(sizeof(struct xlb_vip) == 40, "xlb_vip layout");
 

@@ -296,6 +296,7 @@ int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md)
 		v->v4_prefix = val.v4_prefix;
 		v->v6_prefix = val.v6_prefix;
 		v->table_b = !!(val.flags & XLB_VIP_F_TABLE_B);
+		v->flip_ms = val.flip_ms;
 	}
 
 	bes = calloc(XLB_MAX_BACKENDS, sizeof(*bes));
@@ -546,6 +547,52 @@ static void table_btf(const struct xlb_maps *m, int *btf_fd, __u32 *key_id,
 	btf__free(btf);
 }
 
+/*
+ * The idle place of a VIP holds the table that was live before its last
+ * swap. Once no packet can still be reading it — XDP programs run for
+ * microseconds, and this is far longer — it is refilled in place, which
+ * spares the outer-map update and the RCU grace period the kernel waits
+ * for after one. A live table is never written.
+ */
+#define XLB_TABLE_REUSE_MS 200
+
+static __u32 now_ms(void)
+{
+	return (__u32)(xlb_now_mono_ns() / 1000000ULL);
+}
+
+/* 1 if the idle place now holds slots, 0 if it needs a fresh map. */
+static int table_refill_idle(const struct xlb_maps *m,
+			     const struct xlb_vip_ent *o,
+			     const struct xlb_slot *slots, __u32 size)
+{
+	__u32 idx = xlb_table_index(o->id, o->table_b ? 0 : XLB_VIP_F_TABLE_B);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), inner_id;
+	int fd, done = 0;
+	void *p;
+
+	if (now_ms() - o->flip_ms < XLB_TABLE_REUSE_MS)
+		return 0;
+	if (bpf_map_lookup_elem(m->tables, &idx, &inner_id))
+		return 0;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries == size &&
+	    info.value_size == sizeof(*slots) && (info.map_flags & BPF_F_MMAPABLE)) {
+		p = mmap(NULL, table_bytes(size), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fd, 0);
+		if (p != MAP_FAILED) {
+			memcpy(p, slots, (size_t)size * sizeof(*slots));
+			munmap(p, table_bytes(size));
+			done = 1;
+		}
+	}
+	close(fd);
+	return done;
+}
+
 /* A fresh inner map holding slots; returns its fd or -errno. */
 static int table_create(const struct xlb_maps *m, __u32 vip_id,
 			const struct xlb_slot *slots, __u32 size)
@@ -714,6 +761,29 @@ static bool be_same_for_table(const struct xlb_vip_ent *a,
 	return true;
 }
 
+/* xlb_model_be for a VIP whose backends are sorted (as in a commit). */
+static const struct xlb_be_ent *be_sorted(const struct xlb_vip_ent *v,
+					  const struct xlb_addr *a)
+{
+	struct xlb_be_ent key = { .addr = *a };
+
+	return bsearch(&key, v->be, v->n_be, sizeof(*v->be), be_cmp);
+}
+
+static void be_value(const struct xlb_vip_ent *v, const struct xlb_be_ent *b,
+		     struct xlb_backend *val)
+{
+	memset(val, 0, sizeof(*val));
+	memcpy(val->addr, b->addr.a, sizeof(val->addr));
+	val->family = b->addr.family;
+	val->flags = XLB_BE_F_USED;
+	val->vip_id = v->id;
+	val->weight = b->weight;
+	val->ramp = b->ramp;
+	val->since_ns = b->since_ns;
+	val->drain_deadline_ns = b->drain_deadline_ns;
+}
+
 static void vip_value(const struct xlb_vip_ent *v, struct xlb_vip *val)
 {
 	memset(val, 0, sizeof(*val));
@@ -727,6 +797,7 @@ static void vip_value(const struct xlb_vip_ent *v, struct xlb_vip *val)
 	val->v4_prefix = v->v4_prefix;
 	val->v6_prefix = v->v6_prefix;
 	val->generation = v->generation;
+	val->flip_ms = v->flip_ms;
 	if (v->table_b)
 		val->flags |= XLB_VIP_F_TABLE_B;
 }
@@ -813,7 +884,7 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			vip_refwd[v->id] = forget = true;
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *ob =
-				o ? xlb_model_be(o, &v->be[j].addr) : NULL;
+				o ? be_sorted(o, &v->be[j].addr) : NULL;
 
 			v->be[j].id = (ob && v->id != XLB_ID_NONE) ? ob->id :
 								      XLB_ID_NONE;
@@ -856,18 +927,25 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			/* Unchanged: the live place stays live, whatever md says. */
 			v->table_b = o->table_b;
 			v->generation = o->generation;
+			v->flip_ms = o->flip_ms;
 			continue;
 		}
 		err = xlb_model_table(md, v, &slots);
 		if (err)
 			goto out;
-		table_fd[i] = table_create(m, v->id, slots, v->table_size);
-		free(slots);
-		if (table_fd[i] < 0) {
-			err = table_fd[i];
-			goto out;
+		if (!(o && o->id == v->id &&
+		      table_refill_idle(m, o, slots, v->table_size))) {
+			err = table_create(m, v->id, slots, v->table_size);
+			if (err < 0) {
+				free(slots);
+				goto out;
+			}
+			table_fd[i] = err;
+			err = 0;
 		}
+		free(slots);
 		v->generation = (o ? o->generation : 0) + 1;
+		v->flip_ms = now_ms();
 		/* The idle place of a live VIP; a new id starts in the first. */
 		v->table_b = (o && o->id == v->id) ? !o->table_b : false;
 	}
@@ -884,8 +962,8 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		for (j = 0; j < v->n_be; j++) {
 			struct xlb_be_ent *b = &v->be[j];
 			const struct xlb_be_ent *ob =
-				o ? xlb_model_be(o, &b->addr) : NULL;
-			struct xlb_backend val = { 0 };
+				o ? be_sorted(o, &b->addr) : NULL;
+			struct xlb_backend val, oval;
 
 			if (ob && ob->id != b->id)
 				ob = NULL;
@@ -900,15 +978,12 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 				if (err)
 					goto out;
 			}
-			memcpy(val.addr, b->addr.a, sizeof(val.addr));
-			val.family = b->addr.family;
-			val.flags = XLB_BE_F_USED;
-			val.vip_id = v->id;
-			val.weight = b->weight;
-			val.ramp = b->ramp;
-			val.since_ns = b->since_ns;
-			val.drain_deadline_ns = b->drain_deadline_ns;
-			err = write_elem(m->backends, &b->id, &val, "backend");
+			be_value(v, b, &val);
+			if (ob)
+				be_value(o, ob, &oval);
+			/* Only what changed: a commit costs no write per backend. */
+			if (!ob || memcmp(&val, &oval, sizeof(val)))
+				err = write_elem(m->backends, &b->id, &val, "backend");
 			if (!err && (!ob || ob->state != b->state))
 				err = write_elem(m->state, &b->id, &b->state,
 						 "backend state");
@@ -986,7 +1061,7 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		for (j = 0; j < o->n_be; j++) {
 			const struct xlb_be_ent *ob = &o->be[j];
 			const struct xlb_be_ent *nb =
-				v ? xlb_model_be(v, &ob->addr) : NULL;
+				v ? be_sorted(v, &ob->addr) : NULL;
 			struct xlb_backend zb = { 0 };
 			__u32 none = XLB_BE_NONE;
 

@@ -31,6 +31,7 @@ struct xlb_vip_ent {
 	__u32 id; /* XLB_ID_NONE until committed */
 	__u32 table_size;
 	__u32 generation;
+	__u32 flip_ms; /* when the live place last changed (monotonic ms) */
 	__u8 algo; /* enum xlb_algo */
 	__u8 fwd; /* enum xlb_fwd */
 	__u8 v4_prefix, v6_prefix;
@@ -76,8 +77,9 @@ int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 
 /*
  * Makes the maps say what md says, given that they now say what old says
- * (both read under the lock). Assigns ids in md. Validates and builds
- * every table before the first map write.
+ * (old as xlb_model_read returned it, under the lock held since: sorted).
+ * Assigns ids in md. Validates and builds every table before the first
+ * map write.
  */
 int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_model *md);

@@ -282,13 +282,16 @@ static void test_lookup_v6_primary_down(void **state)
 static volatile int gen_started, gen_done, swap_err;
 static struct xlb_slot *tables[2];
 static __u32 swap_size;
+static int nswaps, gap_ms;
 
 static void *swapper(void *arg)
 {
 	struct xlb_vip_key *k = arg;
 	int g;
 
-	for (g = 1; g <= NSWAPS; g++) {
+	for (g = 1; g <= nswaps; g++) {
+		if (gap_ms)
+			usleep((useconds_t)gap_ms * 1000);
 		struct xlb_model old, md;
 		struct xlb_vip_ent *v;
 
@@ -310,7 +313,17 @@ static void *swapper(void *arg)
 	return NULL;
 }
 
-static void test_swaps_are_atomic(void **state)
+/* Inner map ids in the VIP's two table places (0 where empty). */
+static void place_ids(__u32 vip_id, __u32 ids[2])
+{
+	__u32 a = xlb_table_index(vip_id, 0), b = xlb_table_index(vip_id, XLB_VIP_F_TABLE_B);
+
+	ids[0] = ids[1] = 0;
+	bpf_map_lookup_elem(maps.tables, &a, &ids[0]);
+	bpf_map_lookup_elem(maps.tables, &b, &ids[1]);
+}
+
+static void run_swaps(int n, int gap)
 {
 	struct xlb_model md;
 	struct xlb_vip_ent *v;
@@ -335,8 +348,10 @@ static void test_swaps_are_atomic(void **state)
 	assert_true(differ > (long)swap_size / 2);
 
 	gen_started = gen_done = 0;
+	nswaps = n;
+	gap_ms = gap;
 	assert_int_equal(pthread_create(&th, NULL, swapper, &k), 0);
-	while (__atomic_load_n(&gen_done, __ATOMIC_SEQ_CST) < NSWAPS && !swap_err &&
+	while (__atomic_load_n(&gen_done, __ATOMIC_SEQ_CST) < nswaps && !swap_err &&
 	       packets < 50000000) {
 		struct xlb_addr c, got;
 		const struct xlb_be_ent *b;
@@ -373,16 +388,45 @@ static void test_swaps_are_atomic(void **state)
 			floor_gen = gmin;
 	}
 	pthread_join(th, NULL);
-	printf("      %d swaps, %ld packets during them, %ld unexplained, %ld saw an older table after a newer\n",
-	       gen_done, packets, bad, regress);
+	printf("      %d swaps (%d ms apart), %ld packets during them, %ld unexplained, %ld saw an older table after a newer\n",
+	       gen_done, gap, packets, bad, regress);
 	free(tables[0]);
 	free(tables[1]);
 	xlb_model_free(&md);
 	assert_int_equal(swap_err, 0);
-	assert_int_equal(gen_done, NSWAPS);
-	assert_true(packets > NSWAPS);
+	assert_int_equal(gen_done, nswaps);
+	assert_true(packets > nswaps);
 	assert_int_equal(bad, 0);
 	assert_int_equal(regress, 0);
+}
+
+/* Back to back: each new table goes into a fresh map (outer update). */
+static void test_swaps_are_atomic(void **state)
+{
+	run_swaps(NSWAPS, 0);
+}
+
+/*
+ * Spaced out: the idle place is refilled in place (no new map) — checked
+ * by the inner map ids staying put — and packets still see whole tables.
+ */
+static void test_spaced_swaps_reuse_idle_table(void **state)
+{
+	struct xlb_vip_key k;
+	struct xlb_model md;
+	struct xlb_vip_ent *v;
+	__u32 before[2], after[2];
+
+	assert_int_equal(xlb_vip_parse(vip4, &k), 0);
+	assert_int_equal(xlb_model_read(&maps, &md), 0);
+	v = xlb_model_vip(&md, &k);
+	place_ids(v->id, before);
+	run_swaps(12, 250);
+	place_ids(v->id, after);
+	xlb_model_free(&md);
+	assert_true(before[0] && before[1]);
+	assert_int_equal(after[0], before[0]);
+	assert_int_equal(after[1], before[1]);
 }
 
 int main(void)
@@ -393,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_v4_primary_down),
 		cmocka_unit_test(test_lookup_v6_primary_down),
 		cmocka_unit_test(test_swaps_are_atomic),
+		cmocka_unit_test(test_spaced_swaps_reuse_idle_table),
 	};
 
 	return cmocka_run_group_tests_name("model", tests, setup, teardown);
