@@ -53,9 +53,13 @@ struct {
 	__array(values, struct xlb_table_map);
 } xlb_tables SEC(".maps");
 
-/* Backend id -> address and controller settings. */
+/*
+ * Backend id -> address and controller settings. Mappable, like xlb_state,
+ * so the controller reads the whole array with one copy.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XLB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct xlb_backend);
@@ -65,6 +69,7 @@ struct {
 /* Backend id -> enum xlb_be_state; one 4-byte write fails a backend over. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XLB_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, __u32);

@@ -92,7 +92,11 @@ static double time_commit(struct xlb_maps *m, int rounds, int gap_ms)
 		xlb_model_read(m, &old);
 		xlb_model_copy(&old, &md);
 		md.vips[0].be[0].state = (r & 1) ? XLB_BE_UP : XLB_BE_DOWN;
-		xlb_model_commit(m, &old, &md);
+		if (xlb_model_commit(m, &old, &md)) {
+			/* A figure for a failed commit would be a lie. */
+			fprintf(stderr, "bench_swap: commit failed: %s\n", xlb_errmsg());
+			exit(1);
+		}
 		t[r] = xlb_now_mono_ns() - t0;
 		xlb_model_free(&old);
 		xlb_model_free(&md);
