@@ -189,23 +189,6 @@ static int dev_addrs(const char *dev, __be32 *v4, __u32 *n4, __be32 (*v6)[4],
 	return 0;
 }
 
-static int parse_seed(const char *s, __u64 seed[2])
-{
-	char part[17];
-	size_t i;
-
-	if (strlen(s) != 32)
-		return xlb_errf(-EINVAL, "invalid seed '%s' (want 32 hex digits)", s);
-	for (i = 0; i < 32; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return xlb_errf(-EINVAL, "invalid seed '%s' (want 32 hex digits)", s);
-	memcpy(part, s, 16);
-	part[16] = '\0';
-	seed[0] = strtoull(part, NULL, 16);
-	seed[1] = strtoull(s + 16, NULL, 16);
-	return 0;
-}
-
 int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 {
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
@@ -246,7 +229,7 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	}
 	if (!dev)
 		return xlb_usage(c, "attach: missing DEV");
-	if (seed_s && parse_seed(seed_s, cfg.seed))
+	if (seed_s && xlb_parse_seed(seed_s, cfg.seed))
 		return xlb_usage(c, "%s", xlb_errmsg());
 	if (src4_s && (xlb_addr_parse(src4_s, &src4) || src4.family != XLB_AF_INET))
 		return xlb_usage(c, "invalid --src4 '%s'", src4_s);
@@ -268,7 +251,7 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (seed_s) {
-		parse_seed(seed_s, cfg.seed);
+		xlb_parse_seed(seed_s, cfg.seed);
 	} else if (!cfg.seed[0] && !cfg.seed[1]) {
 		if (getrandom(cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed)) {
 			err = xlb_errf(-errno, "can't get a random seed: %s",

@@ -160,23 +160,6 @@ static int get_ns(const struct pctx *p, const config_setting_t *s,
 	return 0;
 }
 
-static int parse_seed(const char *s, __u64 seed[2])
-{
-	char part[17];
-	size_t i;
-
-	if (strlen(s) != 32)
-		return -EINVAL;
-	for (i = 0; i < 32; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return -EINVAL;
-	memcpy(part, s, 16);
-	part[16] = '\0';
-	seed[0] = strtoull(part, NULL, 16);
-	seed[1] = strtoull(s + 16, NULL, 16);
-	return 0;
-}
-
 static bool ifname_ok(const char *s)
 {
 	size_t n = strlen(s), i;
@@ -516,7 +499,7 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 	if ((e = config_setting_get_member(root, "seed"))) {
 		if (get_str(p, e, "seed", &s))
 			return -EINVAL;
-		if (parse_seed(s, cfg->seed))
+		if (xlb_parse_seed(s, cfg->seed))
 			return perr(p, e, "invalid seed '%s' (want 32 hex digits)", s);
 		c->has_seed = true;
 	}

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "util.h"
 
@@ -44,6 +45,19 @@ int xlb_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
 	if (v < min || v > max)
 		return -ERANGE;
 	*out = (__u32)v;
+	return 0;
+}
+
+int xlb_parse_seed(const char *s, __u64 seed[2])
+{
+	char part[17];
+
+	if (strlen(s) != 32 || strspn(s, "0123456789abcdefABCDEF") != 32)
+		return xlb_errf(-EINVAL, "invalid seed '%s' (want 32 hex digits)", s);
+	memcpy(part, s, 16);
+	part[16] = '\0';
+	seed[0] = strtoull(part, NULL, 16);
+	seed[1] = strtoull(s + 16, NULL, 16);
 	return 0;
 }
 

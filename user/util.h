@@ -22,6 +22,9 @@ void xlb_err_clear(void);
 /* Parses an unsigned decimal in [min, max]; -EINVAL or -ERANGE. */
 int xlb_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 
+/* A deployment seed: 32 hex digits; -EINVAL (message recorded). */
+int xlb_parse_seed(const char *s, __u64 seed[2]);
+
 /* Monotonic and real time in nanoseconds. */
 __u64 xlb_now_mono_ns(void);
 __u64 xlb_now_real_ns(void);
