@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"  backend del VIP ADDR\n"
 		"  lookup VIP CLIENT [CLIENT...]\n"
 		"  table VIP\n"
-		"  simulate VIP CHANGE [-f FILE]\n"
+		"  simulate VIP CHANGE [-f FILE] [--algo ALGO]\n"
 		"  stats [VIP]\n"
 		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
 		"  save\n"
