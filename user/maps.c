@@ -126,9 +126,7 @@ void xlb_maps_close(struct xlb_maps *m)
 			close(*fd);
 		*fd = -1;
 	}
-	if (m->lock_fd >= 0)
-		close(m->lock_fd);
-	m->lock_fd = -1;
+	xlb_maps_unlock(m);
 }
 
 int xlb_maps_lock(struct xlb_maps *m)
@@ -148,6 +146,13 @@ int xlb_maps_lock(struct xlb_maps *m)
 				strerror(-err));
 	}
 	return 0;
+}
+
+void xlb_maps_unlock(struct xlb_maps *m)
+{
+	if (m->lock_fd >= 0)
+		close(m->lock_fd); /* closing the last descriptor drops the flock */
+	m->lock_fd = -1;
 }
 
 int xlb_percpu_sum(int fd, __u32 key, __u64 *out, int nfields)

@@ -32,6 +32,7 @@ int xlb_maps_open(const char *dir, struct xlb_maps *m);
 void xlb_maps_close(struct xlb_maps *m);
 /* Exclusive lock for a read-modify-write of the state. */
 int xlb_maps_lock(struct xlb_maps *m);
+void xlb_maps_unlock(struct xlb_maps *m);
 
 /* Sums a per-CPU counter array entry of nfields __u64 into out. */
 int xlb_percpu_sum(int fd, __u32 key, __u64 *out, int nfields);

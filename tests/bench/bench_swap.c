@@ -98,8 +98,37 @@ static double time_commit(struct xlb_maps *m, int rounds, int gap_ms)
 			exit(1);
 		}
 		t[r] = xlb_now_mono_ns() - t0;
+		xlb_maps_unlock(m);
 		xlb_model_free(&old);
 		xlb_model_free(&md);
+	}
+	return median_us(t, rounds);
+}
+
+/*
+ * The same change as an operator makes it: `xlb backend set ... --state`,
+ * a new process each time (exec, open the pins, lock, read, build, swap).
+ */
+static double time_cli(const char *dir, int rounds)
+{
+	__u64 t[ROUNDS];
+	char cmd[256];
+	int r;
+
+	for (r = 0; r < rounds; r++) {
+		__u64 t0;
+
+		usleep(250 * 1000);
+		snprintf(cmd, sizeof(cmd),
+			 "%s --pin-dir %s backend set 203.0.113.10:80/tcp 198.18.0.1 --state %s",
+			 getenv("XLB") ? getenv("XLB") : "build/xlb", dir,
+			 (r & 1) ? "up" : "down");
+		t0 = xlb_now_mono_ns();
+		if (system(cmd)) {
+			fprintf(stderr, "bench_swap: '%s' failed\n", cmd);
+			exit(1);
+		}
+		t[r] = xlb_now_mono_ns() - t0;
 	}
 	return median_us(t, rounds);
 }
@@ -196,6 +225,8 @@ int main(void)
 			       us / 1000);
 		printf("    back to back (fresh map + RCU wait) %8.2f ms\n",
 		       time_commit(&m, 9, 0) / 1000);
+		printf("    as an xlb command (process included) %7.2f ms\n",
+		       time_cli(dir, 7) / 1000);
 	}
 	{
 		double outer, swap = time_swap(&m, &outer);

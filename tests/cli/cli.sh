@@ -93,6 +93,19 @@ x vip del 203.0.113.12:80/tcp >/dev/null 2>&1
 after=$(snapshot)
 if [ "$before" = "$after" ]; then pass "bad input changed nothing"; else fail "bad input changed state"; fi
 
+# Concurrent writers are serialised: 20 parallel adds, none lost.
+x vip add 203.0.113.60:80/tcp >/dev/null 2>&1
+pids=()
+for i in $(seq 1 20); do
+	x backend add 203.0.113.60:80/tcp 198.51.100.$((100 + i)) >/dev/null 2>&1 &
+	pids+=($!)
+done
+rcs=0
+for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+n=$(x -j vip show 203.0.113.60:80/tcp | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)[0]["backends"]))')
+if [ "$rcs" -eq 0 ] && [ "$n" = 20 ]; then pass "20 concurrent writers, none lost"; else fail "concurrent writers: $rcs failed, $n of 20 backends"; fi
+x vip del 203.0.113.60:80/tcp >/dev/null 2>&1
+
 # JSON shapes.
 out=$(x -j lookup "$VIP4" 198.18.0.1 198.18.0.2)
 if printf '%s' "$out" | /usr/bin/python3 -c '
