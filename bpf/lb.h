@@ -94,16 +94,21 @@ XLB_INLINE int lb_is_syn(const struct pkt *p)
 /*
  * The packet's flow entry if it may be used: not idle past its timeout,
  * its backend UP or DRAINING (a DOWN backend's flows are re-chosen).
+ * The clock is read into *now only when there is an entry to judge.
  */
 XLB_INLINE struct xlb_flow *lb_flow_get(const struct pkt *p,
-					const struct xlb_config *cfg, __u64 now)
+					const struct xlb_config *cfg,
+					__u64 *now_p)
 {
 	struct xlb_flow *f = bpf_map_lookup_elem(&xlb_flows, &p->fk);
-	__u64 tmo;
+	__u64 tmo, now;
 	__u32 *st;
 
 	if (!f)
 		return NULL;
+	if (!*now_p)
+		*now_p = bpf_ktime_get_coarse_ns();
+	now = *now_p;
 	tmo = p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout_ns :
 					   cfg->udp_timeout_ns;
 	if (now - f->atime_ns > tmo) {

@@ -90,8 +90,8 @@ int xlb_main(struct xdp_md *ctx)
 	struct xlb_flow *f;
 	struct pkt p = {};
 	__u32 zero = 0, be_id = 0, rc;
+	__u64 now = 0; /* read once, and only for VIP traffic */
 	int res, flows;
-	__u64 now;
 
 	stat_inc(XLB_STAT_RX);
 	res = parse_packet(&p, data, end);
@@ -100,11 +100,10 @@ int xlb_main(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		goto pass;
-	now = bpf_ktime_get_coarse_ns();
 	/* Fragments go by address only; a SYN opens a new connection. */
 	flows = res == PARSE_OK && !p.frag && !lb_is_syn(&p);
 	if (flows && !p.icmp_err) {
-		f = lb_flow_get(&p, cfg, now);
+		f = lb_flow_get(&p, cfg, &now);
 		if (f) {
 			struct choice ch = { f->backend, f->vip_id, f->fwd, 0 };
 
@@ -120,13 +119,15 @@ int xlb_main(struct xdp_md *ctx)
 		return stat_drop(XLB_STAT_DROP_MALFORMED);
 	/* An ICMP error goes where its flow goes, if it has one. */
 	if (flows) {
-		f = lb_flow_get(&p, cfg, now);
+		f = lb_flow_get(&p, cfg, &now);
 		if (f) {
 			struct choice ch = { f->backend, vip->id, vip->fwd, 0 };
 
 			return xlb_send(ctx, &p, cfg, now, &ch);
 		}
 	}
+	if (!now)
+		now = bpf_ktime_get_coarse_ns();
 	rc = lb_new_flow(&p, vip, cfg, now, &be_id);
 	if (rc)
 		return stat_drop(rc);
