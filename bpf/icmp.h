@@ -47,10 +47,10 @@ XLB_INLINE int icmp_swap_macs(void *data, void *end)
 /*
  * Rebuilds the frame as L2 + room (the reply's IP and ICMP headers) +
  * quote (the start of the client's datagram, left in place), addressed
- * back to its sender. Returns 0, or a drop reason.
+ * back to its sender; *l3 points at the room. Returns 0, or a drop reason.
  */
 XLB_INLINE __u32 icmp_reshape(struct xdp_md *ctx, __u32 l2, __u32 room,
-			      __u32 quote)
+			      __u32 quote, void **l3)
 {
 	void *data, *end;
 	int delta;
@@ -63,6 +63,11 @@ XLB_INLINE __u32 icmp_reshape(struct xdp_md *ctx, __u32 l2, __u32 room,
 		return XLB_STAT_DROP_ENCAP;
 	delta = (int)(l2 + room + quote) - (int)(end - data);
 	if (delta > 0 || bpf_xdp_adjust_tail(ctx, delta))
+		return XLB_STAT_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	*l3 = data + l2;
+	if (*l3 + room + quote > end)
 		return XLB_STAT_DROP_ENCAP;
 	return 0;
 }
@@ -84,16 +89,11 @@ XLB_INLINE int icmp4_too_big(struct xdp_md *ctx, const struct pkt *p,
 	q = data + l2;
 	if ((void *)(q + 1) > end || q->ihl != 5)
 		return stat_drop(XLB_STAT_DROP_MTU);
-	rc = icmp_reshape(ctx, l2, room, ICMP_Q4);
+	rc = icmp_reshape(ctx, l2, room, ICMP_Q4, (void **)&o);
 	if (rc)
 		return stat_drop(rc);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	o = data + l2;
 	ic = (void *)(o + 1);
 	q = (void *)(ic + 1);
-	if ((void *)q + ICMP_Q4 > end)
-		return stat_drop(XLB_STAT_DROP_ENCAP);
 	ic->type = ICMP_DEST_UNREACH;
 	ic->code = ICMP_FRAG_NEEDED;
 	ic->checksum = 0;
@@ -121,23 +121,17 @@ XLB_INLINE int icmp6_too_big(struct xdp_md *ctx, const struct pkt *p,
 	__u32 l2 = p->l3_off == 18 ? 18 : 14, room = 40 + 8;
 	struct ipv6hdr *o, *q;
 	struct icmp_hdr *ic;
-	void *data, *end;
 	__s64 sum;
 	__u32 rc;
 
 	if (!(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]) ||
 	    p->icmp_err || p->frag)
 		return stat_drop(XLB_STAT_DROP_MTU);
-	rc = icmp_reshape(ctx, l2, room, ICMP_Q6);
+	rc = icmp_reshape(ctx, l2, room, ICMP_Q6, (void **)&o);
 	if (rc)
 		return stat_drop(rc);
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	o = data + l2;
 	ic = (void *)(o + 1);
 	q = (void *)(ic + 1);
-	if ((void *)q + ICMP_Q6 > end)
-		return stat_drop(XLB_STAT_DROP_ENCAP);
 	*(__be32 *)o = bpf_htonl(0x60000000);
 	o->payload_len = bpf_htons(8 + ICMP_Q6);
 	o->nexthdr = IPPROTO_ICMPV6;

@@ -46,18 +46,6 @@ fi
 
 # --- helpers ---------------------------------------------------------------
 
-# Backend name (be1..be3) of an address; "?" if unknown.
-be_name() {
-	local i
-	for i in 0 1 2; do
-		if [ "$1" = "${LAB_BE4[i]}" ] || [ "$1" = "${LAB_BE6[i]}" ]; then
-			echo "${LAB_BE_NAMES[i]}"
-			return
-		fi
-	done
-	echo "?"
-}
-
 # vip_counters VIP : "packets new_flows" summed over the VIP's backends,
 # then one "ADDR STATE PACKETS NEW_FLOWS" line per backend.
 vip_counters() {
