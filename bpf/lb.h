@@ -7,6 +7,7 @@
 #ifndef XLB_LB_H
 #define XLB_LB_H
 
+#include "clock.h"
 #include "maps.h"
 #include "parse.h"
 #include "stats.h"
@@ -107,7 +108,7 @@ XLB_INLINE struct xlb_flow *lb_flow_get(const struct pkt *p,
 	if (!f)
 		return NULL;
 	if (!*now_p)
-		*now_p = bpf_ktime_get_coarse_ns();
+		*now_p = clock_now();
 	now = *now_p;
 	tmo = p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout_ns :
 					   cfg->udp_timeout_ns;

@@ -26,11 +26,8 @@ struct choice {
 	__u8 new_flow; /* chosen by the table, not the flow table */
 };
 
-/*
- * Sends p where ch says; returns the verdict. One copy for the three
- * callers keeps the program small.
- */
-static __noinline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
+/* Sends p where ch says; returns the verdict. */
+static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
 			       const struct xlb_config *cfg, __u64 now,
 			       const struct choice *ch)
 {
@@ -86,6 +83,7 @@ int xlb_main(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	const struct xlb_config *cfg;
+	struct choice ch = {};
 	struct xlb_vip *vip;
 	struct xlb_flow *f;
 	struct pkt p = {};
@@ -105,9 +103,10 @@ int xlb_main(struct xdp_md *ctx)
 	if (flows && !p.icmp_err) {
 		f = lb_flow_get(&p, cfg, &now);
 		if (f) {
-			struct choice ch = { f->backend, f->vip_id, f->fwd, 0 };
-
-			return xlb_send(ctx, &p, cfg, now, &ch);
+			ch.be_id = f->backend;
+			ch.vip_id = f->vip_id;
+			ch.fwd = f->fwd;
+			goto send;
 		}
 		flows = 0; /* looked up already */
 	}
@@ -121,21 +120,24 @@ int xlb_main(struct xdp_md *ctx)
 	if (flows) {
 		f = lb_flow_get(&p, cfg, &now);
 		if (f) {
-			struct choice ch = { f->backend, vip->id, vip->fwd, 0 };
-
-			return xlb_send(ctx, &p, cfg, now, &ch);
+			ch.be_id = f->backend;
+			ch.vip_id = vip->id;
+			ch.fwd = vip->fwd;
+			goto send;
 		}
 	}
 	if (!now)
-		now = bpf_ktime_get_coarse_ns();
+		now = clock_now();
 	rc = lb_new_flow(&p, vip, cfg, now, &be_id);
 	if (rc)
 		return stat_drop(rc);
-	{
-		struct choice ch = { be_id, vip->id, vip->fwd, 1 };
-
-		return xlb_send(ctx, &p, cfg, now, &ch);
-	}
+	ch.be_id = be_id;
+	ch.vip_id = vip->id;
+	ch.fwd = vip->fwd;
+	ch.new_flow = 1;
+send:
+	/* One call site, so the sending code is inlined once. */
+	return xlb_send(ctx, &p, cfg, now, &ch);
 pass:
 	stat_inc(XLB_STAT_PASS);
 	return XDP_PASS;

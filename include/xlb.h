@@ -41,6 +41,7 @@
 #define XLB_PIN_NEXTHOP "xlb_nexthop"
 #define XLB_PIN_FLOWS "xlb_flows"
 #define XLB_PIN_STATS "xlb_stats"
+#define XLB_PIN_CLOCK "xlb_clock"
 #define XLB_PIN_VIP_STATS "xlb_vip_stats"
 #define XLB_PIN_BE_STATS "xlb_be_stats"
 #define XLB_PIN_PROG "xlb_prog"
@@ -185,6 +186,13 @@ struct xlb_nexthop {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct xlb_nexthop) == 32, "xlb_nexthop layout");
+
+/* The data path's per-CPU clock cache (bpf/clock.h). */
+struct xlb_clock {
+	__u64 jiffies; /* jiffies when ns was read */
+	__u64 ns; /* CLOCK_MONOTONIC_COARSE read then */
+};
+_Static_assert(sizeof(struct xlb_clock) == 16, "xlb_clock layout");
 
 /* A flow-table key: one transport connection to one VIP. */
 struct xlb_flow_key {
