@@ -22,14 +22,14 @@
 struct choice {
 	__u32 be_id;
 	__u32 vip_id;
-	__u8 fwd; /* enum xlb_fwd */
+	__u8 fwd;      /* enum xlb_fwd */
 	__u8 new_flow; /* chosen by the table, not the flow table */
 };
 
 /* Sends p where ch says; returns the verdict. */
 static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
-			       const struct xlb_config *cfg, __u64 now,
-			       const struct choice *ch)
+				    const struct xlb_config *cfg, __u64 now,
+				    const struct choice *ch)
 {
 	__u32 be_id = ch->be_id, vip_id = ch->vip_id;
 	__u8 fwd = ch->fwd;
@@ -46,13 +46,13 @@ static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
 		return stat_drop(rc);
 
 	/* What the path cannot carry is answered, not silently lost. */
-	overhead = fwd == XLB_FWD_L2DSR ? 0 :
-		   be->family == XLB_AF_INET ? sizeof(struct iphdr) :
-					       sizeof(struct ipv6hdr);
+	overhead = fwd == XLB_FWD_L2DSR	       ? 0
+		   : be->family == XLB_AF_INET ? sizeof(struct iphdr)
+					       : sizeof(struct ipv6hdr);
 	if (nh->mtu && p->ip_len + overhead > nh->mtu)
-		return p->family == XLB_AF_INET ?
-			       icmp4_too_big(ctx, p, cfg, nh->mtu - overhead) :
-			       icmp6_too_big(ctx, p, cfg, nh->mtu - overhead);
+		return p->family == XLB_AF_INET
+			   ? icmp4_too_big(ctx, p, cfg, nh->mtu - overhead)
+			   : icmp6_too_big(ctx, p, cfg, nh->mtu - overhead);
 
 	if (fwd == XLB_FWD_L2DSR)
 		rc = encap_l2dsr(ctx, p, be, nh);
