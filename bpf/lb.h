@@ -13,7 +13,8 @@
 #include "stats.h"
 #include "xlb_hash.h"
 
-#define LB_ATIME_STEP_NS 1000000000ULL /* refresh atime at most once a second */
+#define LB_ATIME_STEP_NS 1000000000ULL /* refresh atime at most once a second  \
+					*/
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_ACK 0x10
@@ -92,21 +93,72 @@ XLB_INLINE int lb_is_syn(const struct pkt *p)
 	return (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
 }
 
+/* A packet's place in the flow table: its set and its keyed hash. */
+struct flow_ref {
+	struct xlb_flow_set *set;
+	__u64 h;
+};
+
+XLB_INLINE struct xlb_flow_set *lb_flow_set(const struct pkt *p,
+					    const struct xlb_config *cfg,
+					    struct flow_ref *r)
+{
+	__u32 idx;
+
+	if (!r->set) {
+		r->h = xlb_flow_hash(cfg->seed, &p->fk);
+		idx = xlb_flow_set_of(r->h, XLB_FLOW_SETS);
+		r->set = bpf_map_lookup_elem(&xlb_flows, &idx);
+	}
+	return r->set;
+}
+
 /*
- * The packet's flow entry if it may be used: not idle past its timeout,
+ * The way that holds the packet's flow, with a consistent copy of its
+ * flow in *out: the tag matches before and after key and flow are read,
+ * so an entry rewritten meanwhile by another CPU is no match.
+ */
+XLB_INLINE struct xlb_flow_entry *
+lb_flow_find(const struct pkt *p, struct flow_ref *r, struct xlb_flow *out)
+{
+	__u64 tag = xlb_flow_tag(r->h);
+	struct xlb_flow_entry *e;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XLB_FLOW_WAYS; i++) {
+		e = &r->set->way[i];
+		if (e->tag != tag)
+			continue;
+		barrier();
+		if (!xlb_flow_key_eq(&e->key, &p->fk))
+			continue;
+		*out = e->flow;
+		barrier();
+		if (e->tag == tag)
+			return e;
+	}
+	return NULL;
+}
+
+/*
+ * The packet's flow if its entry may be used: not idle past its timeout,
  * its backend UP or DRAINING (a DOWN backend's flows are re-chosen).
  * The clock is read into *now only when there is an entry to judge.
+ * Returns 1 with *f set, 0 when the table decides.
  */
-XLB_INLINE struct xlb_flow *lb_flow_get(const struct pkt *p,
-					const struct xlb_config *cfg,
-					__u64 *now_p)
+XLB_INLINE int lb_flow_get(const struct pkt *p, const struct xlb_config *cfg,
+			   struct flow_ref *r, __u64 *now_p, struct xlb_flow *f)
 {
-	struct xlb_flow *f = bpf_map_lookup_elem(&xlb_flows, &p->fk);
+	struct xlb_flow_entry *e;
 	__u64 tmo, now;
 	__u32 *st;
 
-	if (!f)
-		return NULL;
+	if (!lb_flow_set(p, cfg, r))
+		return 0;
+	e = lb_flow_find(p, r, f);
+	if (!e)
+		return 0;
 	if (!*now_p)
 		*now_p = clock_now();
 	now = *now_p;
@@ -114,18 +166,51 @@ XLB_INLINE struct xlb_flow *lb_flow_get(const struct pkt *p,
 					   cfg->udp_timeout_ns;
 	if (now - f->atime_ns > tmo) {
 		stat_inc(XLB_STAT_FLOW_EXPIRED);
-		return NULL;
+		return 0;
 	}
 	st = bpf_map_lookup_elem(&xlb_state, &f->backend);
 	if (!st || (*st != XLB_BE_UP && *st != XLB_BE_DRAIN)) {
 		stat_inc(XLB_STAT_FLOW_RESELECT);
-		return NULL;
+		return 0;
 	}
 	/* Written at most once a second: a shared cache line stays clean. */
 	if (!p->icmp_err && now - f->atime_ns > LB_ATIME_STEP_NS)
-		f->atime_ns = now;
+		e->flow.atime_ns = now;
 	stat_inc(XLB_STAT_FLOW_HIT);
-	return f;
+	return 1;
+}
+
+/*
+ * Records a new flow: in the way that holds its key already, else an
+ * empty way, else the least recently seen one. The tag is cleared first
+ * and set last (see struct xlb_flow_entry).
+ */
+XLB_INLINE void lb_flow_put(const struct pkt *p, struct flow_ref *r,
+			    const struct xlb_flow *nf)
+{
+	struct xlb_flow_entry *e, *victim = &r->set->way[0];
+	__u64 t, oldest = ~0ULL;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XLB_FLOW_WAYS; i++) {
+		e = &r->set->way[i];
+		if (xlb_flow_key_eq(&e->key, &p->fk)) {
+			victim = e;
+			break;
+		}
+		t = e->tag ? e->flow.atime_ns : 0;
+		if (t < oldest) {
+			oldest = t;
+			victim = e;
+		}
+	}
+	victim->tag = 0;
+	barrier();
+	victim->key = p->fk;
+	victim->flow = *nf;
+	barrier();
+	victim->tag = xlb_flow_tag(r->h);
 }
 
 /*
@@ -134,8 +219,8 @@ XLB_INLINE struct xlb_flow *lb_flow_get(const struct pkt *p,
  * nothing). Returns 0 with *be_id set, or a drop reason.
  */
 XLB_INLINE __u32 lb_new_flow(const struct pkt *p, const struct xlb_vip *vip,
-			     const struct xlb_config *cfg, __u64 now,
-			     __u32 *be_id)
+			     const struct xlb_config *cfg, struct flow_ref *r,
+			     __u64 now, __u32 *be_id)
 {
 	struct xlb_flow nf = {};
 	__u32 rc;
@@ -144,12 +229,13 @@ XLB_INLINE __u32 lb_new_flow(const struct pkt *p, const struct xlb_vip *vip,
 	rc = lb_table_pick(p, vip, cfg, be_id);
 	if (rc)
 		return rc;
-	if (!p->frag && !p->icmp_err && !(p->tcp_flags & TCP_FLAG_RST)) {
+	if (!p->frag && !p->icmp_err && !(p->tcp_flags & TCP_FLAG_RST) &&
+	    lb_flow_set(p, cfg, r)) {
 		nf.backend = *be_id;
 		nf.vip_id = (__u16)vip->id;
 		nf.fwd = vip->fwd;
 		nf.atime_ns = now;
-		bpf_map_update_elem(&xlb_flows, &p->fk, &nf, BPF_ANY);
+		lb_flow_put(p, r, &nf);
 	}
 	return 0;
 }

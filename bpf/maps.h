@@ -86,15 +86,18 @@ struct {
 } xlb_nexthop SEC(".maps");
 
 /*
- * Established flows. One shared table (so any CPU and the controller see
- * every flow) with per-CPU LRU lists, which keeps inserts cheap.
+ * Established flows: a set-associative table (xlb.h, struct xlb_flow_set)
+ * in one shared array, so any CPU and the controller see every flow. A
+ * kernel LRU hash would do the same job with a helper call per lookup and
+ * bucket locks per insert; here a lookup is an inlined array access and an
+ * insert is four stores, which is most of a new flow's cost otherwise.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XLB_MAX_FLOWS);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_FLOW_SETS);
+	__type(key, __u32);
+	__type(value, struct xlb_flow_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_flows SEC(".maps");
 

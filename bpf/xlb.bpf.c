@@ -83,9 +83,10 @@ int xlb_main(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	const struct xlb_config *cfg;
+	struct flow_ref fr = {};
 	struct choice ch = {};
 	struct xlb_vip *vip;
-	struct xlb_flow *f;
+	struct xlb_flow f;
 	struct pkt p = {};
 	__u32 zero = 0, be_id = 0, rc;
 	__u64 now = 0; /* read once, and only for VIP traffic */
@@ -101,11 +102,10 @@ int xlb_main(struct xdp_md *ctx)
 	/* Fragments go by address only; a SYN opens a new connection. */
 	flows = res == PARSE_OK && !p.frag && !lb_is_syn(&p);
 	if (flows && !p.icmp_err) {
-		f = lb_flow_get(&p, cfg, &now);
-		if (f) {
-			ch.be_id = f->backend;
-			ch.vip_id = f->vip_id;
-			ch.fwd = f->fwd;
+		if (lb_flow_get(&p, cfg, &fr, &now, &f)) {
+			ch.be_id = f.backend;
+			ch.vip_id = f.vip_id;
+			ch.fwd = f.fwd;
 			goto send;
 		}
 		flows = 0; /* looked up already */
@@ -118,9 +118,8 @@ int xlb_main(struct xdp_md *ctx)
 		return stat_drop(XLB_STAT_DROP_MALFORMED);
 	/* An ICMP error goes where its flow goes, if it has one. */
 	if (flows) {
-		f = lb_flow_get(&p, cfg, &now);
-		if (f) {
-			ch.be_id = f->backend;
+		if (lb_flow_get(&p, cfg, &fr, &now, &f)) {
+			ch.be_id = f.backend;
 			ch.vip_id = vip->id;
 			ch.fwd = vip->fwd;
 			goto send;
@@ -128,7 +127,7 @@ int xlb_main(struct xdp_md *ctx)
 	}
 	if (!now)
 		now = clock_now();
-	rc = lb_new_flow(&p, vip, cfg, now, &be_id);
+	rc = lb_new_flow(&p, vip, cfg, &fr, now, &be_id);
 	if (rc)
 		return stat_drop(rc);
 	ch.be_id = be_id;

@@ -19,8 +19,10 @@
 #define XLB_MAX_BACKENDS 8192 /* backend ids, over all VIPs */
 #endif
 #ifndef XLB_MAX_FLOWS
-#define XLB_MAX_FLOWS 262144 /* LRU flow-table entries */
+#define XLB_MAX_FLOWS 262144 /* flow-table entries (a power of two) */
 #endif
+#define XLB_FLOW_WAYS	       4 /* entries per flow-table set */
+#define XLB_FLOW_SETS	       (XLB_MAX_FLOWS / XLB_FLOW_WAYS)
 #define XLB_TABLE_SIZE_MAX 4194304 /* slots per VIP table */
 #define XLB_TABLE_SIZE_DEFAULT 65537
 #define XLB_WEIGHT_MAX 65535
@@ -44,7 +46,6 @@
 #define XLB_PIN_CLOCK "xlb_clock"
 #define XLB_PIN_VIP_STATS "xlb_vip_stats"
 #define XLB_PIN_BE_STATS "xlb_be_stats"
-#define XLB_PIN_PROG "xlb_prog"
 
 /* Address families as stored in maps (values of AF_INET / AF_INET6). */
 #define XLB_AF_INET 2
@@ -194,8 +195,11 @@ struct xlb_clock {
 };
 _Static_assert(sizeof(struct xlb_clock) == 16, "xlb_clock layout");
 
-/* A flow-table key: one transport connection to one VIP. */
-struct xlb_flow_key {
+/*
+ * A flow-table key: one transport connection to one VIP. 8-byte aligned:
+ * the flow hash reads it as five 64-bit words.
+ */
+struct __attribute__((aligned(8))) xlb_flow_key {
 	__be32 src[4]; /* client address */
 	__be32 dst[4]; /* VIP address */
 	__be16 sport; /* client port */
@@ -207,7 +211,7 @@ struct xlb_flow_key {
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 
 /*
- * A flow-table value. It carries what forwarding needs from the VIP, so an
+ * Where a flow goes. It carries what forwarding needs from the VIP, so an
  * established flow is forwarded without looking the VIP up; the
  * controller deletes the flows of backends and VIPs it removes.
  */
@@ -219,6 +223,31 @@ struct xlb_flow {
 	__u64 atime_ns; /* coarse monotonic time last seen (1 s resolution) */
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
+
+/*
+ * One flow-table entry, one cache line. Entries are written without locks
+ * by any CPU and emptied by the controller, so the tag works like a
+ * sequence lock: a writer clears it, writes key and flow, then sets it; a
+ * reader matches the tag, reads, and matches it again. atime_ns changes
+ * alone, with one aligned 8-byte store.
+ */
+struct xlb_flow_entry {
+	struct xlb_flow_key key; /* the connection */
+	struct xlb_flow flow;	 /* where it goes */
+	__u64 tag; /* 0: empty; else xlb_flow_tag(xlb_flow_hash(seed, key)) */
+};
+_Static_assert(sizeof(struct xlb_flow_entry) == 64, "xlb_flow_entry layout");
+
+/*
+ * A flow-table set: the xlb_flows array holds XLB_FLOW_SETS of them; a
+ * flow lives in the set its keyed hash names, in any of the ways. A new
+ * flow takes a matching, empty or else the least recently seen way.
+ */
+struct xlb_flow_set {
+	struct xlb_flow_entry way[XLB_FLOW_WAYS];
+};
+_Static_assert(sizeof(struct xlb_flow_set) == 64 * XLB_FLOW_WAYS,
+	       "xlb_flow_set layout");
 
 /* Per-VIP and per-backend counters (per-CPU arrays, summed by readers). */
 struct xlb_counters {

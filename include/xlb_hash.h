@@ -107,4 +107,53 @@ XLB_INLINE void xlb_src_mask(int family_v6, unsigned int plen, __u64 mask[2])
 	}
 }
 
+/*
+ * The flow table's keyed hash over the five 64-bit words of a flow key
+ * (struct xlb_flow_key, from include/xlb.h). Cheaper than SipHash: it runs
+ * on every packet, and the key (the deployment seed) only has to keep an
+ * outsider from aiming many flows at one set.
+ */
+XLB_INLINE __u64 xlb_flow_mix(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* A flow key is written field by field and read as words: may_alias. */
+typedef __u64 __attribute__((may_alias)) xlb_word_t;
+
+XLB_INLINE __u64 xlb_flow_hash(const __u64 key[2], const void *flow_key)
+{
+	const xlb_word_t *w = (const xlb_word_t *)flow_key;
+	__u64 h = key[0];
+	int i;
+
+	for (i = 0; i < 5; i++)
+		h = xlb_flow_mix((h ^ w[i]) * 0x9e3779b97f4a7c15ULL);
+	return xlb_flow_mix(h ^ key[1]);
+}
+
+/* The set of a flow hash (XLB_FLOW_SETS is a power of two). */
+XLB_INLINE __u32 xlb_flow_set_of(__u64 h, __u32 nsets)
+{
+	return (__u32)(h >> 32) & (nsets - 1);
+}
+
+/* An entry's tag: never 0, which marks an empty way. */
+XLB_INLINE __u64 xlb_flow_tag(__u64 h)
+{
+	return h | 1;
+}
+
+/* Two flow keys, as five 64-bit words. */
+XLB_INLINE int xlb_flow_key_eq(const void *a, const void *b)
+{
+	const xlb_word_t *x = (const xlb_word_t *)a, *y = (const xlb_word_t *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4])) == 0;
+}
+
 #endif /* XLB_HASH_H */

@@ -231,6 +231,11 @@ int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a)
 	return 0;
 }
 
+static size_t flows_bytes(void)
+{
+	return (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
+}
+
 int xlb_array_read(int fd, void *vals, size_t vsize, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -650,52 +655,54 @@ static int table_create(const struct xlb_maps *m, __u32 vip_id,
 	return fd;
 }
 
+/*
+ * Maps the flow table (XLB_FLOW_SETS sets) and reads the seed its hash is
+ * keyed with. The data path writes entries without locks; a copy whose
+ * tag is not its key's is empty or was caught mid-write, and is skipped.
+ */
+static int flows_map(const struct xlb_maps *m, int prot,
+		     struct xlb_flow_set **sets, __u64 seed[2])
+{
+	struct xlb_config cfg;
+	__u32 zero = 0;
+	void *p;
+
+	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
+		return -errno;
+	p = mmap(NULL, flows_bytes(), prot, MAP_SHARED, m->flows, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	seed[0] = cfg.seed[0];
+	seed[1] = cfg.seed[1];
+	*sets = p;
+	return 0;
+}
+
+static bool flow_valid(const __u64 seed[2], const struct xlb_flow_entry *e)
+{
+	return e->tag && e->tag == xlb_flow_tag(xlb_flow_hash(seed, &e->key));
+}
+
 int xlb_flows_walk(const struct xlb_maps *m,
 		   int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
 			     void *arg),
 		   void *arg)
 {
-	enum { CHUNK = 4096 };
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct xlb_flow_key *keys, k, next, *prev = NULL;
-	struct xlb_flow *vals, f;
-	__u64 in = 0, out = 0;
-	bool first = true;
-	__u32 n, i;
-	int err = 0, rc;
+	struct xlb_flow_set *sets;
+	struct xlb_flow_entry e;
+	__u64 seed[2];
+	__u32 i, w;
+	int err;
 
-	keys = calloc(CHUNK, sizeof(*keys));
-	vals = calloc(CHUNK, sizeof(*vals));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
+	if ((err = flows_map(m, PROT_READ, &sets, seed)))
+		return err;
+	for (i = 0; i < XLB_FLOW_SETS && !err; i++)
+		for (w = 0; w < XLB_FLOW_WAYS && !err; w++) {
+			memcpy(&e, &sets[i].way[w], sizeof(e));
+			if (flow_valid(seed, &e))
+				err = fn(&e.key, &e.flow, arg);
 	}
-	/* Batches (one syscall per 4096 flows); ENOENT marks the last one. */
-	for (;;) {
-		n = CHUNK;
-		rc = bpf_map_lookup_batch(m->flows, first ? NULL : &in, &out, keys,
-					  vals, &n, &opts);
-		if (rc && errno != ENOENT)
-			break;
-		for (i = 0; i < n && !err; i++)
-			err = fn(&keys[i], &vals[i], arg);
-		if (rc || err)
-			goto out;
-		in = out;
-		first = false;
-	}
-	if (!first)
-		goto out; /* a batch failed midway: what was seen is what we have */
-	/* Kernels without batch support for the map: one key at a time. */
-	while (!err && !bpf_map_get_next_key(m->flows, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (!bpf_map_lookup_elem(m->flows, &k, &f))
-			err = fn(&k, &f, arg);
-	}
-out:
-	free(keys);
-	free(vals);
+	munmap(sets, flows_bytes());
 	return err;
 }
 
@@ -715,47 +722,37 @@ int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
 	return xlb_flows_walk(m, count_one, counts);
 }
 
-struct forget {
-	const bool *gone, *vip_gone;
-	struct xlb_flow_key *del;
-	size_t n, cap;
-};
-
-static int forget_one(const struct xlb_flow_key *k, const struct xlb_flow *f,
-		      void *arg)
-{
-	struct forget *fg = arg;
-	struct xlb_flow_key *tmp;
-
-	if ((f->backend >= XLB_MAX_BACKENDS || !fg->gone[f->backend]) &&
-	    (f->vip_id >= XLB_MAX_VIPS || !fg->vip_gone[f->vip_id]))
-		return 0;
-	if (fg->n == fg->cap) {
-		fg->cap = fg->cap ? fg->cap * 2 : 256;
-		tmp = realloc(fg->del, fg->cap * sizeof(*tmp));
-		if (!tmp)
-			return -ENOMEM;
-		fg->del = tmp;
-	}
-	fg->del[fg->n++] = *k;
-	return 0;
-}
-
 /*
  * Deletes flow entries whose backend is marked in gone[] or whose VIP is
- * marked in vip_gone[] (entries carry the VIP's forwarding mode). Keys are
- * collected first: deleting while walking would disturb the walk.
+ * marked in vip_gone[] (entries carry the VIP's forwarding mode). An entry
+ * is emptied by swapping its tag for 0, and only if the data path has not
+ * rewritten it meanwhile.
  */
 static void flows_forget(const struct xlb_maps *m, const bool *gone,
 			 const bool *vip_gone)
 {
-	struct forget fg = { .gone = gone, .vip_gone = vip_gone };
-	size_t i;
+	struct xlb_flow_set *sets;
+	struct xlb_flow_entry e, *live;
+	__u64 seed[2];
+	__u32 i, w;
 
-	xlb_flows_walk(m, forget_one, &fg);
-	for (i = 0; i < fg.n; i++)
-		bpf_map_delete_elem(m->flows, &fg.del[i]);
-	free(fg.del);
+	if (flows_map(m, PROT_READ | PROT_WRITE, &sets, seed))
+		return;
+	for (i = 0; i < XLB_FLOW_SETS; i++)
+		for (w = 0; w < XLB_FLOW_WAYS; w++) {
+			live = &sets[i].way[w];
+			memcpy(&e, live, sizeof(e));
+			if (!flow_valid(seed, &e) ||
+			    ((e.flow.backend >= XLB_MAX_BACKENDS ||
+			      !gone[e.flow.backend]) &&
+			     (e.flow.vip_id >= XLB_MAX_VIPS ||
+			      !vip_gone[e.flow.vip_id])))
+				continue;
+			__atomic_compare_exchange_n(&live->tag, &e.tag, 0,
+						    false, __ATOMIC_SEQ_CST,
+						    __ATOMIC_SEQ_CST);
+		}
+	munmap(sets, flows_bytes());
 }
 
 static bool be_same_for_table(const struct xlb_vip_ent *a,

@@ -3,7 +3,8 @@
  * baseline.bpf.c - the trivial XDP programs the data-path benchmark
  * measures xlb against: the floor of the hook (drop, pass), the cheapest
  * program that sends every frame back out (MAC swap + XDP_TX), and the
- * cheapest encapsulating one (push a fixed outer header, no lookups).
+ * cheapest encapsulating one (push a fixed outer header, no lookups),
+ * and the memory a new flow cannot avoid touching.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -24,6 +25,53 @@ SEC("xdp")
 int base_drop(struct xdp_md *ctx)
 {
 	return XDP_DROP;
+}
+
+/*
+ * The two random reads of a new flow, and nothing else: a line of a
+ * flow-table-sized array and a slot of a 65,537-slot table, at indexes
+ * from the client address (a fresh one per run in the benchmark). What
+ * these cost is memory and TLB latency, not code.
+ */
+#define MEM_SETS 65536 /* xlb's XLB_FLOW_SETS */
+struct mem_set {
+	__u64 line[32]; /* 256 bytes: xlb's struct xlb_flow_set */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MEM_SETS);
+	__type(key, __u32);
+	__type(value, struct mem_set);
+} mem_sets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65537);
+	__type(key, __u32);
+	__type(value, __u64);
+} mem_slots SEC(".maps");
+
+SEC("xdp")
+int base_memory(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	struct mem_set *set;
+	__u64 h, *slot;
+	__u32 idx;
+
+	if ((void *)(ip + 1) > end)
+		return XDP_PASS;
+	h = (__u64)ip->saddr * 0x9e3779b97f4a7c15ULL;
+	idx = (__u32)(h >> 32) & (MEM_SETS - 1);
+	set = bpf_map_lookup_elem(&mem_sets, &idx);
+	idx = (__u32)(((h & 0xffffffffULL) * 65537) >> 32);
+	slot = bpf_map_lookup_elem(&mem_slots, &idx);
+	if (!set || !slot)
+		return XDP_PASS;
+	return set->line[0] + *slot ? XDP_PASS : XDP_DROP;
 }
 
 /* Hands every frame to the kernel. */

@@ -216,11 +216,24 @@ x -j table "$VIP4" >"$TMP/p1"
 if cmp -s "$TMP/p0" "$TMP/p1" && ! cmp -s "$TMP/p0" "$TMP/s0"; then pass "unchanged apply keeps the live table"; else fail "unchanged apply changed the live table"; fi
 x backend set "$VIP4" 198.51.100.11 --weight 1 >/dev/null 2>&1
 
-# top: flows grouped by client source (entries written as the data path would).
+# top: flows grouped by client source, entered by the data path itself: the
+# program attached to v0 runs on a TCP ACK from 198.18.0.SRC:SPORT to the VIP.
+PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
+	'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
 flow() { # SRC_LAST_OCTET SPORT
-	bpftool map update pinned "$PIN/xlb_flows" key hex c6 12 00 "$1" 00 00 00 00 00 00 00 00 00 00 00 00 \
-		cb 00 71 0a 00 00 00 00 00 00 00 00 00 00 00 00 "$2" 01 00 50 06 02 00 00 \
-		value hex 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+	/usr/bin/python3 - "$1" "$2" >"$TMP/pkt" <<'PY'
+import struct, sys
+src, sport = int(sys.argv[1], 16), int(sys.argv[2], 16) + 40000
+tcp = struct.pack('!HHIIBBHHH', sport, 80, 1, 1, 5 << 4, 0x10, 65535, 0, 0)
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6,
+                 0, bytes([198, 18, 0, src]), bytes([203, 0, 113, 10]))
+s = sum(struct.unpack('!10H', ip))
+s = (s & 0xffff) + (s >> 16)
+ip = ip[:10] + struct.pack('!H', ~s & 0xffff) + ip[12:]
+sys.stdout.buffer.write(b'\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\0' + ip + tcp)
+PY
+	nsenter --net=/run/netns/"$NS" bpftool prog run id "$PROG_ID" \
+		data_in "$TMP/pkt" repeat 1 >/dev/null
 }
 flow 01 10 && flow 01 11 && flow 01 12 && flow 02 10
 out=$(x -j top "$VIP4" 2>&1)

@@ -383,18 +383,47 @@ struct xlb_counters pt_be_ctr(const struct pt_env *e, __u32 id)
 	return ctr_sum(e->be_stats, e->ncpus, id);
 }
 
+/* The set a flow lives in, read whole; returns its index. */
+static __u32 flow_set_read(const struct pt_env *e, const struct xlb_flow_key *k,
+			   struct xlb_flow_set *set, __u64 *h)
+{
+	__u32 idx;
+
+	*h = xlb_flow_hash(e->cfg.seed, k);
+	idx = xlb_flow_set_of(*h, XLB_FLOW_SETS);
+	assert_int_equal(bpf_map_lookup_elem(e->flows, &idx, set), 0);
+	return idx;
+}
+
 int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
 		struct xlb_flow *f)
 {
-	if (bpf_map_lookup_elem(e->flows, k, f))
-		return -errno;
+	struct xlb_flow_set set;
+	struct xlb_flow_entry *w;
+	__u64 h;
+	int i;
+
+	flow_set_read(e, k, &set, &h);
+	for (i = 0; i < XLB_FLOW_WAYS; i++) {
+		w = &set.way[i];
+		if (w->tag == xlb_flow_tag(h) &&
+		    !memcmp(&w->key, k, sizeof(*k))) {
+			*f = w->flow;
 	return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 		 __u32 backend, __u64 atime_ns)
 {
 	struct xlb_flow f = { .backend = backend, .atime_ns = atime_ns };
+	struct xlb_flow_set set;
+	struct xlb_flow_entry *w = NULL;
+	__u64 h;
+	__u32 idx;
+	int i;
 
 	/* As the data path writes it: the backend's VIP and its mode. */
 	if (backend < PT_MAX_BE) {
@@ -402,8 +431,37 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 		if (f.vip_id < PT_MAX_VIP)
 			f.fwd = e->vip[f.vip_id].v.fwd;
 	}
+	idx = flow_set_read(e, k, &set, &h);
+	/* The way holding this key, else the first empty one. */
+	for (i = 0; i < XLB_FLOW_WAYS && !w; i++)
+		if (set.way[i].tag && !memcmp(&set.way[i].key, k, sizeof(*k)))
+			w = &set.way[i];
+	for (i = 0; i < XLB_FLOW_WAYS && !w; i++)
+		if (!set.way[i].tag)
+			w = &set.way[i];
+	assert_non_null(w);
+	w->key = *k;
+	w->flow = f;
+	w->tag = xlb_flow_tag(h);
+	assert_int_equal(bpf_map_update_elem(e->flows, &idx, &set, 0), 0);
+}
 
-	assert_int_equal(bpf_map_update_elem(e->flows, k, &f, 0), 0);
+int pt_flow_count(const struct pt_env *e)
+{
+	struct xlb_flow_set set;
+	struct xlb_flow_entry *w;
+	__u32 idx;
+	int i, n = 0;
+
+	for (idx = 0; idx < XLB_FLOW_SETS; idx++) {
+		assert_int_equal(bpf_map_lookup_elem(e->flows, &idx, &set), 0);
+		for (i = 0; i < XLB_FLOW_WAYS; i++) {
+			w = &set.way[i];
+			n += w->tag && w->tag == xlb_flow_tag(xlb_flow_hash(
+						     e->cfg.seed, &w->key));
+		}
+	}
+	return n;
 }
 
 struct xlb_flow_key pt_flow_key(const char *src, const char *dst, __u16 sport,

@@ -105,6 +105,8 @@ int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
 		struct xlb_flow *f);
 void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 		 __u32 backend, __u64 atime_ns);
+/* Valid entries in the whole flow table. */
+int pt_flow_count(const struct pt_env *e);
 struct xlb_flow_key pt_flow_key(const char *src, const char *dst, __u16 sport,
 				__u16 dport, __u8 proto);
 __u64 pt_now_coarse(void);
