@@ -248,6 +248,8 @@ struct xlb_flow_set {
 };
 _Static_assert(sizeof(struct xlb_flow_set) == 64 * XLB_FLOW_WAYS,
 	       "xlb_flow_set layout");
+_Static_assert((XLB_FLOW_SETS & (XLB_FLOW_SETS - 1)) == 0,
+	       "XLB_MAX_FLOWS / XLB_FLOW_WAYS must be a power of two");
 
 /* Per-VIP and per-backend counters (per-CPU arrays, summed by readers). */
 struct xlb_counters {
