@@ -14,6 +14,7 @@
 #define XLB_HASH_H
 
 #include <linux/types.h>
+#include "xlb.h"
 
 #ifndef XLB_INLINE
 #define XLB_INLINE static inline __attribute__((always_inline))
@@ -109,7 +110,7 @@ XLB_INLINE void xlb_src_mask(int family_v6, unsigned int plen, __u64 mask[2])
 
 /*
  * The flow table's keyed hash over the five 64-bit words of a flow key
- * (struct xlb_flow_key, from include/xlb.h). Cheaper than SipHash: it runs
+ * (struct xlb_flow_key). Cheaper than SipHash: it runs
  * on every packet, and the key (the deployment seed) only has to keep an
  * outsider from aiming many flows at one set.
  */
@@ -145,6 +146,16 @@ XLB_INLINE __u32 xlb_flow_set_of(__u64 h, __u32 nsets)
 XLB_INLINE __u64 xlb_flow_tag(__u64 h)
 {
 	return h | 1;
+}
+
+/*
+ * A copy of a flow-table entry holds a flow: its tag is its key's. A copy
+ * taken while a writer was busy fails this (struct xlb_flow_entry).
+ */
+XLB_INLINE int xlb_flow_entry_valid(const __u64 key[2],
+				    const struct xlb_flow_entry *e)
+{
+	return e->tag && e->tag == xlb_flow_tag(xlb_flow_hash(key, &e->key));
 }
 
 /* Two flow keys, as five 64-bit words. */

@@ -678,11 +678,6 @@ static int flows_map(const struct xlb_maps *m, int prot,
 	return 0;
 }
 
-static bool flow_valid(const __u64 seed[2], const struct xlb_flow_entry *e)
-{
-	return e->tag && e->tag == xlb_flow_tag(xlb_flow_hash(seed, &e->key));
-}
-
 int xlb_flows_walk(const struct xlb_maps *m,
 		   int (*fn)(const struct xlb_flow_key *k, const struct xlb_flow *f,
 			     void *arg),
@@ -699,7 +694,7 @@ int xlb_flows_walk(const struct xlb_maps *m,
 	for (i = 0; i < XLB_FLOW_SETS && !err; i++)
 		for (w = 0; w < XLB_FLOW_WAYS && !err; w++) {
 			memcpy(&e, &sets[i].way[w], sizeof(e));
-			if (flow_valid(seed, &e))
+			if (xlb_flow_entry_valid(seed, &e))
 				err = fn(&e.key, &e.flow, arg);
 	}
 	munmap(sets, flows_bytes());
@@ -742,7 +737,7 @@ static void flows_forget(const struct xlb_maps *m, const bool *gone,
 		for (w = 0; w < XLB_FLOW_WAYS; w++) {
 			live = &sets[i].way[w];
 			memcpy(&e, live, sizeof(e));
-			if (!flow_valid(seed, &e) ||
+			if (!xlb_flow_entry_valid(seed, &e) ||
 			    ((e.flow.backend >= XLB_MAX_BACKENDS ||
 			      !gone[e.flow.backend]) &&
 			     (e.flow.vip_id >= XLB_MAX_VIPS ||

@@ -142,6 +142,29 @@ static __always_inline __u16 csum20(const __u16 *w)
 }
 
 /*
+ * Makes room for an outer header of len bytes and writes the Ethernet
+ * header in front of it. Returns the outer header, or NULL.
+ */
+static __always_inline void *push_outer(struct xdp_md *ctx, int len,
+					const __u8 *dmac, const __u8 *smac,
+					__be16 proto)
+{
+	struct ethhdr *eth;
+	void *end;
+
+	if (bpf_xdp_adjust_head(ctx, -len))
+		return NULL;
+	eth = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	if ((void *)(eth + 1) + len > end)
+		return NULL;
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	eth->h_proto = proto;
+	return eth + 1;
+}
+
+/*
  * A trivial IPIP / IP6IP6 forwarder: no parsing beyond the EtherType, no
  * lookups; pushes one constant outer header and bounces the frame. The
  * floor of what any encapsulating balancer pays.
@@ -179,19 +202,11 @@ int base_ipip_tx(struct xdp_md *ctx)
 	__builtin_memcpy(smac, eth->h_dest, ETH_ALEN);
 
 	if (!v6) {
-		struct iphdr *o;
+		struct iphdr *o = push_outer(ctx, sizeof(*o), dmac, smac,
+					     bpf_htons(ETH_P_IP));
 
-		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+		if (!o)
 			return XDP_DROP;
-		data = (void *)(long)ctx->data;
-		end = (void *)(long)ctx->data_end;
-		eth = data;
-		o = (void *)(eth + 1);
-		if ((void *)(o + 1) > end)
-			return XDP_DROP;
-		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
-		eth->h_proto = bpf_htons(ETH_P_IP);
 		o->version = 4;
 		o->ihl = 5;
 		o->tos = 0;
@@ -205,19 +220,11 @@ int base_ipip_tx(struct xdp_md *ctx)
 		o->daddr = bpf_htonl(OUT4_DST);
 		o->check = csum20((const __u16 *)o);
 	} else {
-		struct ipv6hdr *o;
+		struct ipv6hdr *o = push_outer(ctx, sizeof(*o), dmac, smac,
+					       bpf_htons(ETH_P_IPV6));
 
-		if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+		if (!o)
 			return XDP_DROP;
-		data = (void *)(long)ctx->data;
-		end = (void *)(long)ctx->data_end;
-		eth = data;
-		o = (void *)(eth + 1);
-		if ((void *)(o + 1) > end)
-			return XDP_DROP;
-		__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
-		__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
 		*(__be32 *)o = bpf_htonl(0x60000000);
 		o->payload_len = bpf_htons(inner_len);
 		o->nexthdr = IPPROTO_IPV6;

@@ -449,17 +449,13 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 int pt_flow_count(const struct pt_env *e)
 {
 	struct xlb_flow_set set;
-	struct xlb_flow_entry *w;
 	__u32 idx;
 	int i, n = 0;
 
 	for (idx = 0; idx < XLB_FLOW_SETS; idx++) {
 		assert_int_equal(bpf_map_lookup_elem(e->flows, &idx, &set), 0);
-		for (i = 0; i < XLB_FLOW_WAYS; i++) {
-			w = &set.way[i];
-			n += w->tag && w->tag == xlb_flow_tag(xlb_flow_hash(
-						     e->cfg.seed, &w->key));
-		}
+		for (i = 0; i < XLB_FLOW_WAYS; i++)
+			n += xlb_flow_entry_valid(e->cfg.seed, &set.way[i]);
 	}
 	return n;
 }
