@@ -322,8 +322,14 @@ XLB_INLINE int parse_ipv6(struct pkt *p, void *data, void *end)
 	return PARSE_OK;
 }
 
-/* Parses from the Ethernet header. Returns enum parse_res. */
-XLB_INLINE int parse_packet(struct pkt *p, void *data, void *end)
+/*
+ * Parses from the Ethernet header. Returns enum parse_res. A function of
+ * its own (a BPF-to-BPF call): inlined into the whole program, the parser
+ * shared its registers with everything after it, and the compiler spilled
+ * struct pkt field by field, which cost more than the parsing (measured:
+ * 40 ns of an IPv4 packet's parse, 13 ns as a call).
+ */
+static __noinline int parse_packet(struct pkt *p, void *data, void *end)
 {
 	struct ethhdr *eth = data;
 	__be16 proto;
