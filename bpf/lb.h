@@ -114,31 +114,31 @@ XLB_INLINE struct xlb_flow_set *lb_flow_set(const struct pkt *p,
 }
 
 /*
- * The way that holds the packet's flow, with a consistent copy of its
- * flow in *out: the tag matches before and after key and flow are read,
- * so an entry rewritten meanwhile by another CPU is no match.
+ * The way that holds the packet's flow (-1 if none), with a consistent
+ * copy of its flow in *out: the tag matches before and after key and flow
+ * are read, so a way rewritten meanwhile by another CPU is no match. A
+ * flow the set does not hold costs the set's first cache line only.
  */
-XLB_INLINE struct xlb_flow_entry *
-lb_flow_find(const struct pkt *p, struct flow_ref *r, struct xlb_flow *out)
+XLB_INLINE int lb_flow_find(const struct pkt *p, struct flow_ref *r,
+			    struct xlb_flow *out)
 {
+	struct xlb_flow_set *s = r->set;
 	__u64 tag = xlb_flow_tag(r->h);
-	struct xlb_flow_entry *e;
 	int i;
 
 #pragma unroll
 	for (i = 0; i < XLB_FLOW_WAYS; i++) {
-		e = &r->set->way[i];
-		if (e->tag != tag)
+		if (s->tag[i] != tag)
 			continue;
 		barrier();
-		if (!xlb_flow_key_eq(&e->key, &p->fk))
+		if (!xlb_flow_key_eq(&s->way[i].key, &p->fk))
 			continue;
-		*out = e->flow;
+		*out = s->way[i].flow;
 		barrier();
-		if (e->tag == tag)
-			return e;
+		if (s->tag[i] == tag)
+			return i;
 	}
-	return NULL;
+	return -1;
 }
 
 /*
@@ -150,21 +150,22 @@ lb_flow_find(const struct pkt *p, struct flow_ref *r, struct xlb_flow *out)
 XLB_INLINE int lb_flow_get(const struct pkt *p, const struct xlb_config *cfg,
 			   struct flow_ref *r, __u64 *now_p, struct xlb_flow *f)
 {
-	struct xlb_flow_entry *e;
-	__u64 tmo, now;
+	__u64 tmo, now, atime;
 	__u32 *st;
+	int w;
 
 	if (!lb_flow_set(p, cfg, r))
 		return 0;
-	e = lb_flow_find(p, r, f);
-	if (!e)
+	w = lb_flow_find(p, r, f);
+	if (w < 0)
 		return 0;
 	if (!*now_p)
 		*now_p = clock_now();
 	now = *now_p;
 	tmo = p->fk.proto == IPPROTO_TCP ? cfg->tcp_timeout_ns :
 					   cfg->udp_timeout_ns;
-	if (now - f->atime_ns > tmo) {
+	atime = r->set->atime_ns[w & (XLB_FLOW_WAYS - 1)];
+	if (now - atime > tmo) {
 		stat_inc(XLB_STAT_FLOW_EXPIRED);
 		return 0;
 	}
@@ -174,43 +175,46 @@ XLB_INLINE int lb_flow_get(const struct pkt *p, const struct xlb_config *cfg,
 		return 0;
 	}
 	/* Written at most once a second: a shared cache line stays clean. */
-	if (!p->icmp_err && now - f->atime_ns > LB_ATIME_STEP_NS)
-		e->flow.atime_ns = now;
+	if (!p->icmp_err && now - atime > LB_ATIME_STEP_NS)
+		r->set->atime_ns[w & (XLB_FLOW_WAYS - 1)] = now;
 	stat_inc(XLB_STAT_FLOW_HIT);
 	return 1;
 }
 
 /*
  * Records a new flow: in the way that holds its key already, else an
- * empty way, else the least recently seen one. The tag is cleared first
- * and set last (see struct xlb_flow_entry).
+ * empty way, else the least recently seen one. Tags and atimes decide,
+ * so only the first cache line and the chosen way are touched. The tag is
+ * cleared first and set last (see struct xlb_flow_set).
  */
 XLB_INLINE void lb_flow_put(const struct pkt *p, struct flow_ref *r,
-			    const struct xlb_flow *nf)
+			    const struct xlb_flow *nf, __u64 now)
 {
-	struct xlb_flow_entry *e, *victim = &r->set->way[0];
-	__u64 t, oldest = ~0ULL;
-	int i;
+	struct xlb_flow_set *s = r->set;
+	__u64 tag = xlb_flow_tag(r->h), t, oldest = ~0ULL;
+	int i, v = 0;
 
 #pragma unroll
 	for (i = 0; i < XLB_FLOW_WAYS; i++) {
-		e = &r->set->way[i];
-		if (xlb_flow_key_eq(&e->key, &p->fk)) {
-			victim = e;
+		if (s->tag[i] == tag &&
+		    xlb_flow_key_eq(&s->way[i].key, &p->fk)) {
+			v = i;
 			break;
 		}
-		t = e->tag ? e->flow.atime_ns : 0;
+		t = s->tag[i] ? s->atime_ns[i] : 0;
 		if (t < oldest) {
 			oldest = t;
-			victim = e;
+			v = i;
 		}
 	}
-	victim->tag = 0;
+	v &= XLB_FLOW_WAYS - 1;
+	s->tag[v] = 0;
 	barrier();
-	victim->key = p->fk;
-	victim->flow = *nf;
+	s->way[v].key = p->fk;
+	s->way[v].flow = *nf;
+	s->atime_ns[v] = now;
 	barrier();
-	victim->tag = xlb_flow_tag(r->h);
+	s->tag[v] = tag;
 }
 
 /*
@@ -234,8 +238,7 @@ XLB_INLINE __u32 lb_new_flow(const struct pkt *p, const struct xlb_vip *vip,
 		nf.backend = *be_id;
 		nf.vip_id = (__u16)vip->id;
 		nf.fwd = vip->fwd;
-		nf.atime_ns = now;
-		lb_flow_put(p, r, &nf);
+		lb_flow_put(p, r, &nf, now);
 	}
 	return 0;
 }

@@ -220,34 +220,37 @@ struct xlb_flow {
 	__u16 vip_id; /* its VIP's id (counters) */
 	__u8 fwd; /* its VIP's enum xlb_fwd */
 	__u8 pad;
-	__u64 atime_ns; /* coarse monotonic time last seen (1 s resolution) */
 };
-_Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow layout");
+_Static_assert(sizeof(struct xlb_flow) == 8, "xlb_flow layout");
 
-/*
- * One flow-table entry, one cache line. Entries are written without locks
- * by any CPU and emptied by the controller, so the tag works like a
- * sequence lock: a writer clears it, writes key and flow, then sets it; a
- * reader matches the tag, reads, and matches it again. atime_ns changes
- * alone, with one aligned 8-byte store.
- */
-struct xlb_flow_entry {
+/* One way of a flow-table set: a connection and where it goes. */
+struct xlb_flow_way {
 	struct xlb_flow_key key; /* the connection */
-	struct xlb_flow flow;	 /* where it goes */
-	__u64 tag; /* 0: empty; else xlb_flow_tag(xlb_flow_hash(seed, key)) */
+	struct xlb_flow flow; /* where it goes */
 };
-_Static_assert(sizeof(struct xlb_flow_entry) == 64, "xlb_flow_entry layout");
+_Static_assert(sizeof(struct xlb_flow_way) == 48, "xlb_flow_way layout");
 
 /*
  * A flow-table set: the xlb_flows array holds XLB_FLOW_SETS of them; a
  * flow lives in the set its keyed hash names, in any of the ways. A new
  * flow takes a matching, empty or else the least recently seen way.
+ *
+ * Tags and access times share the first cache line, so a flow the set
+ * does not hold, and the choice of a way for a new one, read that line
+ * alone. Entries are written without locks by any CPU and emptied by the
+ * controller, so a tag works like a sequence lock: a writer clears it,
+ * writes the way and its atime, then sets it; a reader matches the tag,
+ * reads the way, and matches it again. atime_ns changes alone, with one
+ * aligned 8-byte store.
  */
 struct xlb_flow_set {
-	struct xlb_flow_entry way[XLB_FLOW_WAYS];
+	__u64 tag[XLB_FLOW_WAYS]; /* 0: empty; else xlb_flow_tag(hash of key) */
+	__u64 atime_ns[XLB_FLOW_WAYS]; /* coarse monotonic time last seen (1 s) */
+	struct xlb_flow_way way[XLB_FLOW_WAYS];
 };
-_Static_assert(sizeof(struct xlb_flow_set) == 64 * XLB_FLOW_WAYS,
+_Static_assert(sizeof(struct xlb_flow_set) == 64 + 48 * XLB_FLOW_WAYS,
 	       "xlb_flow_set layout");
+_Static_assert(XLB_FLOW_WAYS == 4, "tags and atimes fill one cache line");
 _Static_assert((XLB_FLOW_SETS & (XLB_FLOW_SETS - 1)) == 0,
 	       "XLB_MAX_FLOWS / XLB_FLOW_WAYS must be a power of two");
 

@@ -149,13 +149,14 @@ XLB_INLINE __u64 xlb_flow_tag(__u64 h)
 }
 
 /*
- * A copy of a flow-table entry holds a flow: its tag is its key's. A copy
- * taken while a writer was busy fails this (struct xlb_flow_entry).
+ * Way w of a copy of a flow-table set holds a flow: its tag is its key's.
+ * A copy taken while a writer was busy fails this (struct xlb_flow_set).
  */
-XLB_INLINE int xlb_flow_entry_valid(const __u64 key[2],
-				    const struct xlb_flow_entry *e)
+XLB_INLINE int xlb_flow_way_valid(const __u64 key[2],
+				  const struct xlb_flow_set *s, int w)
 {
-	return e->tag && e->tag == xlb_flow_tag(xlb_flow_hash(key, &e->key));
+	return s->tag[w] &&
+	       s->tag[w] == xlb_flow_tag(xlb_flow_hash(key, &s->way[w].key));
 }
 
 /* Two flow keys, as five 64-bit words. */

@@ -683,19 +683,18 @@ int xlb_flows_walk(const struct xlb_maps *m,
 			     void *arg),
 		   void *arg)
 {
-	struct xlb_flow_set *sets;
-	struct xlb_flow_entry e;
+	struct xlb_flow_set *sets, s;
 	__u64 seed[2];
-	__u32 i, w;
-	int err;
+	__u32 i;
+	int w, err;
 
 	if ((err = flows_map(m, PROT_READ, &sets, seed)))
 		return err;
-	for (i = 0; i < XLB_FLOW_SETS && !err; i++)
-		for (w = 0; w < XLB_FLOW_WAYS && !err; w++) {
-			memcpy(&e, &sets[i].way[w], sizeof(e));
-			if (xlb_flow_entry_valid(seed, &e))
-				err = fn(&e.key, &e.flow, arg);
+	for (i = 0; i < XLB_FLOW_SETS && !err; i++) {
+		memcpy(&s, &sets[i], sizeof(s));
+		for (w = 0; w < XLB_FLOW_WAYS && !err; w++)
+			if (xlb_flow_way_valid(seed, &s, w))
+				err = fn(&s.way[w].key, &s.way[w].flow, arg);
 	}
 	munmap(sets, flows_bytes());
 	return err;
@@ -726,27 +725,28 @@ int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
 static void flows_forget(const struct xlb_maps *m, const bool *gone,
 			 const bool *vip_gone)
 {
-	struct xlb_flow_set *sets;
-	struct xlb_flow_entry e, *live;
+	struct xlb_flow_set *sets, s;
+	const struct xlb_flow *f;
 	__u64 seed[2];
-	__u32 i, w;
+	__u32 i;
+	int w;
 
 	if (flows_map(m, PROT_READ | PROT_WRITE, &sets, seed))
 		return;
-	for (i = 0; i < XLB_FLOW_SETS; i++)
+	for (i = 0; i < XLB_FLOW_SETS; i++) {
+		memcpy(&s, &sets[i], sizeof(s));
 		for (w = 0; w < XLB_FLOW_WAYS; w++) {
-			live = &sets[i].way[w];
-			memcpy(&e, live, sizeof(e));
-			if (!xlb_flow_entry_valid(seed, &e) ||
-			    ((e.flow.backend >= XLB_MAX_BACKENDS ||
-			      !gone[e.flow.backend]) &&
-			     (e.flow.vip_id >= XLB_MAX_VIPS ||
-			      !vip_gone[e.flow.vip_id])))
+			f = &s.way[w].flow;
+			if (!xlb_flow_way_valid(seed, &s, w) ||
+			    ((f->backend >= XLB_MAX_BACKENDS ||
+			      !gone[f->backend]) &&
+			     (f->vip_id >= XLB_MAX_VIPS || !vip_gone[f->vip_id])))
 				continue;
-			__atomic_compare_exchange_n(&live->tag, &e.tag, 0,
-						    false, __ATOMIC_SEQ_CST,
+			__atomic_compare_exchange_n(&sets[i].tag[w], &s.tag[w],
+						    0, false, __ATOMIC_SEQ_CST,
 						    __ATOMIC_SEQ_CST);
 		}
+	}
 	munmap(sets, flows_bytes());
 }
 

@@ -581,7 +581,7 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 			    __u32 from, __u32 to)
 {
 	size_t len = (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
-	struct xlb_flow_set *sets;
+	struct xlb_flow_set *sets, *s;
 	struct xlb_flow_key k;
 	__u32 n, w;
 	__u64 h;
@@ -598,13 +598,10 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 		else
 			flow_key6(b, n, &k);
 		h = xlb_flow_hash(b->seed, &k);
-		for (w = 0; w < XLB_FLOW_WAYS; w++) {
-			struct xlb_flow_entry *e =
-			    &sets[xlb_flow_set_of(h, XLB_FLOW_SETS)].way[w];
-
-			if (!memcmp(&e->key, &k, sizeof(k)))
-				e->tag = 0;
-	}
+		s = &sets[xlb_flow_set_of(h, XLB_FLOW_SETS)];
+		for (w = 0; w < XLB_FLOW_WAYS; w++)
+			if (!memcmp(&s->way[w].key, &k, sizeof(k)))
+				s->tag[w] = 0;
 	}
 	munmap(sets, len);
 	return 0;

@@ -396,20 +396,20 @@ static __u32 flow_set_read(const struct pt_env *e, const struct xlb_flow_key *k,
 }
 
 int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
-		struct xlb_flow *f)
+		struct xlb_flow *f, __u64 *atime_ns)
 {
 	struct xlb_flow_set set;
-	struct xlb_flow_entry *w;
 	__u64 h;
 	int i;
 
 	flow_set_read(e, k, &set, &h);
 	for (i = 0; i < XLB_FLOW_WAYS; i++) {
-		w = &set.way[i];
-		if (w->tag == xlb_flow_tag(h) &&
-		    !memcmp(&w->key, k, sizeof(*k))) {
-			*f = w->flow;
-	return 0;
+		if (set.tag[i] == xlb_flow_tag(h) &&
+		    !memcmp(&set.way[i].key, k, sizeof(*k))) {
+			*f = set.way[i].flow;
+			if (atime_ns)
+				*atime_ns = set.atime_ns[i];
+			return 0;
 		}
 	}
 	return -ENOENT;
@@ -418,12 +418,11 @@ int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
 void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 		 __u32 backend, __u64 atime_ns)
 {
-	struct xlb_flow f = { .backend = backend, .atime_ns = atime_ns };
+	struct xlb_flow f = { .backend = backend };
 	struct xlb_flow_set set;
-	struct xlb_flow_entry *w = NULL;
 	__u64 h;
 	__u32 idx;
-	int i;
+	int i, w = -1;
 
 	/* As the data path writes it: the backend's VIP and its mode. */
 	if (backend < PT_MAX_BE) {
@@ -433,16 +432,17 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 	}
 	idx = flow_set_read(e, k, &set, &h);
 	/* The way holding this key, else the first empty one. */
-	for (i = 0; i < XLB_FLOW_WAYS && !w; i++)
-		if (set.way[i].tag && !memcmp(&set.way[i].key, k, sizeof(*k)))
-			w = &set.way[i];
-	for (i = 0; i < XLB_FLOW_WAYS && !w; i++)
-		if (!set.way[i].tag)
-			w = &set.way[i];
-	assert_non_null(w);
-	w->key = *k;
-	w->flow = f;
-	w->tag = xlb_flow_tag(h);
+	for (i = 0; i < XLB_FLOW_WAYS && w < 0; i++)
+		if (set.tag[i] && !memcmp(&set.way[i].key, k, sizeof(*k)))
+			w = i;
+	for (i = 0; i < XLB_FLOW_WAYS && w < 0; i++)
+		if (!set.tag[i])
+			w = i;
+	assert_true(w >= 0);
+	set.way[w].key = *k;
+	set.way[w].flow = f;
+	set.atime_ns[w] = atime_ns;
+	set.tag[w] = xlb_flow_tag(h);
 	assert_int_equal(bpf_map_update_elem(e->flows, &idx, &set, 0), 0);
 }
 
@@ -455,7 +455,7 @@ int pt_flow_count(const struct pt_env *e)
 	for (idx = 0; idx < XLB_FLOW_SETS; idx++) {
 		assert_int_equal(bpf_map_lookup_elem(e->flows, &idx, &set), 0);
 		for (i = 0; i < XLB_FLOW_WAYS; i++)
-			n += xlb_flow_entry_valid(e->cfg.seed, &set.way[i]);
+			n += xlb_flow_way_valid(e->cfg.seed, &set, i);
 	}
 	return n;
 }

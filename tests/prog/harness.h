@@ -100,9 +100,9 @@ struct xlb_counters pt_vip_ctr(const struct pt_env *e, __u32 id);
 struct xlb_counters pt_be_ctr(const struct pt_env *e, __u32 id);
 const char *pt_stat_name(__u32 idx);
 
-/* Flow table. Returns 0 and fills *f, or -ENOENT. */
+/* Flow table. Returns 0 and fills *f and *atime_ns (if not NULL), or -ENOENT. */
 int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
-		struct xlb_flow *f);
+		struct xlb_flow *f, __u64 *atime_ns);
 void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 		 __u32 backend, __u64 atime_ns);
 /* Valid entries in the whole flow table. */
