@@ -446,6 +446,24 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 	assert_int_equal(bpf_map_update_elem(e->flows, &idx, &set, 0), 0);
 }
 
+__u32 pt_flow_set(const struct pt_env *e, const struct xlb_flow_key *k)
+{
+	return xlb_flow_set_of(xlb_flow_hash(e->cfg.seed, k), XLB_FLOW_SETS);
+}
+
+int pt_flow_ways(const struct pt_env *e, const struct xlb_flow_key *k)
+{
+	struct xlb_flow_set set;
+	__u64 h;
+	int i, n = 0;
+
+	flow_set_read(e, k, &set, &h);
+	for (i = 0; i < XLB_FLOW_WAYS; i++)
+		n += xlb_flow_way_valid(e->cfg.seed, &set, i) &&
+		     !memcmp(&set.way[i].key, k, sizeof(*k));
+	return n;
+}
+
 int pt_flow_count(const struct pt_env *e)
 {
 	struct xlb_flow_set set;

@@ -105,6 +105,9 @@ int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
 		struct xlb_flow *f, __u64 *atime_ns);
 void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 		 __u32 backend, __u64 atime_ns);
+/* The flow-table set of a key, and how many valid ways hold it. */
+__u32 pt_flow_set(const struct pt_env *e, const struct xlb_flow_key *k);
+int pt_flow_ways(const struct pt_env *e, const struct xlb_flow_key *k);
 /* Valid entries in the whole flow table. */
 int pt_flow_count(const struct pt_env *e);
 struct xlb_flow_key pt_flow_key(const char *src, const char *dst, __u16 sport,

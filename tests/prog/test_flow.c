@@ -3,7 +3,8 @@
  * test_flow.c - the flow table: established flows survive table swaps,
  * SYNs take the new table, DOWN backends lose their flows, DRAIN keeps
  * them but takes no new ones, both slot owners unusable drops, idle UDP
- * entries expire, resets open nothing, atime refresh granularity.
+ * entries expire, resets open nothing, atime refresh granularity, and
+ * which way of a flow-table set a new flow takes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -339,6 +340,92 @@ static void test_atime(void **state)
 		fail_msg("atime refreshed within its 1 s step");
 }
 
+/* A flow of its own client address and port. */
+struct set_flow {
+	char client[INET6_ADDRSTRLEN];
+	__u16 sport;
+	struct fl f;
+	__u32 be; /* where the table sends it */
+};
+
+/* n flows to f's VIP whose keys all fall in one flow-table set. */
+static void same_set_flows(struct pt_env *e, bool v6, struct set_flow *out,
+			   int n)
+{
+	struct fl base = fl_of(v6);
+	struct xlb_flow_key k;
+	__u32 set = 0, a, port;
+	__be32 cl[4];
+	int found = 0;
+
+	for (a = 1; a < 255 && found < n; a++) {
+		char client[INET6_ADDRSTRLEN];
+
+		snprintf(client, sizeof(client),
+			 v6 ? "2001:db8:c::%x" : "198.51.100.%u", a);
+		k = pt_flow_key(client, base.vaddr, 0, base.vport, base.proto);
+		for (port = 1024; port < 65536 && found < n; port++) {
+			k.sport = htons((__u16)port);
+			if (found && pt_flow_set(e, &k) != set)
+				continue;
+			set = pt_flow_set(e, &k);
+			memcpy(out[found].client, client, sizeof(client));
+			out[found].sport = (__u16)port;
+			out[found].f = base;
+			out[found].f.client = out[found].client;
+			pt_addr(client, cl);
+			out[found].be = pt_expect_be(e, base.vip, cl);
+			found++;
+		}
+	}
+	assert_int_equal(found, n);
+}
+
+/*
+ * A set's replacement order: a new flow takes an empty way while there
+ * is one, then the least recently seen way (whatever its position), and
+ * a flow the set holds keeps its way.
+ */
+static void test_set_replace(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct set_flow w[5];
+	struct xlb_flow_key k;
+	__u64 now = pt_now_coarse();
+	int i;
+
+	same_set_flows(e, fp->v6, w, 5);
+	/* Two old entries; the second (way 1) is the older. */
+	k = key_of(&w[0].f, w[0].sport);
+	pt_flow_put(e, &k, w[0].be, now - 1000000000ULL);
+	k = key_of(&w[1].f, w[1].sport);
+	pt_flow_put(e, &k, w[1].be, now - 2000000000ULL);
+	send_expect(e, &w[2].f, w[2].sport, 0x10, w[2].be, "third flow");
+	send_expect(e, &w[3].f, w[3].sport, 0x10, w[3].be, "fourth flow");
+	for (i = 0; i < 4; i++)
+		expect_entry(e, &w[i].f, w[i].sport, w[i].be,
+			     "set with empty ways: nothing replaced");
+
+	send_expect(e, &w[4].f, w[4].sport, 0x10, w[4].be, "fifth flow");
+	expect_no_entry(e, &w[1].f, w[1].sport,
+			"full set: the least recently seen way replaced");
+	expect_entry(e, &w[0].f, w[0].sport, w[0].be, "full set: way 0 kept");
+	for (i = 2; i < 5; i++)
+		expect_entry(e, &w[i].f, w[i].sport, w[i].be,
+			     "full set: recent ways kept");
+
+	/* A SYN of a held flow rewrites its own way, evicting nothing. */
+	send_expect(e, &w[2].f, w[2].sport, 0x02, w[2].be, "SYN of a held flow");
+	k = key_of(&w[2].f, w[2].sport);
+	assert_int_equal(pt_flow_ways(e, &k), 1);
+	for (i = 0; i < 5; i++)
+		if (i != 1)
+			expect_entry(e, &w[i].f, w[i].sport, w[i].be,
+				     "after the SYN");
+}
+
 static const struct fam_param f4 = { false }, f6 = { true };
 
 int pt_tests_flow(struct CMUnitTest *t, int max)
@@ -363,6 +450,8 @@ int pt_tests_flow(struct CMUnitTest *t, int max)
 	ADD("flow: v4 RST creates no entry", test_rst, &f4);
 	ADD("flow: v6 RST creates no entry", test_rst, &f6);
 	ADD("flow: atime refreshed at most once a second", test_atime, &f4);
+	ADD("flow: v4 set replacement: empty way, then least recently seen", test_set_replace, &f4);
+	ADD("flow: v6 set replacement: empty way, then least recently seen", test_set_replace, &f6);
 #undef ADD
 	return n;
 }
