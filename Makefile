@@ -83,7 +83,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libxlb.a $(USER_HDRS) | $(BU
 
 $(BUILD)/tests/prog_test: $(PROG_SRCS) $(wildcard tests/prog/*.h) $(BUILD)/libxlb.a $(TEST_SKELS) $(USER_HDRS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/prog $(PROG_SRCS) $(BUILD)/libxlb.a $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/prog $(PROG_SRCS) $(BUILD)/libxlb.a $(LIBS) -lcmocka -lpthread -o $@
 
 $(BUILD)/tests/model_test: $(MODEL_SRCS) $(BUILD)/libxlb.a $(USER_HDRS) | $(BUILD)/tests
 	$(call msg,LINK,$@)

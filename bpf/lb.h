@@ -183,33 +183,46 @@ XLB_INLINE int lb_flow_get(const struct pkt *p, const struct xlb_config *cfg,
 
 /*
  * Records a new flow: in the way that holds its key already, else an
- * empty way, else the least recently seen one. Tags and atimes decide,
- * so only the first cache line and the chosen way are touched. The tag is
- * cleared first and set last (see struct xlb_flow_set).
+ * empty way, else the least recently seen one; never a way another CPU
+ * is filling. Tags and atimes decide, so only the first cache line and
+ * the chosen way are touched. The way is claimed by compare-and-swap on
+ * its tag and the tag set last (see struct xlb_flow_set): two CPUs
+ * recording flows into one way at once would otherwise mix their writes
+ * and could pair one flow's key with the other's backend.
  */
 XLB_INLINE void lb_flow_put(const struct pkt *p, struct flow_ref *r,
 			    const struct xlb_flow *nf, __u64 now)
 {
 	struct xlb_flow_set *s = r->set;
-	__u64 tag = xlb_flow_tag(r->h), t, oldest = ~0ULL;
+	__u64 tag = xlb_flow_tag(r->h), cur, seen = XLB_FLOW_BUSY, t;
+	__u64 oldest = ~0ULL;
 	int i, v = 0;
 
 #pragma unroll
 	for (i = 0; i < XLB_FLOW_WAYS; i++) {
-		if (s->tag[i] == tag &&
-		    xlb_flow_key_eq(&s->way[i].key, &p->fk)) {
+		cur = s->tag[i];
+		if (cur == tag && xlb_flow_key_eq(&s->way[i].key, &p->fk)) {
 			v = i;
+			seen = cur;
 			break;
 		}
-		t = s->tag[i] ? s->atime_ns[i] : 0;
+		if (cur == XLB_FLOW_BUSY)
+			continue;
+		t = cur ? s->atime_ns[i] : 0;
 		if (t < oldest) {
 			oldest = t;
 			v = i;
+			seen = cur;
 		}
 	}
 	v &= XLB_FLOW_WAYS - 1;
-	s->tag[v] = 0;
-	barrier();
+	if (seen == XLB_FLOW_BUSY ||
+	    __sync_val_compare_and_swap(&s->tag[v], seen, XLB_FLOW_BUSY) !=
+		    seen) {
+		/* Forwarded all the same; its next packet records it. */
+		stat_inc(XLB_STAT_FLOW_BUSY);
+		return;
+	}
 	s->way[v].key = p->fk;
 	s->way[v].flow = *nf;
 	s->atime_ns[v] = now;

@@ -84,6 +84,7 @@ enum xlb_stat {
 	XLB_STAT_FLOW_MISS, /* no usable flow entry: hashed to a slot */
 	XLB_STAT_FLOW_RESELECT, /* flow entry's backend DOWN: re-chosen */
 	XLB_STAT_FLOW_EXPIRED, /* flow entry idle past its timeout */
+	XLB_STAT_FLOW_BUSY, /* new flow not recorded: its way was being written */
 	XLB_STAT_SECONDARY, /* new flow sent to the slot's secondary */
 	XLB_STAT_ICMP_ERR, /* ICMP error relayed to the flow's backend */
 	XLB_STAT_FRAG, /* IP fragment steered by address */
@@ -238,13 +239,14 @@ _Static_assert(sizeof(struct xlb_flow_way) == 48, "xlb_flow_way layout");
  * Tags and access times share the first cache line, so a flow the set
  * does not hold, and the choice of a way for a new one, read that line
  * alone. Entries are written without locks by any CPU and emptied by the
- * controller, so a tag works like a sequence lock: a writer clears it,
- * writes the way and its atime, then sets it; a reader matches the tag,
- * reads the way, and matches it again. atime_ns changes alone, with one
- * aligned 8-byte store.
+ * controller, so a tag works like a sequence lock: a writer claims the
+ * way by swapping the tag it saw for XLB_FLOW_BUSY (compare-and-swap, so
+ * two CPUs never fill one way at once), writes the way and its atime,
+ * then sets the tag; a reader matches the tag, reads the way, and matches
+ * it again. atime_ns changes alone, with one aligned 8-byte store.
  */
 struct xlb_flow_set {
-	__u64 tag[XLB_FLOW_WAYS]; /* 0: empty; else xlb_flow_tag(hash of key) */
+	__u64 tag[XLB_FLOW_WAYS]; /* 0 empty, XLB_FLOW_BUSY, or key's tag */
 	__u64 atime_ns[XLB_FLOW_WAYS]; /* coarse monotonic time last seen (1 s) */
 	struct xlb_flow_way way[XLB_FLOW_WAYS];
 };

@@ -142,11 +142,14 @@ XLB_INLINE __u32 xlb_flow_set_of(__u64 h, __u32 nsets)
 	return (__u32)(h >> 32) & (nsets - 1);
 }
 
-/* An entry's tag: never 0, which marks an empty way. */
+/* An entry's tag: odd, never 0 (an empty way) or XLB_FLOW_BUSY. */
 XLB_INLINE __u64 xlb_flow_tag(__u64 h)
 {
 	return h | 1;
 }
+
+/* The tag of a way a writer has claimed and is filling: no flow's. */
+#define XLB_FLOW_BUSY 2ULL
 
 /*
  * Way w of a copy of a flow-table set holds a flow: its tag is its key's.

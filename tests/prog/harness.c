@@ -22,10 +22,12 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_FLOW_MISS] = "FLOW_MISS",
 	[XLB_STAT_FLOW_RESELECT] = "FLOW_RESELECT",
 	[XLB_STAT_FLOW_EXPIRED] = "FLOW_EXPIRED",
+	[XLB_STAT_FLOW_BUSY] = "FLOW_BUSY",
 	[XLB_STAT_SECONDARY] = "SECONDARY",
 	[XLB_STAT_ICMP_ERR] = "ICMP_ERR",
 	[XLB_STAT_FRAG] = "FRAG",
 	[XLB_STAT_NH_REFRESH] = "NH_REFRESH",
+	[XLB_STAT_TOO_BIG] = "TOO_BIG",
 	[XLB_STAT_DROP_MALFORMED] = "DROP_MALFORMED",
 	[XLB_STAT_DROP_NO_BACKEND] = "DROP_NO_BACKEND",
 	[XLB_STAT_DROP_NO_TABLE] = "DROP_NO_TABLE",
@@ -35,6 +37,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_DROP_FAMILY] = "DROP_FAMILY",
 	[XLB_STAT_DROP_ENCAP] = "DROP_ENCAP",
 	[XLB_STAT_DROP_NO_SRC] = "DROP_NO_SRC",
+	[XLB_STAT_DROP_MTU] = "DROP_MTU",
 };
 
 const char *pt_stat_name(__u32 idx)
@@ -461,6 +464,34 @@ int pt_flow_ways(const struct pt_env *e, const struct xlb_flow_key *k)
 	for (i = 0; i < XLB_FLOW_WAYS; i++)
 		n += xlb_flow_way_valid(e->cfg.seed, &set, i) &&
 		     !memcmp(&set.way[i].key, k, sizeof(*k));
+	return n;
+}
+
+void pt_flow_mark_busy(const struct pt_env *e, const struct xlb_flow_key *k)
+{
+	struct xlb_flow_set set;
+	__u64 h;
+	__u32 idx = flow_set_read(e, k, &set, &h);
+	int i;
+
+	for (i = 0; i < XLB_FLOW_WAYS; i++)
+		if (set.tag[i] == xlb_flow_tag(h) &&
+		    !memcmp(&set.way[i].key, k, sizeof(*k)))
+			break;
+	assert_true(i < XLB_FLOW_WAYS);
+	set.tag[i] = XLB_FLOW_BUSY;
+	assert_int_equal(bpf_map_update_elem(e->flows, &idx, &set, 0), 0);
+}
+
+int pt_flow_busy_ways(const struct pt_env *e, const struct xlb_flow_key *k)
+{
+	struct xlb_flow_set set;
+	__u64 h;
+	int i, n = 0;
+
+	flow_set_read(e, k, &set, &h);
+	for (i = 0; i < XLB_FLOW_WAYS; i++)
+		n += set.tag[i] == XLB_FLOW_BUSY;
 	return n;
 }
 

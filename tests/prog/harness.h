@@ -108,6 +108,12 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 /* The flow-table set of a key, and how many valid ways hold it. */
 __u32 pt_flow_set(const struct pt_env *e, const struct xlb_flow_key *k);
 int pt_flow_ways(const struct pt_env *e, const struct xlb_flow_key *k);
+/*
+ * Marks the way holding k as another CPU's, mid-write; counts such ways
+ * in k's set.
+ */
+void pt_flow_mark_busy(const struct pt_env *e, const struct xlb_flow_key *k);
+int pt_flow_busy_ways(const struct pt_env *e, const struct xlb_flow_key *k);
 /* Valid entries in the whole flow table. */
 int pt_flow_count(const struct pt_env *e);
 struct xlb_flow_key pt_flow_key(const char *src, const char *dst, __u16 sport,

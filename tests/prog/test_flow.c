@@ -7,6 +7,8 @@
  * which way of a flow-table set a new flow takes.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +428,165 @@ static void test_set_replace(void **state)
 				     "after the SYN");
 }
 
+/*
+ * A way another CPU is filling (its tag XLB_FLOW_BUSY) is never matched
+ * and never taken; with every way busy the flow is forwarded, not
+ * recorded, and counted.
+ */
+static void test_set_busy(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct set_flow w[5];
+	struct xlb_flow_key k;
+	__u64 now = pt_now_coarse(), d;
+	int i;
+
+	same_set_flows(e, fp->v6, w, 5);
+	for (i = 0; i < 4; i++) { /* w[0] the oldest, w[1] the next */
+		k = key_of(&w[i].f, w[i].sport);
+		pt_flow_put(e, &k, w[i].be, now - (4 - i) * 1000000000ULL);
+	}
+	k = key_of(&w[0].f, w[0].sport);
+	pt_flow_mark_busy(e, &k);
+	d = DELTA(e, XLB_STAT_FLOW_MISS,
+		  send_expect(e, &w[0].f, w[0].sport, 0x10, w[0].be,
+			      "flow whose way is busy"));
+	assert_int_equal(d, 1);
+	expect_no_entry(e, &w[1].f, w[1].sport,
+			"the oldest way not busy is replaced");
+	expect_entry(e, &w[0].f, w[0].sport, w[0].be, "recorded again");
+	assert_int_equal(pt_flow_busy_ways(e, &k), 1);
+
+	pt_flow_mark_busy(e, &k);
+	for (i = 2; i < 4; i++) {
+		k = key_of(&w[i].f, w[i].sport);
+		pt_flow_mark_busy(e, &k);
+	}
+	d = DELTA(e, XLB_STAT_FLOW_BUSY,
+		  send_expect(e, &w[4].f, w[4].sport, 0x10, w[4].be,
+			      "every way busy"));
+	assert_int_equal(d, 1);
+	expect_no_entry(e, &w[4].f, w[4].sport, "every way busy");
+	assert_int_equal(pt_flow_busy_ways(e, &k), 4);
+}
+
+/*
+ * Two CPUs recording flows into one set at once. Three flows per CPU,
+ * each CPU's flows on their own backend, share one 4-way set, so every
+ * SYN records its flow in place of another, and both CPUs often pick the
+ * same least recently seen way at the same moment. After each SYN an ACK
+ * of the same flow must go to that flow's backend: an entry that paired
+ * one CPU's key with the other's backend would send it elsewhere. (With
+ * ways written unclaimed, clear tag then fill, this caught such an ACK
+ * in about one run of four; claimed, a run here skips ~2,000 records.)
+ */
+#define RACE_FLOWS 3
+#define RACE_ROUNDS 500000
+
+struct race_arg {
+	struct pt_env *e;
+	int cpu;
+	struct set_flow *w; /* RACE_FLOWS flows */
+	pthread_barrier_t *start;
+	long wrong, runs; /* ACKs sent elsewhere; SYN+ACK pairs run */
+	int err;
+};
+
+static void *race_worker(void *p)
+{
+	struct race_arg *a = p;
+	static __thread __u8 syn[RACE_FLOWS][PT_BUF], ack[RACE_FLOWS][PT_BUF],
+		out[PT_BUF];
+	size_t len[RACE_FLOWS];
+	__u32 outlen, ret;
+	cpu_set_t set;
+	int i, r;
+
+	for (i = 0; i < RACE_FLOWS; i++) {
+		struct pspec ps = { .src = a->w[i].client, .dst = a->w[i].f.vaddr,
+				    .proto = a->w[i].f.proto,
+				    .sport = a->w[i].sport,
+				    .dport = a->w[i].f.vport, .flags = 0x02,
+				    .dlen = 16 };
+
+		len[i] = pb_frame(&ps, syn[i]);
+		ps.flags = 0x10;
+		pb_frame(&ps, ack[i]);
+	}
+	CPU_ZERO(&set);
+	CPU_SET(a->cpu, &set);
+	a->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	pthread_barrier_wait(a->start);
+	for (r = 0; r < RACE_ROUNDS && !a->err; r++) {
+		i = r % RACE_FLOWS;
+		a->err = pt_run_fd(a->e->prog, a->e->ifindex, syn[i],
+				   (__u32)len[i], out, &outlen, &ret);
+		if (!a->err)
+			a->err = pt_run_fd(a->e->prog, a->e->ifindex, ack[i],
+					   (__u32)len[i], out, &outlen, &ret);
+		if (a->err)
+			break;
+		a->runs++;
+		if (ret != XDP_TX || out_backend(a->e, out, outlen) != a->w[i].be)
+			a->wrong++;
+	}
+	return NULL;
+}
+
+static void test_set_race(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct set_flow cand[24], w[2][RACE_FLOWS];
+	struct race_arg a[2];
+	pthread_barrier_t start;
+	pthread_t t[2];
+	int i, n[2] = { 0, 0 }, g;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	/* Flows of one set, grouped by backend: one group per CPU. */
+	same_set_flows(e, fp->v6, cand, 24);
+	for (i = 0; i < 24; i++) {
+		g = cand[i].be == cand[0].be ? 0 : 1;
+		if (g == 1 && n[1] && cand[i].be != w[1][0].be)
+			continue;
+		if (n[g] < RACE_FLOWS)
+			w[g][n[g]++] = cand[i];
+	}
+	if (n[0] < RACE_FLOWS || n[1] < RACE_FLOWS)
+		fail_msg("no two backends with %d flows each in one set",
+			 RACE_FLOWS);
+	for (g = 0; g < 2; g++)
+		for (i = 0; i < RACE_FLOWS; i++) /* f.client into the copy */
+			w[g][i].f.client = w[g][i].client;
+
+	assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+	for (g = 0; g < 2; g++) {
+		a[g] = (struct race_arg){ .e = e, .cpu = g, .w = w[g],
+					  .start = &start };
+		assert_int_equal(pthread_create(&t[g], NULL, race_worker, &a[g]),
+				 0);
+	}
+	for (g = 0; g < 2; g++)
+		pthread_join(t[g], NULL);
+	pthread_barrier_destroy(&start);
+	for (g = 0; g < 2; g++) {
+		if (a[g].err)
+			fail_msg("CPU %d: %s", g, strerror(abs(a[g].err)));
+		if (a[g].wrong)
+			fail_msg("CPU %d: %ld of %ld ACKs went to another flow's backend (flow busy %llu)",
+				 g, a[g].wrong, a[g].runs,
+				 (unsigned long long)pt_stat(e, XLB_STAT_FLOW_BUSY));
+	}
+	print_message("    %ld SYN+ACK pairs per CPU, %llu records skipped on a busy way\n",
+		      a[0].runs,
+		      (unsigned long long)pt_stat(e, XLB_STAT_FLOW_BUSY));
+}
+
 static const struct fam_param f4 = { false }, f6 = { true };
 
 int pt_tests_flow(struct CMUnitTest *t, int max)
@@ -452,6 +613,9 @@ int pt_tests_flow(struct CMUnitTest *t, int max)
 	ADD("flow: atime refreshed at most once a second", test_atime, &f4);
 	ADD("flow: v4 set replacement: empty way, then least recently seen", test_set_replace, &f4);
 	ADD("flow: v6 set replacement: empty way, then least recently seen", test_set_replace, &f6);
+	ADD("flow: v4 a way being written is neither matched nor taken", test_set_busy, &f4);
+	ADD("flow: v6 a way being written is neither matched nor taken", test_set_busy, &f6);
+	ADD("flow: two CPUs recording flows into one set never mix entries", test_set_race, &f4);
 #undef ADD
 	return n;
 }
