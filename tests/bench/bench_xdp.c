@@ -534,6 +534,7 @@ struct tcase {
 	int prog_fd;
 	int v6; /* which packet */
 	enum new_kind fresh; /* rewrite the source on every run */
+	int syn; /* send it as a SYN (a new connection) instead of an ACK */
 	int want; /* expected verdict */
 	int want_stat; /* xlb: XLB_STAT_FLOW_HIT or _MISS per run, else -1 */
 	int target; /* ns above drop, 0 none */
@@ -617,6 +618,8 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 	int i, rc;
 
 	memcpy(pkt, c->v6 ? b->pkt6 : b->pkt4, len);
+	if (c->syn) /* TCP flags; xlb checks no L4 checksum */
+		pkt[14 + (c->v6 ? 40 : 20) + 13] = 0x02;
 	if (c->want_stat >= 0 && stats_read(b, s0))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -696,7 +699,7 @@ static void print_case(const struct tcase *c, const struct tcase *all,
 
 static int bench_ns(struct bench *b, const struct opts *o)
 {
-	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, NCASE };
+	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, Y4, Y6, NCASE };
 	struct tcase cs[NCASE] = {
 		[D4] = TC("XDP_DROP (IPv4 packet)", b->fd_drop, 0, FIXED,
 			  XDP_DROP, -1, 0, 0, D4, -1),
@@ -722,12 +725,19 @@ static int bench_ns(struct bench *b, const struct opts *o)
 		[N6] = TC("xlb new IPv6 flow (ACK, no entry)", b->fd_xlb, 1,
 			  NEW6, XDP_TX, XLB_STAT_FLOW_MISS, TARGET_NEW_NS, 205,
 			  D6, P6),
+		/* A connection's first packet: no flow lookup, one insert. */
+		[Y4] = TC("xlb new IPv4 connection (SYN)", b->fd_xlb, 0, NEW4,
+			  XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D4, P4),
+		[Y6] = TC("xlb new IPv6 connection (SYN)", b->fd_xlb, 1, NEW6,
+			  XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D6, P6),
 	};
 	struct tcase full = TC("xlb new IPv4 flow, table full", b->fd_xlb, 0,
 			       NEW4, XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, 0, 1);
 	struct tcase with_full[3];
 	__u32 fill = XLB_MAX_FLOWS * 2;
 	int r, i;
+
+	cs[Y4].syn = cs[Y6].syn = 1;
 
 	{
 		struct xlb_flow_key k4, k6;
