@@ -29,6 +29,15 @@
 #define XLB_RAMP_FULL 1000 /* slow-start progress: permille of weight */
 #define XLB_BACKEND_NONE 0xffffffffU /* slot with no usable backend */
 
+/*
+ * The maps' layout, kept in xlb_config.abi. Raise it whenever a map's key,
+ * value or meaning changes: a build refuses pinned maps another layout
+ * made, whose bytes it would misread. 0 is never a layout (the field was
+ * reserved and zero before it had this use). 2: flow-table sets with their
+ * tags in the first cache line.
+ */
+#define XLB_ABI 2
+
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
 #endif
@@ -171,7 +180,7 @@ struct xlb_config {
 	__u64 seed[2]; /* SipHash key, shared by every node of a deployment */
 	__be32 src4; /* outer IPv4 source for encapsulation */
 	__be32 src6[4]; /* outer IPv6 source for encapsulation */
-	__u32 flags; /* reserved, zero */
+	__u32 abi; /* XLB_ABI of the build that made the maps */
 	__u64 tcp_timeout_ns; /* idle TCP flow-entry lifetime */
 	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
 	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */

@@ -235,6 +235,10 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "invalid --src4 '%s'", src4_s);
 	if (src6_s && (xlb_addr_parse(src6_s, &src6) || src6.family != XLB_AF_INET6))
 		return xlb_usage(c, "invalid --src6 '%s'", src6_s);
+	/* Before "already attached": that xlb may be of another layout. */
+	err = xlb_pins_check(c->pin_dir);
+	if (err)
+		return xlb_fail_rc(c, err);
 	rc = attach_check(c, dev, XLB_PROG_NAME, &ifindex);
 	if (rc >= 0)
 		return rc;

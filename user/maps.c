@@ -48,12 +48,57 @@ int xlb_pin_dir_prepare(const char *dir)
 	return 0;
 }
 
+/* The config map fd of maps in dir is of this build's layout. */
+static int abi_check(int fd, const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+	struct xlb_config cfg = { 0 };
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return xlb_errf(-errno, "can't inspect %s/%s: %s", dir,
+				XLB_PIN_CONFIG, strerror(errno));
+	if (info.value_size == sizeof(cfg) &&
+	    bpf_map_lookup_elem(fd, &zero, &cfg))
+		return xlb_errf(-errno, "can't read %s/%s: %s", dir,
+				XLB_PIN_CONFIG, strerror(errno));
+	if (info.value_size == sizeof(cfg) && cfg.abi == XLB_ABI)
+		return 0;
+	return xlb_errf(-EPROTO,
+			"the maps in %s were made by an xlb with another map layout "
+			"(%u, this one's is %u) and would be misread: detach that "
+			"xlb, remove %s, then attach this one (flows and counters "
+			"start afresh)",
+			dir, info.value_size == sizeof(cfg) ? cfg.abi : 0, XLB_ABI,
+			dir);
+}
+
+int xlb_pins_check(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, XLB_PIN_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 :
+			xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
+	err = abi_check(fd, dir);
+	close(fd);
+	return err;
+}
+
 int xlb_skel_load(const char *dir, struct xlb_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
+	struct xlb_config cfg;
 	struct xlb_bpf *skel;
-	int err;
+	__u32 zero = 0;
+	int err, fd;
 
+	err = xlb_pins_check(dir);
+	if (err)
+		return err;
 	skel = xlb_bpf__open_opts(&opts);
 	if (!skel)
 		return xlb_errf(-errno, "can't open the BPF object: %s",
@@ -64,6 +109,20 @@ int xlb_skel_load(const char *dir, struct xlb_bpf **out)
 		return xlb_errf(err,
 				"can't load the XDP program (pinned maps in %s incompatible?): %s",
 				dir, strerror(-err));
+	}
+	/* Maps this load created carry this build's layout from now on. */
+	fd = bpf_map__fd(skel->maps.xlb_config);
+	if (bpf_map_lookup_elem(fd, &zero, &cfg)) {
+		err = xlb_errf(-errno, "can't read config: %s", strerror(errno));
+	} else if (!cfg.abi) {
+		cfg.abi = XLB_ABI;
+		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+			err = xlb_errf(-errno, "can't write config: %s",
+				       strerror(errno));
+	}
+	if (err) {
+		xlb_bpf__destroy(skel);
+		return err;
 	}
 	*out = skel;
 	return 0;
@@ -89,7 +148,7 @@ int xlb_maps_open(const char *dir, struct xlb_maps *m)
 {
 	char path[PATH_MAX];
 	size_t i;
-	int fd;
+	int fd, err;
 
 	memset(m, 0, sizeof(*m));
 	for (i = 0; i < ARRAY_SIZE(pin_names); i++)
@@ -112,7 +171,10 @@ int xlb_maps_open(const char *dir, struct xlb_maps *m)
 		}
 		*(int *)((char *)m + pin_names[i].off) = fd;
 	}
-	return 0;
+	err = abi_check(m->config, dir);
+	if (err)
+		xlb_maps_close(m);
+	return err;
 }
 
 void xlb_maps_close(struct xlb_maps *m)

@@ -23,11 +23,21 @@ int xlb_pin_dir_prepare(const char *dir);
 
 /*
  * Opens the skeleton with its maps pinned under dir (reusing pins that
- * exist) and loads it. The caller attaches and destroys it.
+ * exist, if of this build's layout) and loads it; maps it creates get
+ * this build's XLB_ABI. The caller attaches and destroys it.
  */
 int xlb_skel_load(const char *dir, struct xlb_bpf **out);
 
-/* Opens existing pins; -ENOENT (message recorded) when not set up. */
+/*
+ * 0 when dir holds no xlb maps or maps of this build's layout (XLB_ABI);
+ * else -EPROTO with a message saying how to start afresh.
+ */
+int xlb_pins_check(const char *dir);
+
+/*
+ * Opens existing pins; -ENOENT (message recorded) when not set up,
+ * -EPROTO when another build's layout (see xlb_pins_check).
+ */
 int xlb_maps_open(const char *dir, struct xlb_maps *m);
 void xlb_maps_close(struct xlb_maps *m);
 /* Exclusive lock for a read-modify-write of the state. */

@@ -60,6 +60,28 @@ expect 2 "attach with a bad seed" attach v0 --seed 123
 expect 0 "attach" attach v0 --seed 000102030405060708090a0b0c0d0e0f
 expect 0 "attach again is a no-op" attach v0
 
+# Maps of another layout (xlb_config.abi, bytes 36-39: an older or newer
+# xlb made them) are refused by every command, never misread.
+cfg_bytes() {
+	bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0 |
+		/usr/bin/python3 -c 'import json, sys
+print(" ".join(str(int(b, 16)) for b in json.load(sys.stdin)["value"]))'
+}
+cfg_write() { bpftool map update pinned "$PIN/xlb_config" key 0 0 0 0 value $1; }
+CFG=$(cfg_bytes)
+cfg_write "$(printf '%s\n' "$CFG" | /usr/bin/python3 -c 'import sys
+v = sys.stdin.read().split(); v[36:40] = ["1", "0", "0", "0"]; print(" ".join(v))')"
+expect 1 "stats on maps of another layout" stats
+expect 1 "vip add on maps of another layout" vip add 203.0.113.99:80/tcp
+expect 1 "attach over maps of another layout" attach v0
+msg=$(x stats 2>&1 >/dev/null)
+case $msg in
+*"another map layout (1, this one's is "*) pass "the refusal names both layouts" ;;
+*) fail "the refusal names both layouts ($msg)" ;;
+esac
+cfg_write "$CFG"
+expect 0 "the same maps at this layout again" stats
+
 expect 0 "vip add v4" vip add "$VIP4"
 expect 0 "vip add v6 ring" vip add "$VIP6" --algo ring --table-size 4096 --src-prefix 24,64
 expect 1 "vip add duplicate" vip add "$VIP4"
