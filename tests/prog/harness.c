@@ -398,24 +398,34 @@ static __u32 flow_set_read(const struct pt_env *e, const struct xlb_flow_key *k,
 	return idx;
 }
 
+/* The way of k's set (read into *set, index *idx) holding k, or -1. */
+static int flow_way_of(const struct pt_env *e, const struct xlb_flow_key *k,
+		       struct xlb_flow_set *set, __u32 *idx)
+{
+	__u64 h;
+	int i;
+
+	*idx = flow_set_read(e, k, set, &h);
+	for (i = 0; i < XLB_FLOW_WAYS; i++)
+		if (set->tag[i] == xlb_flow_tag(h) &&
+		    !memcmp(&set->way[i].key, k, sizeof(*k)))
+			return i;
+	return -1;
+}
+
 int pt_flow_get(const struct pt_env *e, const struct xlb_flow_key *k,
 		struct xlb_flow *f, __u64 *atime_ns)
 {
 	struct xlb_flow_set set;
-	__u64 h;
-	int i;
+	__u32 idx;
+	int w = flow_way_of(e, k, &set, &idx);
 
-	flow_set_read(e, k, &set, &h);
-	for (i = 0; i < XLB_FLOW_WAYS; i++) {
-		if (set.tag[i] == xlb_flow_tag(h) &&
-		    !memcmp(&set.way[i].key, k, sizeof(*k))) {
-			*f = set.way[i].flow;
-			if (atime_ns)
-				*atime_ns = set.atime_ns[i];
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (w < 0)
+		return -ENOENT;
+	*f = set.way[w].flow;
+	if (atime_ns)
+		*atime_ns = set.atime_ns[w];
+	return 0;
 }
 
 void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
@@ -470,16 +480,11 @@ int pt_flow_ways(const struct pt_env *e, const struct xlb_flow_key *k)
 void pt_flow_mark_busy(const struct pt_env *e, const struct xlb_flow_key *k)
 {
 	struct xlb_flow_set set;
-	__u64 h;
-	__u32 idx = flow_set_read(e, k, &set, &h);
-	int i;
+	__u32 idx;
+	int w = flow_way_of(e, k, &set, &idx);
 
-	for (i = 0; i < XLB_FLOW_WAYS; i++)
-		if (set.tag[i] == xlb_flow_tag(h) &&
-		    !memcmp(&set.way[i].key, k, sizeof(*k)))
-			break;
-	assert_true(i < XLB_FLOW_WAYS);
-	set.tag[i] = XLB_FLOW_BUSY;
+	assert_true(w >= 0);
+	set.tag[w] = XLB_FLOW_BUSY;
 	assert_int_equal(bpf_map_update_elem(e->flows, &idx, &set, 0), 0);
 }
 
