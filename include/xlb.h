@@ -33,8 +33,8 @@
  * The maps' layout, kept in xlb_config.abi. Raise it whenever a map's key,
  * value or meaning changes: a build refuses pinned maps another layout
  * made, whose bytes it would misread. 0 is never a layout (the field was
- * reserved and zero before it had this use). 2: flow-table sets with their
- * tags in the first cache line.
+ * reserved and zero before it had this use). 2: flow-table sets with
+ * tags and access times in their first cache line; the flow_busy counter.
  */
 #define XLB_ABI 2
 
