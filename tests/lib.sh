@@ -452,6 +452,7 @@ for s in servers[1:]:
     threading.Thread(target=s.serve_forever, daemon=True).start()
 servers[0].serve_forever()
 EOF
+	cp "$LAB_ROOT/tests/who.py" "$LAB_TMP/who.py"
 	cat >"$LAB_TMP/client.py" <<'EOF'
 # client.py HOST PORT ROUNDS PARALLEL TIMEOUT PROTO SINK < sources
 # One connection per (source, round), each bound to its source address;
@@ -460,6 +461,7 @@ EOF
 # must confirm the count.
 import socket, sys
 from concurrent.futures import ThreadPoolExecutor
+from who import ask, error
 
 host, port, rounds, par, tmo, proto, sink = sys.argv[1:8]
 port, rounds, par, tmo, sink = int(port), int(rounds), int(par), float(tmo), int(sink)
@@ -474,33 +476,17 @@ def one(src):
             s.settimeout(tmo)
             s.bind((src, 0))
             s.sendto(b"who\n", (host, port))
-            data = s.recv(256)
+            out = s.recv(256).decode(errors="replace").split()
+            s.close()
         else:
-            s = socket.socket(fam, socket.SOCK_STREAM)
-            s.settimeout(tmo)
-            s.bind((src, 0))
-            s.connect((host, port))
-            if sink:
-                s.sendall(b"SINK %d\n" % sink + b"x" * sink)
-            else:
-                s.sendall(b"who\n")
-            data = b""
-            while True:
-                b = s.recv(256)
-                if not b:
-                    break
-                data += b
-        s.close()
-        out = data.decode(errors="replace").split()
+            out = ask(host, port, src, tmo, sink)
         if not out:
             return "ERR:empty"
         if sink and out[1:2] != [str(sink)]:
             return "ERR:short_upload_" + "_".join(out[1:2])
         return out[0]
-    except socket.timeout:
-        return "ERR:timeout"
     except OSError as e:
-        return "ERR:" + (e.strerror or str(e)).replace(" ", "_")
+        return error(e)
 
 
 res = {s: [] for s in srcs}

@@ -68,33 +68,16 @@ py() { "$LAB_PY" "$@"; }
 # probe.py VIP PORT SRC VICTIM DEADLINE: a new connection every 10 ms from
 # SRC; prints "START_EPOCH ANSWER" per connection; stops after 3 answers in
 # a row from a backend other than VICTIM, or at DEADLINE seconds.
+cp "$LAB_ROOT/tests/who.py" "$OUT/who.py"
 cat >"$OUT/probe.py" <<'EOF'
-import socket, sys, time
+import sys, time
+from who import answer
 host, port, src, victim, dl = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
 start = time.time()
 end, k, other = start + dl, 0, 0
 while time.time() < end and other < 3:
     t = time.time()
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.settimeout(0.2)
-        s.bind((src, 0))
-        s.connect((host, port))
-        s.sendall(b"who\n")
-        data = b""
-        while True:
-            b = s.recv(256)
-            if not b:
-                break
-            data += b
-        ans = data.decode(errors="replace").split()
-        ans = ans[0] if ans else "ERR:empty"
-    except socket.timeout:
-        ans = "ERR:timeout"
-    except OSError as e:
-        ans = "ERR:" + (e.strerror or str(e)).replace(" ", "_")
-    finally:
-        s.close()
+    ans = answer(host, port, src, 0.2)
     print(f"{t:.6f} {ans}", flush=True)
     other = other + 1 if ans != victim and not ans.startswith("ERR") else 0
     k += 1
@@ -175,10 +158,10 @@ EOF
 # connections (connect, one line, read to EOF, close) for SECONDS, bound to
 # the SRC addresses in turn; prints "OK ERRORS SECONDS NAME:COUNT,...".
 cat >"$OUT/cps.py" <<'EOF'
-import os, socket, sys, time
+import os, sys, time
+from who import ask
 host, port, secs, nw = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 srcs = sys.argv[5:] or [""]
-IP_BIND_ADDRESS_NO_PORT = 24
 r, w = os.pipe()
 start = time.time() + 0.2
 for i in range(nw):
@@ -191,30 +174,15 @@ for i in range(nw):
         while time.time() < end:
             src = srcs[k % len(srcs)]
             k += nw
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                s.settimeout(1.0)
-                s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-                if src:
-                    s.bind((src, 0))
-                s.connect((host, port))
-                s.sendall(b"who\n")
-                data = b""
-                while True:
-                    b = s.recv(256)
-                    if not b:
-                        break
-                    data += b
-                if data:
-                    ok += 1
-                    n = data.split()[0].decode()
-                    names[n] = names.get(n, 0) + 1
-                else:
-                    err += 1
+                out = ask(host, port, src, 1.0, no_port=True)
             except OSError:
+                out = []
+            if out:
+                ok += 1
+                names[out[0]] = names.get(out[0], 0) + 1
+            else:
                 err += 1
-            finally:
-                s.close()
         os.write(w, (f"{ok} {err} " + ",".join(f"{a}:{b}" for a, b in names.items()) + "\n").encode())
         os._exit(0)
 os.close(w)

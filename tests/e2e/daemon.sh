@@ -87,36 +87,19 @@ EOF
 
 # traffic.py HOST PORT SECONDS < sources: rounds of one connection per
 # source until SECONDS pass; prints "TIME SRC ANSWER" per connection.
+cp "$LAB_ROOT/tests/who.py" "$OUT/who.py"
 cat >"$OUT/traffic.py" <<'EOF'
-import socket, sys, time
+import sys, time
 from concurrent.futures import ThreadPoolExecutor
+from who import answer
 
 host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 srcs = [l.strip() for l in sys.stdin if l.strip()]
-fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def one(src):
     t = time.time()
-    try:
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.settimeout(1.0)
-        s.bind((src, 0))
-        s.connect((host, port))
-        s.sendall(b"who\n")
-        data = b""
-        while True:
-            b = s.recv(256)
-            if not b:
-                break
-            data += b
-        s.close()
-        out = data.decode(errors="replace").split()
-        return t, src, out[0] if out else "ERR:empty"
-    except socket.timeout:
-        return t, src, "ERR:timeout"
-    except OSError as e:
-        return t, src, "ERR:" + (e.strerror or str(e)).replace(" ", "_")
+    return t, src, answer(host, port, src, 1.0)
 
 
 end = time.time() + secs
