@@ -288,5 +288,23 @@ expect 1 "detach a device without xlb" detach v1
 expect 0 "detach" detach v0
 expect 1 "detach again" detach v0
 
+# make install honours PREFIX and DESTDIR; the installed binary carries its
+# BPF programs (attach works from / with nothing else installed), and the
+# systemd unit names the installed path.
+DEST=$(mktemp -d /tmp/"$RUN"inst.XXXXXX)
+BIN=$DEST/opt/xlbt/sbin/xlb
+UNIT=$DEST/opt/xlbt/lib/systemd/system/xlb.service
+if ! out=$(make -s install PREFIX=/opt/xlbt DESTDIR="$DEST" 2>&1); then
+	fail "make install: $out"
+elif [ ! -x "$BIN" ] || ! grep -q '^ExecStart=/opt/xlbt/sbin/xlb ' "$UNIT"; then
+	fail "make install: $(cd "$DEST" && find . -type f)"
+elif ! (cd / && nsenter --net=/run/netns/"$NS" "$BIN" --pin-dir "$PIN" attach v0 &&
+	nsenter --net=/run/netns/"$NS" "$BIN" --pin-dir "$PIN" detach v0) >/dev/null; then
+	fail "the installed binary attaches and detaches from /"
+else
+	pass "make install PREFIX DESTDIR; the installed binary runs from /"
+fi
+rm -rf "$DEST"
+
 echo "cli: $fails failed"
 [ "$fails" -eq 0 ]
