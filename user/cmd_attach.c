@@ -33,8 +33,17 @@
 #define UDP_TIMEOUT_NS (30ULL * 1000000000ULL)
 #define NEXTHOP_TTL_NS (1ULL * 1000000000ULL)
 
-/* The name of the program owning DEV's XDP hook, or NULL when none. */
-static int xdp_owner(int ifindex, char *name, size_t len, bool *multi)
+static const char *mode_name(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_SKB ? "generic" : "native";
+}
+
+/*
+ * The name of the program owning DEV's XDP hook ("" when none) and the
+ * mode it is attached in.
+ */
+static int xdp_owner(int ifindex, char *name, size_t len, bool *multi,
+		     enum xdp_attach_mode *mode)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p;
@@ -44,6 +53,7 @@ static int xdp_owner(int ifindex, char *name, size_t len, bool *multi)
 	*multi = false;
 	if (err || !mp)
 		return err == -ENOENT || !mp ? 0 : (int)err;
+	*mode = xdp_multiprog__attach_mode(mp);
 	if (xdp_multiprog__is_legacy(mp)) {
 		p = xdp_multiprog__main_prog(mp);
 		if (p)
@@ -63,13 +73,31 @@ static int xdp_owner(int ifindex, char *name, size_t len, bool *multi)
 }
 
 /*
+ * What an attach did, with -j as one object: the device, the mode in use,
+ * whether the program was there already; extra (may be NULL) adds fields.
+ */
+static void attach_json(struct xlb_ctx *c, const char *dev, const char *mode,
+			bool already, struct json_object *extra)
+{
+	struct json_object *o = extra ? extra : json_object_new_object();
+
+	json_object_object_add(o, "dev", json_object_new_string(dev));
+	json_object_object_add(o, "mode", json_object_new_string(mode));
+	json_object_object_add(o, "already_attached",
+			       json_object_new_boolean(already));
+	xlb_json_print(c, o);
+}
+
+/*
  * Before attaching prog to dev: -1 to go on (with *ifindex set), or the
- * exit code: 0 when prog is there already, 1 when another program owns
- * the hook (and no dispatcher lets them share it).
+ * exit code: 0 when prog is there already (reported like an attach), 1
+ * when another program owns the hook (and no dispatcher lets them share
+ * it).
  */
 static int attach_check(struct xlb_ctx *c, const char *dev, const char *prog,
 			int *ifindex)
 {
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	char owner[64];
 	bool multi;
 	int err;
@@ -77,13 +105,16 @@ static int attach_check(struct xlb_ctx *c, const char *dev, const char *prog,
 	*ifindex = (int)if_nametoindex(dev);
 	if (!*ifindex)
 		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
-	err = xdp_owner(*ifindex, owner, sizeof(owner), &multi);
+	err = xdp_owner(*ifindex, owner, sizeof(owner), &multi, &mode);
 	if (err)
 		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
 				strerror(-err));
 	if (!strcmp(owner, prog)) {
-		if (!c->json)
-			fprintf(stderr, "xlb: %s already attached to %s\n", prog, dev);
+		if (c->json)
+			attach_json(c, dev, mode_name(mode), true, NULL);
+		else
+			fprintf(stderr, "xlb: %s already attached to %s (%s mode)\n",
+				prog, dev, mode_name(mode));
 		return XLB_EXIT_OK;
 	}
 	if (owner[0] && !multi)
@@ -125,9 +156,13 @@ static int attach_fd(int prog_fd, int ifindex, enum xdp_attach_mode mode,
 	}
 	xlb_quiet_libbpf = 0;
 	xdp_program__close(p);
+	if (err == -EOPNOTSUPP && mode == XDP_MODE_NATIVE)
+		return xlb_errf(err, "can't attach in native mode: the driver "
+				     "has no native XDP (try --mode generic)");
 	if (err)
-		return xlb_errf(err, "can't attach: %s", strerror(-err));
-	*used = mode == XDP_MODE_SKB ? "generic" : "native";
+		return xlb_errf(err, "can't attach in %s mode: %s",
+				mode_name(mode), strerror(-err));
+	*used = mode_name(mode);
 	return 0;
 }
 
@@ -294,10 +329,8 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "dev", json_object_new_string(dev));
-		json_object_object_add(o, "mode", json_object_new_string(used));
 		json_object_object_add(o, "pin_dir", json_object_new_string(c->pin_dir));
-		xlb_json_print(c, o);
+		attach_json(c, dev, used, false, o);
 	} else {
 		printf("attached to %s (%s mode), maps in %s\n", dev, used, c->pin_dir);
 	}
@@ -396,9 +429,16 @@ static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 	decap_bpf__destroy(skel);
 	if (err)
 		return xlb_fail_rc(c, err);
-	if (!c->json)
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ipv4_addrs", json_object_new_int64(n4));
+		json_object_object_add(o, "ipv6_addrs", json_object_new_int64(n6));
+		attach_json(c, dev, used, false, o);
+	} else {
 		printf("decap attached to %s (%s mode, %u IPv4 and %u IPv6 addresses)\n",
 		       dev, used, n4, n6);
+	}
 	return XLB_EXIT_OK;
 }
 

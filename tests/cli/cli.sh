@@ -59,6 +59,18 @@ expect 2 "attach with a bad mode" attach v0 --mode turbo
 expect 2 "attach with a bad seed" attach v0 --seed 123
 expect 0 "attach" attach v0 --seed 000102030405060708090a0b0c0d0e0f
 expect 0 "attach again is a no-op" attach v0
+# jsonis NAME JSON PYEXPR: the output parses and PYEXPR holds of it (j).
+jsonis() {
+	if printf '%s' "$2" | /usr/bin/python3 -c 'import json, sys
+j = json.load(sys.stdin)
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$3" 2>/dev/null; then
+		pass "$1"
+	else
+		fail "$1: $2"
+	fi
+}
+jsonis "attach -j again says so, with the mode" "$(x -j attach v0)" \
+	'j == {"dev": "v0", "mode": "native", "already_attached": True}'
 
 # Maps of another layout (xlb_config.abi, bytes 36-39: an older or newer
 # xlb made them) are refused by every command, never misread.
@@ -271,7 +283,8 @@ expect 1 "top unknown VIP" top 203.0.113.99:80/tcp
 
 # Another program on the interface: xlb refuses to displace it.
 ip -n "$NS" addr add 192.0.2.2/24 dev v1
-expect 0 "decap attach" decap attach v1
+jsonis "decap attach -j" "$(x -j decap attach v1)" \
+	'j["dev"] == "v1" and j["mode"] == "native" and j["ipv4_addrs"] == 1 and not j["already_attached"]'
 out=$(x attach v1 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && printf '%s' "$out" | grep -q 'already has an XDP program (xlb_decap)'; then
@@ -287,6 +300,35 @@ expect 1 "vip del again" vip del "$VIP6"
 expect 1 "detach a device without xlb" detach v1
 expect 0 "detach" detach v0
 expect 1 "detach again" detach v0
+
+# A device without native XDP (a bridge): attach falls back to generic
+# mode unless native is asked for, which fails naming the way out.
+ip -n "$NS" link add xbr0 type bridge
+ip -n "$NS" link set xbr0 up
+out=$(x attach xbr0 --mode native 2>&1)
+rc=$?
+case "$rc:$out" in
+"1:xlb: can't attach in native mode: the driver has no native XDP (try --mode generic)")
+	pass "attach --mode native on a device without native XDP" ;;
+*) fail "attach --mode native on a bridge: exit $rc: $out" ;;
+esac
+jsonis "attach falls back to generic mode" "$(x -j attach xbr0)" \
+	'j["dev"] == "xbr0" and j["mode"] == "generic" and not j["already_attached"]'
+if ip -n "$NS" link show xbr0 | grep -q 'xdpgeneric'; then
+	pass "the kernel shows xdpgeneric"
+else
+	fail "no xdpgeneric on xbr0: $(ip -n "$NS" link show xbr0)"
+fi
+jsonis "attach -j again in generic mode" "$(x -j attach xbr0)" \
+	'j["mode"] == "generic" and j["already_attached"]'
+expect 0 "detach generic" detach xbr0
+expect 0 "attach --mode generic on veth" attach v0 --mode generic
+if ip -n "$NS" link show v0 | grep -q 'xdpgeneric'; then
+	pass "veth in generic mode when asked"
+else
+	fail "no xdpgeneric on v0: $(ip -n "$NS" link show v0)"
+fi
+expect 0 "detach v0 (generic)" detach v0
 
 # make install honours PREFIX and DESTDIR; the installed binary carries its
 # BPF programs (attach works from / with nothing else installed), and the
