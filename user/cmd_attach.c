@@ -89,15 +89,13 @@ static void attach_json(struct xlb_ctx *c, const char *dev, const char *mode,
 }
 
 /*
- * Before attaching prog to dev: -1 to go on (with *ifindex set), or the
- * exit code: 0 when prog is there already (reported like an attach), 1
- * when another program owns the hook (and no dispatcher lets them share
- * it).
+ * Before attaching prog to dev (*ifindex set): -1 to go on, 0 when prog
+ * is there already (in *mode), or exit code 1 when another program owns
+ * the hook (and no dispatcher lets them share it).
  */
-static int attach_check(struct xlb_ctx *c, const char *dev, const char *prog,
-			int *ifindex)
+static int attach_probe(struct xlb_ctx *c, const char *dev, const char *prog,
+			int *ifindex, enum xdp_attach_mode *mode)
 {
-	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	char owner[64];
 	bool multi;
 	int err;
@@ -105,23 +103,64 @@ static int attach_check(struct xlb_ctx *c, const char *dev, const char *prog,
 	*ifindex = (int)if_nametoindex(dev);
 	if (!*ifindex)
 		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", dev);
-	err = xdp_owner(*ifindex, owner, sizeof(owner), &multi, &mode);
+	err = xdp_owner(*ifindex, owner, sizeof(owner), &multi, mode);
 	if (err)
 		return xlb_fail(c, XLB_EXIT_FAIL, "can't query XDP on %s: %s", dev,
 				strerror(-err));
-	if (!strcmp(owner, prog)) {
-		if (c->json)
-			attach_json(c, dev, mode_name(mode), true, NULL);
-		else
-			fprintf(stderr, "xlb: %s already attached to %s (%s mode)\n",
-				prog, dev, mode_name(mode));
-		return XLB_EXIT_OK;
-	}
+	if (!strcmp(owner, prog))
+		return 0;
 	if (owner[0] && !multi)
 		return xlb_fail(c, XLB_EXIT_FAIL,
 				"%s already has an XDP program (%s); detach it first",
 				dev, owner);
 	return -1;
+}
+
+/* Attaching over prog itself is a no-op, reported like an attach. */
+static int attach_already(struct xlb_ctx *c, const char *dev, const char *prog,
+			  enum xdp_attach_mode mode)
+{
+	if (c->json)
+		attach_json(c, dev, mode_name(mode), true, NULL);
+	else
+		fprintf(stderr, "xlb: %s already attached to %s (%s mode)\n", prog,
+			dev, mode_name(mode));
+	return XLB_EXIT_OK;
+}
+
+/*
+ * xlb is attached already: a --seed, --src4 or --src6 given must be what
+ * the maps hold. The running program reads them on every packet, so they
+ * are set when attaching, not edited under it.
+ */
+static int attach_same_config(struct xlb_ctx *c, const char *dev,
+			      const __u64 *seed, const struct xlb_addr *src4,
+			      const struct xlb_addr *src6)
+{
+	struct xlb_config cfg;
+	struct xlb_maps m;
+	const char *what = NULL;
+	int err;
+
+	err = xlb_maps_open(c->pin_dir, &m);
+	if (err)
+		return xlb_fail_rc(c, err);
+	err = xlb_config_read(&m, &cfg);
+	xlb_maps_close(&m);
+	if (err)
+		return xlb_fail_rc(c, err);
+	if (seed && memcmp(cfg.seed, seed, sizeof(cfg.seed)))
+		what = "--seed";
+	else if (src4 && cfg.src4 != src4->a[0])
+		what = "--src4";
+	else if (src6 && memcmp(cfg.src6, src6->a, sizeof(cfg.src6)))
+		what = "--src6";
+	if (what)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"xlb is attached to %s with another %s value; "
+				"it applies when attaching (detach first)",
+				dev, what + 2);
+	return 0;
 }
 
 static int parse_mode(struct xlb_ctx *c, const char *s, enum xdp_attach_mode *m)
@@ -229,7 +268,9 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	const char *dev = NULL, *seed_s = NULL, *src4_s = NULL, *src6_s = NULL;
 	const char *used = NULL;
+	enum xdp_attach_mode cur = XDP_MODE_NATIVE;
 	struct xlb_addr src4 = { 0 }, src6 = { 0 };
+	__u64 seed[2];
 	bool mode_given = false;
 	struct xlb_bpf *skel = NULL;
 	struct xlb_config cfg;
@@ -264,7 +305,7 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	}
 	if (!dev)
 		return xlb_usage(c, "attach: missing DEV");
-	if (seed_s && xlb_parse_seed(seed_s, cfg.seed))
+	if (seed_s && xlb_parse_seed(seed_s, seed))
 		return xlb_usage(c, "%s", xlb_errmsg());
 	if (src4_s && (xlb_addr_parse(src4_s, &src4) || src4.family != XLB_AF_INET))
 		return xlb_usage(c, "invalid --src4 '%s'", src4_s);
@@ -274,9 +315,15 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	err = xlb_pins_check(c->pin_dir);
 	if (err)
 		return xlb_fail_rc(c, err);
-	rc = attach_check(c, dev, XLB_PROG_NAME, &ifindex);
-	if (rc >= 0)
+	rc = attach_probe(c, dev, XLB_PROG_NAME, &ifindex, &cur);
+	if (rc > 0)
 		return rc;
+	if (rc == 0) {
+		rc = attach_same_config(c, dev, seed_s ? seed : NULL,
+					src4_s ? &src4 : NULL,
+					src6_s ? &src6 : NULL);
+		return rc ? rc : attach_already(c, dev, XLB_PROG_NAME, cur);
+	}
 
 	err = xlb_pin_dir_prepare(c->pin_dir);
 	if (!err)
@@ -290,7 +337,7 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (seed_s) {
-		xlb_parse_seed(seed_s, cfg.seed);
+		memcpy(cfg.seed, seed, sizeof(cfg.seed));
 	} else if (!cfg.seed[0] && !cfg.seed[1]) {
 		if (getrandom(cfg.seed, sizeof(cfg.seed), 0) != sizeof(cfg.seed)) {
 			err = xlb_errf(-errno, "can't get a random seed: %s",
@@ -385,7 +432,7 @@ int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
 
 static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 {
-	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE, cur = XDP_MODE_NATIVE;
 	bool mode_given = false;
 	struct decap_bpf *skel;
 	const char *dev, *used = NULL;
@@ -401,9 +448,11 @@ static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "usage: xlb decap attach DEV [--mode native|generic]");
 	}
 	dev = argv[0];
-	rc = attach_check(c, dev, DECAP_PROG_NAME, &ifindex);
-	if (rc >= 0)
+	rc = attach_probe(c, dev, DECAP_PROG_NAME, &ifindex, &cur);
+	if (rc > 0)
 		return rc;
+	if (rc == 0)
+		return attach_already(c, dev, DECAP_PROG_NAME, cur);
 	err = dev_addrs(dev, a4, &n4, a6, &n6, DECAP_MAX_ADDRS);
 	if (err)
 		return xlb_fail_rc(c, err);

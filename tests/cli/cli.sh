@@ -71,6 +71,25 @@ sys.exit(0 if eval(sys.argv[1]) else 1)' "$3" 2>/dev/null; then
 }
 jsonis "attach -j again says so, with the mode" "$(x -j attach v0)" \
 	'j == {"dev": "v0", "mode": "native", "already_attached": True}'
+# Settings are made when attaching: attached already, the same values are
+# a no-op and other values are refused, the maps untouched.
+CFG0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
+expect 0 "attach again with the same seed and sources" attach v0 \
+	--seed 000102030405060708090a0b0c0d0e0f --src4 192.0.2.1 --src6 2001:db8:1::1
+expect 1 "attach again with another seed" attach v0 --seed 0f0e0d0c0b0a09080706050403020100
+expect 1 "attach again with another --src4" attach v0 --src4 192.0.2.99
+expect 1 "attach again with another --src6" attach v0 --src6 2001:db8:1::99
+msg=$(x attach v0 --src4 192.0.2.99 2>&1)
+case $msg in
+"xlb: xlb is attached to v0 with another src4 value; it applies when attaching (detach first)")
+	pass "the refusal names the option" ;;
+*) fail "the refusal names the option ($msg)" ;;
+esac
+if [ "$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)" = "$CFG0" ]; then
+	pass "refused settings change nothing"
+else
+	fail "refused settings changed xlb_config"
+fi
 
 # Maps of another layout (xlb_config.abi, bytes 36-39: an older or newer
 # xlb made them) are refused by every command, never misread.
