@@ -26,6 +26,18 @@ XLB_INLINE int lb_state_is(__u32 be_id, __u32 want)
 	return st && *st == want;
 }
 
+/*
+ * Whether the packet's VIP-side address may be a VIP's: a clear bit in
+ * xlb_vip_filter means it is not, and no flow or VIP lookup is needed.
+ */
+XLB_INLINE int lb_vip_maybe(const struct pkt *p)
+{
+	__u32 zero = 0, bit = xlb_vip_filter_bit(p->fk.dst);
+	struct xlb_vip_filter *f = bpf_map_lookup_elem(&xlb_vip_filter, &zero);
+
+	return f && (f->bits[bit / 64] >> (bit % 64)) & 1;
+}
+
 /* The VIP a packet belongs to; fragments and bad packets match by address. */
 XLB_INLINE struct xlb_vip *lb_vip_lookup(const struct pkt *p, int by_addr)
 {

@@ -44,6 +44,15 @@ struct xlb_table_map {
 	__type(value, struct xlb_slot);
 };
 
+/* Which destination addresses may be VIPs (xlb.h, struct xlb_vip_filter). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_filter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_vip_filter SEC(".maps");
+
 /* VIP table places -> tables; a VIP entry names which place is live. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);

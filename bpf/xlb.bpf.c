@@ -4,9 +4,10 @@
  * next-hop resolution and encapsulation live in their own headers; this
  * file only strings them together.
  *
- * An established connection is answered by the flow table alone (its
- * entry names the backend, the VIP and the forwarding mode); only a
- * packet the flow table does not answer looks up its VIP and table.
+ * A destination that cannot be a VIP's (xlb_vip_filter) stops right
+ * after parsing. An established connection is answered by the flow table
+ * alone (its entry names the backend, the VIP and the forwarding mode);
+ * only a packet the flow table does not answer looks up its VIP and table.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -94,7 +95,7 @@ int xlb_main(struct xdp_md *ctx)
 
 	stat_inc(XLB_STAT_RX);
 	res = parse_packet(&p, data, end);
-	if (res == PARSE_PASS)
+	if (res == PARSE_PASS || !lb_vip_maybe(&p))
 		goto pass;
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)

@@ -35,8 +35,9 @@
  * made, whose bytes it would misread. 0 is never a layout (the field was
  * reserved and zero before it had this use). 2: flow-table sets with
  * tags and access times in their first cache line; the flow_busy counter.
+ * 3: xlb_vip_filter.
  */
-#define XLB_ABI 2
+#define XLB_ABI 3
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
@@ -55,6 +56,7 @@
 #define XLB_PIN_CLOCK "xlb_clock"
 #define XLB_PIN_VIP_STATS "xlb_vip_stats"
 #define XLB_PIN_BE_STATS "xlb_be_stats"
+#define XLB_PIN_VIP_FILTER "xlb_vip_filter"
 
 /* Address families as stored in maps (values of AF_INET / AF_INET6). */
 #define XLB_AF_INET 2
@@ -151,6 +153,45 @@ struct xlb_vip {
 	__u32 flip_ms; /* CLOCK_MONOTONIC ms (low 32 bits) of the last swap */
 };
 _Static_assert(sizeof(struct xlb_vip) == 40, "xlb_vip layout");
+
+/*
+ * The addresses that may be VIPs (xlb_vip_filter, a single entry): one bit
+ * per hash of an address. A packet whose destination's bit is clear is
+ * not VIP traffic and goes to the kernel before any flow-table or VIP
+ * lookup, so the host's own traffic costs a cached load, not a flow-table
+ * miss. The controller sets a VIP address's bit before the VIP's entry
+ * exists and clears it after the entry is gone; other addresses sharing a
+ * bit only take the longer way to XDP_PASS.
+ */
+#define XLB_VIP_FILTER_ORDER 12
+#define XLB_VIP_FILTER_BITS (1 << XLB_VIP_FILTER_ORDER)
+struct xlb_vip_filter {
+	__u64 bits[XLB_VIP_FILTER_BITS / 64]; /* bit xlb_vip_filter_bit(addr) */
+};
+_Static_assert(sizeof(struct xlb_vip_filter) == 512, "xlb_vip_filter layout");
+
+/*
+ * An address's filter bit, from its four words as stored (IPv4 in
+ * addr[0], the rest zero). Both sides run on one host, so byte order
+ * does not matter; the bit is the top bits of a multiplicative hash.
+ */
+XLB_INLINE_ABI __u32 xlb_vip_filter_bit(const __be32 addr[4])
+{
+	__u64 lo = (__u64)addr[0] | ((__u64)addr[1] << 32);
+	__u64 hi = (__u64)addr[2] | ((__u64)addr[3] << 32);
+
+	return (__u32)(((lo * 0x9e3779b97f4a7c15ULL) ^
+			(hi * 0xc2b2ae3d27d4eb4fULL)) >>
+		     (64 - XLB_VIP_FILTER_ORDER));
+}
+
+XLB_INLINE_ABI void xlb_vip_filter_set(struct xlb_vip_filter *f,
+				       const __be32 addr[4])
+{
+	__u32 bit = xlb_vip_filter_bit(addr);
+
+	f->bits[bit / 64] |= 1ULL << (bit % 64);
+}
 
 /* One slot of a VIP table (inner array map value). */
 struct xlb_slot {

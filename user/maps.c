@@ -142,6 +142,7 @@ static const struct {
 	{ XLB_PIN_STATS, offsetof(struct xlb_maps, stats) },
 	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats) },
 	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats) },
+	{ XLB_PIN_VIP_FILTER, offsetof(struct xlb_maps, vip_filter) },
 };
 
 int xlb_maps_open(const char *dir, struct xlb_maps *m)

@@ -13,7 +13,7 @@ struct xlb_bpf;
 
 struct xlb_maps {
 	int config, vips, tables, backends, state, nexthop, flows, stats;
-	int vip_stats, be_stats;
+	int vip_stats, be_stats, vip_filter;
 	int lock_fd; /* the pin directory, flock()ed while writing */
 	char dir[PATH_MAX];
 };

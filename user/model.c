@@ -836,6 +836,15 @@ static const struct xlb_vip_ent *alias_owner(const struct xlb_model *md,
 	return best;
 }
 
+/* Sets the xlb_vip_filter bit of every VIP address of md in f. */
+static void vip_filter_add(const struct xlb_model *md, struct xlb_vip_filter *f)
+{
+	size_t i;
+
+	for (i = 0; i < md->n_vips; i++)
+		xlb_vip_filter_set(f, md->vips[i].key.addr);
+}
+
 static int write_elem(int fd, const void *k, const void *v, const char *what)
 {
 	if (bpf_map_update_elem(fd, k, v, BPF_ANY))
@@ -853,6 +862,7 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 	int *table_fd = NULL;
 	struct xlb_counters zc = { 0 };
 	struct xlb_nexthop znh = { 0 };
+	struct xlb_vip_filter vf = { 0 };
 	__u32 next_vip = 0, next_be = 0, zero = 0;
 	size_t i, j;
 	int err;
@@ -1022,6 +1032,16 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			goto out;
 	}
 
+	/*
+	 * Addresses live or about to be have their filter bits before any
+	 * new VIP entry exists: a VIP is never filtered out.
+	 */
+	vip_filter_add(old, &vf);
+	vip_filter_add(md, &vf);
+	err = write_elem(m->vip_filter, &zero, &vf, "VIP filter");
+	if (err)
+		goto out;
+
 	/* The swap: VIP entries and aliases name the new places. */
 	for (i = 0; i < md->n_vips; i++) {
 		struct xlb_vip_ent *v = &md->vips[i];
@@ -1081,6 +1101,10 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			write_elem(m->backends, &ob->id, &zb, "backend");
 		}
 	}
+	/* Removed addresses lose their bits (a bit left set only costs time). */
+	memset(&vf, 0, sizeof(vf));
+	vip_filter_add(md, &vf);
+	write_elem(m->vip_filter, &zero, &vf, "VIP filter");
 	for (i = 0; i < XLB_MAX_BACKENDS && !forget; i++)
 		forget = be_gone[i];
 	if (forget)

@@ -116,6 +116,25 @@ expect 0 "the same maps at this layout again" stats
 expect 0 "vip add v4" vip add "$VIP4"
 expect 0 "vip add v6 ring" vip add "$VIP6" --algo ring --table-size 4096 --src-prefix 24,64
 expect 1 "vip add duplicate" vip add "$VIP4"
+
+# filter_bit ADDR: 1 when ADDR's bit is set in xlb_vip_filter, else 0 (the
+# bit computed here as include/xlb.h does, independently).
+filter_bit() {
+	bpftool -j map lookup pinned "$PIN/xlb_vip_filter" key 0 0 0 0 |
+		/usr/bin/python3 -c 'import ipaddress, json, struct, sys
+a = ipaddress.ip_address(sys.argv[1]).packed.ljust(16, b"\0")
+w = struct.unpack("<4I", a)  # the words as this little-endian host stores them
+lo, hi = w[0] | w[1] << 32, w[2] | w[3] << 32
+m = (1 << 64) - 1
+bit = (((lo * 0x9e3779b97f4a7c15) & m) ^ ((hi * 0xc2b2ae3d27d4eb4f) & m)) >> 52
+v = bytes(int(b, 16) for b in json.load(sys.stdin)["value"])
+print((v[bit // 8] >> (bit % 8)) & 1)' "$1"
+}
+if [ "$(filter_bit 203.0.113.10)$(filter_bit 2001:db8:f::10)$(filter_bit 198.51.100.77)" = 110 ]; then
+	pass "vip add sets the VIP addresses' filter bits (not an unrelated one)"
+else
+	fail "filter bits after vip add: $(filter_bit 203.0.113.10)$(filter_bit 2001:db8:f::10)$(filter_bit 198.51.100.77)"
+fi
 expect 2 "vip add bad address" vip add 203.0.113.300:80/tcp
 expect 2 "vip add port 0" vip add 203.0.113.10:0/tcp
 expect 2 "vip add port out of range" vip add 203.0.113.10:65536/tcp
@@ -315,6 +334,11 @@ expect 1 "detach refuses another program" detach v1
 expect 0 "decap detach" decap detach v1
 
 expect 0 "vip del" vip del "$VIP6"
+if [ "$(filter_bit 203.0.113.10)$(filter_bit 2001:db8:f::10)" = 10 ]; then
+	pass "vip del clears the VIP address's filter bit"
+else
+	fail "filter bits after vip del: $(filter_bit 203.0.113.10)$(filter_bit 2001:db8:f::10)"
+fi
 expect 1 "vip del again" vip del "$VIP6"
 expect 1 "detach a device without xlb" detach v1
 expect 0 "detach" detach v0

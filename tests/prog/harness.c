@@ -86,6 +86,7 @@ struct pt_env *pt_env_open(void)
 	e->stats = bpf_map__fd(skel->maps.xlb_stats);
 	e->vip_stats = bpf_map__fd(skel->maps.xlb_vip_stats);
 	e->be_stats = bpf_map__fd(skel->maps.xlb_be_stats);
+	e->vip_filter = bpf_map__fd(skel->maps.xlb_vip_filter);
 	e->ncpus = libbpf_num_possible_cpus();
 	assert_true(e->ncpus > 0);
 	e->ifindex = PT_IFINDEX_LO;
@@ -154,6 +155,15 @@ void pt_add_vip(struct pt_env *e, __u32 id, const char *addr, __u16 port,
 		     pv->v.src_mask);
 	pv->used = true;
 	pv->alias = alias;
+	/* As the controller: the address's filter bit before its entry. */
+	{
+		struct xlb_vip_filter f;
+		__u32 zero = 0;
+
+		assert_int_equal(bpf_map_lookup_elem(e->vip_filter, &zero, &f), 0);
+		xlb_vip_filter_set(&f, pv->key.addr);
+		assert_int_equal(bpf_map_update_elem(e->vip_filter, &zero, &f, 0), 0);
+	}
 	assert_int_equal(bpf_map_update_elem(e->vips, &pv->key, &pv->v, 0), 0);
 	if (alias) {
 		struct xlb_vip_key k = pv->key;

@@ -41,7 +41,7 @@ struct pt_vip {
 struct pt_env {
 	void *skel; /* struct xlb_bpf */
 	int prog, config, vips, tables, backends, state, nexthop, flows, stats,
-		vip_stats, be_stats;
+		vip_stats, be_stats, vip_filter;
 	int ncpus;
 	__u32 ifindex; /* ingress ifindex given to every run */
 	struct xlb_config cfg;

@@ -608,6 +608,94 @@ static void test_set_race(void **state)
 		      (unsigned long long)pt_stat(e, XLB_STAT_FLOW_BUSY));
 }
 
+/* Sends a TCP ACK src -> dst and requires XDP_PASS, the frame unchanged. */
+static void send_expect_pass(struct pt_env *e, const char *src,
+			     const char *dst, __u16 sport, __u16 dport,
+			     const char *what)
+{
+	static __u8 in[PT_BUF], out[PT_BUF];
+	struct pspec p = { .src = src, .dst = dst, .proto = IPPROTO_TCP,
+			   .sport = sport, .dport = dport, .flags = 0x10,
+			   .dlen = 16 };
+	size_t inlen = pb_frame(&p, in);
+	__u32 outlen;
+	int v = pt_run(e, in, (__u32)inlen, out, &outlen);
+
+	if (v != XDP_PASS)
+		fail_msg("%s: verdict %d, expected XDP_PASS", what, v);
+	pt_assert_bytes(what, in, inlen, out, outlen);
+}
+
+static void filter_rw(struct pt_env *e, struct xlb_vip_filter *f, bool write)
+{
+	__u32 zero = 0;
+
+	if (write)
+		assert_int_equal(bpf_map_update_elem(e->vip_filter, &zero, f, 0), 0);
+	else
+		assert_int_equal(bpf_map_lookup_elem(e->vip_filter, &zero, f), 0);
+}
+
+/*
+ * xlb_vip_filter comes before every lookup: with a VIP address's bit
+ * clear, even an established flow of that VIP passes unchanged, without
+ * a flow hit; with the bit back, the flow is forwarded as before. An
+ * address that is no VIP but shares a VIP's bit passes unchanged by the
+ * longer way (flow-table probe, VIP lookup).
+ */
+static void test_vip_filter(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	__u32 x = e->vip[f.vip].slots[slot_of(e, &f)].primary;
+	__u32 bit, i;
+	struct xlb_vip_filter saved, vf;
+	__be32 va[4], oa[4];
+	char other[64];
+	__u64 d, hit0, pass0;
+
+	send_expect(e, &f, 1000, 0x10, x, "established flow");
+	filter_rw(e, &saved, false);
+	pt_addr(f.vaddr, va);
+	bit = xlb_vip_filter_bit(va);
+	if (!((saved.bits[bit / 64] >> (bit % 64)) & 1))
+		fail_msg("the VIP address's filter bit is clear");
+	vf = saved;
+	vf.bits[bit / 64] &= ~(1ULL << (bit % 64));
+	filter_rw(e, &vf, true);
+	hit0 = pt_stat(e, XLB_STAT_FLOW_HIT);
+	pass0 = pt_stat(e, XLB_STAT_PASS);
+	send_expect_pass(e, f.client, f.vaddr, 1000, f.vport,
+			 "VIP flow with its bit clear");
+	assert_int_equal(pt_stat(e, XLB_STAT_FLOW_HIT) - hit0, 0);
+	assert_int_equal(pt_stat(e, XLB_STAT_PASS) - pass0, 1);
+	filter_rw(e, &saved, true);
+	d = DELTA(e, XLB_STAT_FLOW_HIT,
+		  send_expect(e, &f, 1000, 0x10, x, "bit set again"));
+	assert_int_equal(d, 1);
+
+	/* A non-VIP address of the same bit, found by search. */
+	for (i = 1; i < 1u << 20; i++) {
+		if (fp->v6)
+			snprintf(other, sizeof(other), "2001:db8:ff::%x:%x",
+				 i >> 16, i & 0xffff);
+		else
+			snprintf(other, sizeof(other), "198.18.%u.%u",
+				 (i >> 8) & 0xff, i & 0xff);
+		pt_addr(other, oa);
+		if (xlb_vip_filter_bit(oa) == bit)
+			break;
+	}
+	if (xlb_vip_filter_bit(oa) != bit)
+		fail_msg("no address shares the VIP's filter bit");
+	d = DELTA(e, XLB_STAT_PASS,
+		  send_expect_pass(e, f.client, other, 1000, f.vport,
+				   "non-VIP address sharing the VIP's bit"));
+	assert_int_equal(d, 1);
+}
+
 static const struct fam_param f4 = { false }, f6 = { true };
 
 int pt_tests_flow(struct CMUnitTest *t, int max)
@@ -637,6 +725,8 @@ int pt_tests_flow(struct CMUnitTest *t, int max)
 	ADD("flow: v4 a way being written is neither matched nor taken", test_set_busy, &f4);
 	ADD("flow: v6 a way being written is neither matched nor taken", test_set_busy, &f6);
 	ADD("flow: two CPUs recording flows into one set never mix entries", test_set_race, &f4);
+	ADD("flow: v4 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f4);
+	ADD("flow: v6 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f6);
 #undef ADD
 	return n;
 }
