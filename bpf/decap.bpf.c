@@ -12,6 +12,7 @@
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "frame.h"
 #include "xlb.h"
 
 #define DECAP_MAX_ADDRS 8
@@ -46,7 +47,7 @@ XLB_INLINE int decap_is_local6(const __be32 *a)
 	return 0;
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xlb_decap(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -76,7 +77,7 @@ int xlb_decap(struct xdp_md *ctx)
 			return XDP_PASS;
 		/* The whole outer datagram must be there (never strip a stub). */
 		if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 ||
-		    l3 + bpf_ntohs(iph->tot_len) > end)
+		    !frame_holds(ctx, data, end, l3, bpf_ntohs(iph->tot_len)))
 			return XDP_PASS;
 		/* Fragments go to the kernel, which reassembles them. */
 		if (iph->frag_off & bpf_htons(0x3fff))
@@ -90,7 +91,8 @@ int xlb_decap(struct xdp_md *ctx)
 
 		if ((void *)(ip6h + 1) > end || ip6h->version != 6)
 			return XDP_PASS;
-		if ((void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) > end)
+		if (!frame_holds(ctx, data, end, ip6h + 1,
+				 bpf_ntohs(ip6h->payload_len)))
 			return XDP_PASS;
 		if (!decap_is_local6(ip6h->daddr.in6_u.u6_addr32))
 			return XDP_PASS;

@@ -61,7 +61,8 @@ XLB_INLINE __u32 icmp_reshape(struct xdp_md *ctx, __u32 l2, __u32 room,
 	end = (void *)(long)ctx->data_end;
 	if (encap_move_l2(data, end, room, l2) || icmp_swap_macs(data, end))
 		return XLB_STAT_DROP_ENCAP;
-	delta = (int)(l2 + room + quote) - (int)(end - data);
+	/* The whole frame, fragments included, shrinks to the reply. */
+	delta = (int)(l2 + room + quote) - (int)bpf_xdp_get_buff_len(ctx);
 	if (delta > 0 || bpf_xdp_adjust_tail(ctx, delta))
 		return XLB_STAT_DROP_ENCAP;
 	data = (void *)(long)ctx->data;

@@ -78,7 +78,7 @@ static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
 	return bpf_redirect(nh->ifindex, 0);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xlb_main(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -94,7 +94,7 @@ int xlb_main(struct xdp_md *ctx)
 	int res, flows;
 
 	stat_inc(XLB_STAT_RX);
-	res = parse_packet(&p, data, end);
+	res = parse_packet(ctx, &p, data, end);
 	if (res == PARSE_PASS || !lb_vip_maybe(&p))
 		goto pass;
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);

@@ -33,10 +33,12 @@
 # a veth reaches the peer only if the peer runs a native XDP program, so
 # the LB's bridge port p-lb gets a trivial native XDP_PASS program
 # (compiled from a heredoc here; `xlb decap` could not be used there since
-# it refuses an interface without addresses). Links toward the LB and the
-# backends have MTU 1600 so encapsulated full-size frames pass; the
-# client's eth0 stays at 1500 and has TX checksum offload off (XDP_TX'd
-# CHECKSUM_PARTIAL packets would arrive with bad checksums otherwise).
+# it refuses an interface without addresses; it accepts multi-buffer
+# frames, as xlb does, for jumbo MTUs). Links toward the LB and the
+# backends have MTU 1600 (LAB_MTU) so encapsulated full-size frames pass;
+# the client's eth0 stays at 1500 (LAB_CLIENT_MTU) and has TX checksum
+# offload off (XDP_TX'd CHECKSUM_PARTIAL packets would arrive with bad
+# checksums otherwise).
 # lab_setup ends by making the LB resolve its neighbours for every backend
 # (lab_prime_neigh): xlb's bpf_fib_lookup never triggers resolution, and
 # without an entry the data path drops (drop_no_neigh).
@@ -64,6 +66,7 @@ LAB_PORTS=${LAB_PORTS:-"80 8080"}  # ports every backend server listens on
 LAB_NBE=3                          # backends b1..b3
 LAB_DEV=eth0                       # node-side interface in every namespace
 LAB_MTU=${LAB_MTU:-1600}           # LB, backend and bridge links
+LAB_CLIENT_MTU=${LAB_CLIENT_MTU:-1500} # the client's eth0
 
 LAB_LB4=192.0.2.1
 LAB_LB6=2001:db8:1::1
@@ -356,7 +359,7 @@ lab_xdp_pass() {
 	if [ ! -f "$obj" ]; then
 		cat >"$LAB_TMP/xdp_pass.c" <<'EOF'
 #include <linux/bpf.h>
-__attribute__((section("xdp"), used)) int lab_pass(struct xdp_md *ctx)
+__attribute__((section("xdp.frags"), used)) int lab_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
@@ -367,7 +370,7 @@ EOF
 			-c "$LAB_TMP/xdp_pass.c" -o "$obj" ||
 			lab_die "can't compile the XDP pass program"
 	fi
-	lab_ns "$1" ip link set dev "$2" xdpdrv obj "$obj" sec xdp ||
+	lab_ns "$1" ip link set dev "$2" xdpdrv obj "$obj" sec xdp.frags ||
 		lab_die "can't attach XDP pass on $1/$2"
 }
 
@@ -510,7 +513,7 @@ lab_setup() {
 		lab_ns_add "$n"
 	done
 	lab_bridge_add sw br0 100
-	lab_veth c "$LAB_DEV" 10 sw p-c 101 1500 "$LAB_MTU"
+	lab_veth c "$LAB_DEV" 10 sw p-c 101 "$LAB_CLIENT_MTU" "$LAB_MTU"
 	lab_veth lb "$LAB_DEV" 10 sw p-lb 102 "$LAB_MTU"
 	for i in 1 2 3; do
 		lab_veth "b$i" "$LAB_DEV" 10 sw "p-b$i" $((102 + i)) "$LAB_MTU"

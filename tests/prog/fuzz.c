@@ -561,7 +561,21 @@ static size_t mutate(__u8 *f, size_t len)
 
 struct fstats {
 	unsigned long runs, pass, drop, tx, known_bug, bad;
+	unsigned long split; /* run as multi-buffer frames */
 };
+
+/*
+ * The linear part to run a frame of len bytes with: one frame in four is
+ * split at a random point past the Ethernet header (a multi-buffer
+ * frame, headers possibly in the fragments), the rest run linear.
+ */
+static __u32 fuzz_linear(size_t len, struct fstats *st)
+{
+	if (len <= 15 || !chance(25))
+		return (__u32)len;
+	st->split++;
+	return 14 + rn((__u32)len - 14);
+}
 
 static void report(const char *why, const __u8 *in, size_t len, const __u8 *out,
 		   size_t olen, unsigned long idx, int verdict)
@@ -612,7 +626,8 @@ static void check_one(struct pt_env *e, const __u8 *in, size_t len,
 	struct cls c;
 	int err;
 
-	err = pt_run_fd(e->prog, e->ifindex, in, (__u32)len, out, &outlen, &ret);
+	err = pt_run_fd_split(e->prog, e->ifindex, in, (__u32)len,
+			      fuzz_linear(len, st), out, &outlen, &ret);
 	if (err == -EINVAL && len < 14)
 		return;
 	if (err) {
@@ -795,7 +810,8 @@ static long fuzz_decap(unsigned long n, struct fstats *st)
 		len = l2 + hl + ilen;
 		if (chance(80))
 			len = mutate(in, len);
-		err = pt_run_fd(prog, PT_IFINDEX_LO, in, (__u32)len, out, &outlen, &ret);
+		err = pt_run_fd_split(prog, PT_IFINDEX_LO, in, (__u32)len,
+				      fuzz_linear(len, st), out, &outlen, &ret);
 		if (err) {
 			if (len >= 14) {
 				st->bad++;
@@ -885,9 +901,9 @@ long pt_fuzz_run(unsigned long n, __u64 seed, bool quiet)
 	printf("# fuzz: xlb_main %lu run: %lu pass, %lu drop, %lu tx "
 	       "(%lu tx with L4 past the datagram end); "
 	       "xlb_decap %lu run: %lu unchanged, %lu decapsulated; "
-	       "%ld failures; %.1f s\n",
+	       "%lu multi-buffer; %ld failures; %.1f s\n",
 	       st.runs, st.pass, st.drop, st.tx, st.known_bug, ds.runs, ds.pass,
-	       ds.tx, bad,
+	       ds.tx, st.split + ds.split, bad,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!quiet && bad)
 		printf("# fuzz: FAILED (seed 0x%llx)\n", (unsigned long long)seed);

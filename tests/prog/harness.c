@@ -550,11 +550,18 @@ __u64 pt_now_coarse(void)
 int pt_run_fd(int prog_fd, __u32 ifindex, const void *in, __u32 len,
 	      void *out, __u32 *out_len, __u32 *retval)
 {
+	return pt_run_fd_split(prog_fd, ifindex, in, len, len, out, out_len,
+			       retval);
+}
+
+int pt_run_fd_split(int prog_fd, __u32 ifindex, const void *in, __u32 len,
+		    __u32 linear, void *out, __u32 *out_len, __u32 *retval)
+{
 	/*
-	 * data_end = len: kernels since 6.17 read it as the size of the linear
-	 * part and put the rest in fragments, so 0 would hide the packet.
+	 * Kernels since 6.17 read data_end as the size of the linear part and
+	 * put the rest in fragments (0 would hide the packet).
 	 */
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	struct xdp_md ctx = { .data_end = linear, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
 		    .data_out = out, .data_size_out = PT_BUF, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = 1);

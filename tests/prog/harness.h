@@ -129,6 +129,12 @@ int pt_run(const struct pt_env *e, const void *in, __u32 len, void *out,
 /* Same on any program fd; returns -errno instead of failing. */
 int pt_run_fd(int prog_fd, __u32 ifindex, const void *in, __u32 len,
 	      void *out, __u32 *out_len, __u32 *retval);
+/*
+ * The same with the frame split: its first linear bytes in the linear part
+ * (data..data_end), the rest in fragments, as a multi-buffer driver does.
+ */
+int pt_run_fd_split(int prog_fd, __u32 ifindex, const void *in, __u32 len,
+		    __u32 linear, void *out, __u32 *out_len, __u32 *retval);
 
 /* Hex dump of two buffers' first difference, for failure messages. */
 void pt_diff(const char *what, const __u8 *exp, size_t elen, const __u8 *got,
@@ -151,6 +157,7 @@ int pt_tests_trunc(struct CMUnitTest *t, int max);
 int pt_tests_fib(struct CMUnitTest *t, int max);
 int pt_tests_pmtu(struct CMUnitTest *t, int max);
 int pt_tests_decap(struct CMUnitTest *t, int max);
+int pt_tests_frags(struct CMUnitTest *t, int max);
 int pt_tests_fuzz(struct CMUnitTest *t, int max);
 
 /*

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 	n += pt_tests_fib(tests + n, 512 - n);
 	n += pt_tests_pmtu(tests + n, 512 - n);
 	n += pt_tests_decap(tests + n, 512 - n);
+	n += pt_tests_frags(tests + n, 512 - n);
 	n += pt_tests_fuzz(tests + n, 512 - n);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	if (filter)

@@ -287,6 +287,44 @@ static void test_decap_trunc(void **state)
 		fail_msg("%d truncated frames decapsulated", len_bad);
 }
 
+/*
+ * Multi-buffer frames (a backend with a jumbo MTU): IPIP and IP6IP6 with
+ * a 2500-byte inner datagram, split past the headers, decapsulated to the
+ * bytes of the linear run, which are checked against expect_decap.
+ */
+static void test_decap_frags(void **state)
+{
+	struct dctx *c = *state;
+	static const size_t pick[] = { 0, 4 };
+	static const __u32 splits[] = { 120, 300, 1500 };
+	static __u8 in[PT_BUF], out[PT_BUF], exp[PT_BUF];
+	size_t k, i;
+
+	for (k = 0; k < sizeof(pick) / sizeof(pick[0]); k++) {
+		struct dspec d = dcases[pick[k]];
+		size_t l2, hlen, len, elen;
+		__u32 outlen, ret;
+		char name[128];
+
+		d.inner.dlen = 2500;
+		len = build_encap(&d, in, &l2, &hlen);
+		elen = expect_decap(in, len, l2, hlen, exp);
+		assert_int_equal(run_decap(c->prog, in, len, out, &outlen), XDP_PASS);
+		pt_assert_bytes(d.name, exp, elen, out, outlen);
+		for (i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+			snprintf(name, sizeof(name), "%s, linear part %u of %zu",
+				 d.name, splits[i], len);
+			ret = 0;
+			if (pt_run_fd_split(c->prog, PT_IFINDEX_LO, in, (__u32)len,
+					    splits[i], out, &outlen, &ret))
+				fail_msg("%s: BPF_PROG_TEST_RUN failed", name);
+			if (ret != XDP_PASS)
+				fail_msg("%s: verdict %u, expected XDP_PASS", name, ret);
+			pt_assert_bytes(name, exp, elen, out, outlen);
+		}
+	}
+}
+
 int pt_tests_decap(struct CMUnitTest *t, int max)
 {
 	static char names[NDCASES][128];
@@ -301,6 +339,10 @@ int pt_tests_decap(struct CMUnitTest *t, int max)
 	if (n < max)
 		t[n++] = (struct CMUnitTest){ "decap: unchanged: ARP", test_decap_arp,
 					      setup_decap, teardown_decap, NULL };
+	if (n < max)
+		t[n++] = (struct CMUnitTest){ "decap: multi-buffer frames decapsulated as when linear",
+					      test_decap_frags, setup_decap,
+					      teardown_decap, NULL };
 	if (n < max)
 		t[n++] = (struct CMUnitTest){ "decap: truncated frames passed unchanged",
 					      test_decap_trunc, setup_decap,
