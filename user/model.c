@@ -1034,7 +1034,9 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 
 	/*
 	 * Addresses live or about to be have their filter bits before any
-	 * new VIP entry exists: a VIP is never filtered out.
+	 * new VIP entry exists: a VIP is never filtered out. (The update
+	 * copies the value under running readers; a bit set in both the old
+	 * and the new value reads set throughout.)
 	 */
 	vip_filter_add(old, &vf);
 	vip_filter_add(md, &vf);
