@@ -10,11 +10,14 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 ARCH_INC := /usr/include/$(shell uname -m)-linux-gnu
 
+# Capacities (include/xlb.h) for both sides at once, e.g.
+# make XLB_DEFS=-DXLB_MAX_FLOWS=4194304
+XLB_DEFS ?=
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
-	  -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+	  -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE $(XLB_DEFS)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
-	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC)
+	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC) $(XLB_DEFS)
 # Lazy (=): `make test` installs the packages before anything links.
 LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig) -lelf -lz -lm
 

@@ -73,9 +73,51 @@ static int abi_check(int fd, const char *dir)
 			dir);
 }
 
+/* Every pinned map: its field in struct xlb_maps and its capacity. */
+static const struct {
+	const char *name;
+	size_t off;
+	__u32 entries; /* max_entries this build gives it */
+} pin_names[] = {
+	{ XLB_PIN_CONFIG, offsetof(struct xlb_maps, config), 1 },
+	{ XLB_PIN_VIPS, offsetof(struct xlb_maps, vips), XLB_MAX_VIPS * 2 },
+	{ XLB_PIN_TABLES, offsetof(struct xlb_maps, tables), XLB_MAX_VIPS * 2 },
+	{ XLB_PIN_BACKENDS, offsetof(struct xlb_maps, backends), XLB_MAX_BACKENDS },
+	{ XLB_PIN_STATE, offsetof(struct xlb_maps, state), XLB_MAX_BACKENDS },
+	{ XLB_PIN_NEXTHOP, offsetof(struct xlb_maps, nexthop), XLB_MAX_BACKENDS },
+	{ XLB_PIN_FLOWS, offsetof(struct xlb_maps, flows), XLB_FLOW_SETS },
+	{ XLB_PIN_STATS, offsetof(struct xlb_maps, stats), XLB_STAT_MAX },
+	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats), XLB_MAX_VIPS },
+	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats), XLB_MAX_BACKENDS },
+	{ XLB_PIN_VIP_FILTER, offsetof(struct xlb_maps, vip_filter), 1 },
+};
+
+/*
+ * Maps of this layout but other capacities (a build with other XLB_DEFS)
+ * would be indexed past their ends: refused like another layout.
+ */
+static int capacity_check(int fd, size_t i, const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return xlb_errf(-errno, "can't inspect %s/%s: %s", dir,
+				pin_names[i].name, strerror(errno));
+	if (info.max_entries == pin_names[i].entries)
+		return 0;
+	return xlb_errf(-EPROTO,
+			"%s/%s holds %u entries where this xlb was built for %u "
+			"(another XLB_DEFS): detach that xlb, remove %s, then "
+			"attach this one (flows and counters start afresh)",
+			dir, pin_names[i].name, info.max_entries,
+			pin_names[i].entries, dir);
+}
+
 int xlb_pins_check(const char *dir)
 {
 	char path[PATH_MAX];
+	size_t i;
 	int fd, err;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, XLB_PIN_CONFIG);
@@ -85,6 +127,14 @@ int xlb_pins_check(const char *dir)
 			xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
 	err = abi_check(fd, dir);
 	close(fd);
+	for (i = 0; i < ARRAY_SIZE(pin_names) && !err; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* a map this build adds is made at load */
+		err = capacity_check(fd, i, dir);
+		close(fd);
+	}
 	return err;
 }
 
@@ -128,23 +178,6 @@ int xlb_skel_load(const char *dir, struct xlb_bpf **out)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	size_t off;
-} pin_names[] = {
-	{ XLB_PIN_CONFIG, offsetof(struct xlb_maps, config) },
-	{ XLB_PIN_VIPS, offsetof(struct xlb_maps, vips) },
-	{ XLB_PIN_TABLES, offsetof(struct xlb_maps, tables) },
-	{ XLB_PIN_BACKENDS, offsetof(struct xlb_maps, backends) },
-	{ XLB_PIN_STATE, offsetof(struct xlb_maps, state) },
-	{ XLB_PIN_NEXTHOP, offsetof(struct xlb_maps, nexthop) },
-	{ XLB_PIN_FLOWS, offsetof(struct xlb_maps, flows) },
-	{ XLB_PIN_STATS, offsetof(struct xlb_maps, stats) },
-	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats) },
-	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats) },
-	{ XLB_PIN_VIP_FILTER, offsetof(struct xlb_maps, vip_filter) },
-};
-
 int xlb_maps_open(const char *dir, struct xlb_maps *m)
 {
 	char path[PATH_MAX];
@@ -173,6 +206,9 @@ int xlb_maps_open(const char *dir, struct xlb_maps *m)
 		*(int *)((char *)m + pin_names[i].off) = fd;
 	}
 	err = abi_check(m->config, dir);
+	for (i = 0; i < ARRAY_SIZE(pin_names) && !err; i++)
+		err = capacity_check(*(int *)((char *)m + pin_names[i].off), i,
+				     dir);
 	if (err)
 		xlb_maps_close(m);
 	return err;

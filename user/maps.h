@@ -29,8 +29,9 @@ int xlb_pin_dir_prepare(const char *dir);
 int xlb_skel_load(const char *dir, struct xlb_bpf **out);
 
 /*
- * 0 when dir holds no xlb maps or maps of this build's layout (XLB_ABI);
- * else -EPROTO with a message saying how to start afresh.
+ * 0 when dir holds no xlb maps or maps of this build's layout (XLB_ABI)
+ * and capacities (XLB_DEFS); else -EPROTO with a message saying how to
+ * start afresh.
  */
 int xlb_pins_check(const char *dir);
 

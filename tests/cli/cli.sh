@@ -8,11 +8,12 @@ XLB=${XLB:-$PWD/build/xlb}
 RUN=xc$$
 NS=${RUN}lb
 PIN=/sys/fs/bpf/$RUN
+PIN2=/sys/fs/bpf/${RUN}cap
 fails=0
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$PIN"
+	rm -rf "$PIN" "$PIN2"
 }
 trap cleanup EXIT INT TERM
 
@@ -112,6 +113,34 @@ case $msg in
 esac
 cfg_write "$CFG"
 expect 0 "the same maps at this layout again" stats
+
+# Maps of this layout but other capacities (an xlb built with other
+# XLB_DEFS): the same maps pinned again in PIN2, one replaced by a map of
+# another size, are refused, never indexed past their ends.
+mkdir -p "$PIN2"
+for f in "$PIN"/xlb_*; do
+	id=$(bpftool -j map show pinned "$f" | /usr/bin/python3 -c \
+		'import json, sys; print(json.load(sys.stdin)["id"])')
+	bpftool map pin id "$id" "$PIN2/${f##*/}"
+done
+rm "$PIN2/xlb_vip_filter"
+bpftool map create "$PIN2/xlb_vip_filter" type array key 4 value 512 entries 2 \
+	name xlb_vip_filter
+msg=$(nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN2" stats 2>&1 >/dev/null)
+rc=$?
+case "$rc:$msg" in
+"1:xlb: $PIN2/xlb_vip_filter holds 2 entries where this xlb was built for 1 "*)
+	pass "maps of other capacities are refused, naming the map" ;;
+*) fail "maps of other capacities: exit $rc: $msg" ;;
+esac
+msg=$(nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN2" attach v1 2>&1 >/dev/null)
+rc=$?
+case "$rc:$msg" in
+"1:xlb: $PIN2/xlb_vip_filter holds 2 entries"*)
+	pass "attach over maps of other capacities is refused before loading" ;;
+*) fail "attach over maps of other capacities: exit $rc: $msg" ;;
+esac
+rm -rf "$PIN2"
 
 expect 0 "vip add v4" vip add "$VIP4"
 expect 0 "vip add v6 ring" vip add "$VIP6" --algo ring --table-size 4096 --src-prefix 24,64
