@@ -119,7 +119,7 @@ XLB_INLINE struct xlb_flow_set *lb_flow_set(const struct pkt *p,
 
 	if (!r->set) {
 		r->h = xlb_flow_hash(cfg->seed, &p->fk);
-		idx = xlb_flow_set_of(r->h, XLB_FLOW_SETS);
+		idx = xlb_flow_set_of(r->h, cfg->flow_sets);
 		r->set = bpf_map_lookup_elem(&xlb_flows, &idx);
 	}
 	return r->set;

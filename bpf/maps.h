@@ -100,6 +100,8 @@ struct {
  * kernel LRU hash would do the same job with a helper call per lookup and
  * bucket locks per insert; here a lookup is an inlined array access and an
  * insert is four stores, which is most of a new flow's cost otherwise.
+ * The size here is the default: attach --flows sets it when the map is
+ * made, and xlb_config.flow_sets tells the program.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -19,10 +19,12 @@
 #define XLB_MAX_BACKENDS 8192 /* backend ids, over all VIPs */
 #endif
 #ifndef XLB_MAX_FLOWS
-#define XLB_MAX_FLOWS 262144 /* flow-table entries (a power of two) */
+#define XLB_MAX_FLOWS 262144 /* flow-table entries unless attach --flows */
 #endif
 #define XLB_FLOW_WAYS	       4 /* entries per flow-table set */
 #define XLB_FLOW_SETS	       (XLB_MAX_FLOWS / XLB_FLOW_WAYS)
+#define XLB_FLOWS_MIN 1024 /* attach --flows bounds (powers of two) */
+#define XLB_FLOWS_MAX 16777216 /* 1 GiB of sets */
 #define XLB_TABLE_SIZE_MAX 4194304 /* slots per VIP table */
 #define XLB_TABLE_SIZE_DEFAULT 65537
 #define XLB_WEIGHT_MAX 65535
@@ -35,9 +37,9 @@
  * made, whose bytes it would misread. 0 is never a layout (the field was
  * reserved and zero before it had this use). 2: flow-table sets with
  * tags and access times in their first cache line; the flow_busy counter.
- * 3: xlb_vip_filter.
+ * 3: xlb_vip_filter. 4: xlb_config.flow_sets, the flow table's size.
  */
-#define XLB_ABI 3
+#define XLB_ABI 4
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
@@ -225,8 +227,10 @@ struct xlb_config {
 	__u64 tcp_timeout_ns; /* idle TCP flow-entry lifetime */
 	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
 	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
+	__u32 flow_sets; /* sets in xlb_flows (a power of two), set with it */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xlb_config) == 64, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
 
 /* Cached next hop toward a backend (per-CPU xlb_nexthop, by backend id). */
 struct xlb_nexthop {
@@ -282,7 +286,8 @@ struct xlb_flow_way {
 _Static_assert(sizeof(struct xlb_flow_way) == 48, "xlb_flow_way layout");
 
 /*
- * A flow-table set: the xlb_flows array holds XLB_FLOW_SETS of them; a
+ * A flow-table set: the xlb_flows array holds xlb_config.flow_sets of them
+ * (XLB_FLOW_SETS unless attach --flows said otherwise); a
  * flow lives in the set its keyed hash names, in any of the ways. A new
  * flow takes a matching, empty or else the least recently seen way.
  *

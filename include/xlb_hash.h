@@ -136,7 +136,7 @@ XLB_INLINE __u64 xlb_flow_hash(const __u64 key[2], const void *flow_key)
 	return xlb_flow_mix(h ^ key[1]);
 }
 
-/* The set of a flow hash (XLB_FLOW_SETS is a power of two). */
+/* The set of a flow hash among nsets (a power of two) sets. */
 XLB_INLINE __u32 xlb_flow_set_of(__u64 h, __u32 nsets)
 {
 	return (__u32)(h >> 32) & (nsets - 1);

@@ -129,13 +129,13 @@ static int attach_already(struct xlb_ctx *c, const char *dev, const char *prog,
 }
 
 /*
- * xlb is attached already: a --seed, --src4 or --src6 given must be what
- * the maps hold. The running program reads them on every packet, so they
- * are set when attaching, not edited under it.
+ * xlb is attached already: a --seed, --src4, --src6 or --flows given must
+ * be what the maps hold. The running program reads them on every packet,
+ * so they are set when attaching, not edited under it.
  */
 static int attach_same_config(struct xlb_ctx *c, const char *dev,
 			      const __u64 *seed, const struct xlb_addr *src4,
-			      const struct xlb_addr *src6)
+			      const struct xlb_addr *src6, __u32 flow_sets)
 {
 	struct xlb_config cfg;
 	struct xlb_maps m;
@@ -155,6 +155,8 @@ static int attach_same_config(struct xlb_ctx *c, const char *dev,
 		what = "--src4";
 	else if (src6 && memcmp(cfg.src6, src6->a, sizeof(cfg.src6)))
 		what = "--src6";
+	else if (flow_sets && cfg.flow_sets != flow_sets)
+		what = "--flows";
 	if (what)
 		return xlb_fail(c, XLB_EXIT_FAIL,
 				"xlb is attached to %s with another %s value; "
@@ -267,6 +269,8 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 {
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
 	const char *dev = NULL, *seed_s = NULL, *src4_s = NULL, *src6_s = NULL;
+	const char *flows_s = NULL;
+	__u32 flows = 0;
 	const char *used = NULL;
 	enum xdp_attach_mode cur = XDP_MODE_NATIVE;
 	struct xlb_addr src4 = { 0 }, src6 = { 0 };
@@ -282,7 +286,8 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		const char *v;
 
 		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--seed") ||
-		    !strcmp(argv[i], "--src4") || !strcmp(argv[i], "--src6")) {
+		    !strcmp(argv[i], "--src4") || !strcmp(argv[i], "--src6") ||
+		    !strcmp(argv[i], "--flows")) {
 			v = xlb_opt_value(argc, argv, &i);
 			if (!v)
 				return xlb_usage(c, "%s needs a value", argv[i]);
@@ -294,6 +299,8 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 				seed_s = v;
 			} else if (!strcmp(argv[i - 1], "--src4")) {
 				src4_s = v;
+			} else if (!strcmp(argv[i - 1], "--flows")) {
+				flows_s = v;
 			} else {
 				src6_s = v;
 			}
@@ -311,6 +318,11 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "invalid --src4 '%s'", src4_s);
 	if (src6_s && (xlb_addr_parse(src6_s, &src6) || src6.family != XLB_AF_INET6))
 		return xlb_usage(c, "invalid --src6 '%s'", src6_s);
+	if (flows_s && (xlb_parse_u32(flows_s, XLB_FLOWS_MIN, XLB_FLOWS_MAX, &flows) ||
+			(flows & (flows - 1))))
+		return xlb_usage(c, "invalid --flows '%s' (want a power of two "
+				 "from %u to %u)", flows_s, XLB_FLOWS_MIN,
+				 XLB_FLOWS_MAX);
 	/* Before "already attached": that xlb may be of another layout. */
 	err = xlb_pins_check(c->pin_dir);
 	if (err)
@@ -321,13 +333,14 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	if (rc == 0) {
 		rc = attach_same_config(c, dev, seed_s ? seed : NULL,
 					src4_s ? &src4 : NULL,
-					src6_s ? &src6 : NULL);
+					src6_s ? &src6 : NULL,
+					flows / XLB_FLOW_WAYS);
 		return rc ? rc : attach_already(c, dev, XLB_PROG_NAME, cur);
 	}
 
 	err = xlb_pin_dir_prepare(c->pin_dir);
 	if (!err)
-		err = xlb_skel_load(c->pin_dir, &skel);
+		err = xlb_skel_load(c->pin_dir, flows / XLB_FLOW_WAYS, &skel);
 	if (err)
 		return xlb_fail_rc(c, err);
 

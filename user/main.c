@@ -18,6 +18,7 @@ static void usage(FILE *f)
 		"OPTIONS := { --pin-dir DIR | -j|--json | -p|--pretty | -v|--verbose | -h|--help | -V|--version }\n"
 		"COMMAND := {\n"
 		"  attach DEV [--mode native|generic] [--seed HEX32] [--src4 ADDR] [--src6 ADDR]\n"
+		"         [--flows N]\n"
 		"  detach DEV\n"
 		"  decap { attach DEV [--mode native|generic] | detach DEV }\n"
 		"  vip add VIP [--algo ALGO] [--table-size N] [--fwd ipip|l2dsr]\n"

@@ -48,36 +48,49 @@ int xlb_pin_dir_prepare(const char *dir)
 	return 0;
 }
 
-/* The config map fd of maps in dir is of this build's layout. */
-static int abi_check(int fd, const char *dir)
+/*
+ * The config map fd of maps in dir is of this build's layout; *cfg is
+ * its value. The layout field has kept its place (bytes 36-39) in every
+ * layout, so another one is named whatever its config's size.
+ */
+static int abi_check(int fd, const char *dir, struct xlb_config *cfg)
 {
+	const size_t at = offsetof(struct xlb_config, abi);
 	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info), zero = 0;
-	struct xlb_config cfg = { 0 };
+	__u32 len = sizeof(info), zero = 0, abi = 0;
+	__u8 *val;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return xlb_errf(-errno, "can't inspect %s/%s: %s", dir,
 				XLB_PIN_CONFIG, strerror(errno));
-	if (info.value_size == sizeof(cfg) &&
-	    bpf_map_lookup_elem(fd, &zero, &cfg))
+	val = calloc(1, info.value_size > sizeof(*cfg) ? info.value_size :
+							 sizeof(*cfg));
+	if (!val)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, val)) {
+		free(val);
 		return xlb_errf(-errno, "can't read %s/%s: %s", dir,
 				XLB_PIN_CONFIG, strerror(errno));
-	if (info.value_size == sizeof(cfg) && cfg.abi == XLB_ABI)
+	}
+	if (info.value_size >= at + sizeof(abi))
+		memcpy(&abi, val + at, sizeof(abi));
+	memcpy(cfg, val, sizeof(*cfg));
+	free(val);
+	if (info.value_size == sizeof(*cfg) && abi == XLB_ABI)
 		return 0;
 	return xlb_errf(-EPROTO,
 			"the maps in %s were made by an xlb with another map layout "
 			"(%u, this one's is %u) and would be misread: detach that "
 			"xlb, remove %s, then attach this one (flows and counters "
 			"start afresh)",
-			dir, info.value_size == sizeof(cfg) ? cfg.abi : 0, XLB_ABI,
-			dir);
+			dir, abi, XLB_ABI, dir);
 }
 
 /* Every pinned map: its field in struct xlb_maps and its capacity. */
 static const struct {
 	const char *name;
 	size_t off;
-	__u32 entries; /* max_entries this build gives it */
+	__u32 entries; /* max_entries this build gives it; 0: the config's */
 } pin_names[] = {
 	{ XLB_PIN_CONFIG, offsetof(struct xlb_maps, config), 1 },
 	{ XLB_PIN_VIPS, offsetof(struct xlb_maps, vips), XLB_MAX_VIPS * 2 },
@@ -85,7 +98,7 @@ static const struct {
 	{ XLB_PIN_BACKENDS, offsetof(struct xlb_maps, backends), XLB_MAX_BACKENDS },
 	{ XLB_PIN_STATE, offsetof(struct xlb_maps, state), XLB_MAX_BACKENDS },
 	{ XLB_PIN_NEXTHOP, offsetof(struct xlb_maps, nexthop), XLB_MAX_BACKENDS },
-	{ XLB_PIN_FLOWS, offsetof(struct xlb_maps, flows), XLB_FLOW_SETS },
+	{ XLB_PIN_FLOWS, offsetof(struct xlb_maps, flows), 0 },
 	{ XLB_PIN_STATS, offsetof(struct xlb_maps, stats), XLB_STAT_MAX },
 	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats), XLB_MAX_VIPS },
 	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats), XLB_MAX_BACKENDS },
@@ -93,29 +106,33 @@ static const struct {
 };
 
 /*
- * Maps of this layout but other capacities (a build with other XLB_DEFS)
- * would be indexed past their ends: refused like another layout.
+ * Maps of this layout but other capacities (a build with other XLB_DEFS,
+ * or a flow table its config does not describe) would be indexed past
+ * their ends: refused like another layout.
  */
-static int capacity_check(int fd, size_t i, const char *dir)
+static int capacity_check(int fd, size_t i, const char *dir,
+			  const struct xlb_config *cfg)
 {
+	__u32 want = pin_names[i].entries ? pin_names[i].entries :
+					    cfg->flow_sets;
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return xlb_errf(-errno, "can't inspect %s/%s: %s", dir,
 				pin_names[i].name, strerror(errno));
-	if (info.max_entries == pin_names[i].entries)
+	if (info.max_entries == want)
 		return 0;
 	return xlb_errf(-EPROTO,
-			"%s/%s holds %u entries where this xlb was built for %u "
+			"%s/%s holds %u entries where this xlb expects %u "
 			"(another XLB_DEFS): detach that xlb, remove %s, then "
 			"attach this one (flows and counters start afresh)",
-			dir, pin_names[i].name, info.max_entries,
-			pin_names[i].entries, dir);
+			dir, pin_names[i].name, info.max_entries, want, dir);
 }
 
 int xlb_pins_check(const char *dir)
 {
+	struct xlb_config cfg;
 	char path[PATH_MAX];
 	size_t i;
 	int fd, err;
@@ -125,34 +142,59 @@ int xlb_pins_check(const char *dir)
 	if (fd < 0)
 		return errno == ENOENT ? 0 :
 			xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
-	err = abi_check(fd, dir);
+	err = abi_check(fd, dir, &cfg);
 	close(fd);
 	for (i = 0; i < ARRAY_SIZE(pin_names) && !err; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i].name);
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue; /* a map this build adds is made at load */
-		err = capacity_check(fd, i, dir);
+		err = capacity_check(fd, i, dir, &cfg);
 		close(fd);
 	}
 	return err;
 }
 
-int xlb_skel_load(const char *dir, struct xlb_bpf **out)
+int xlb_skel_load(const char *dir, __u32 flow_sets, struct xlb_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
+	struct bpf_map_info info = { 0 };
+	__u32 zero = 0, len = sizeof(info);
+	char path[PATH_MAX];
 	struct xlb_config cfg;
 	struct xlb_bpf *skel;
-	__u32 zero = 0;
 	int err, fd;
 
 	err = xlb_pins_check(dir);
 	if (err)
 		return err;
+	/* The flow table's size is chosen when it is made, never after. */
+	snprintf(path, sizeof(path), "%s/%s", dir, XLB_PIN_FLOWS);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+		close(fd);
+		if (err)
+			return xlb_errf(err, "can't inspect %s: %s", path,
+					strerror(-err));
+		if (flow_sets && info.max_entries != flow_sets)
+			return xlb_errf(-EEXIST,
+					"the flow table in %s holds %u flows; its size "
+					"is chosen when it is made (remove %s to start "
+					"afresh)",
+					dir, info.max_entries * XLB_FLOW_WAYS, dir);
+		flow_sets = info.max_entries; /* reused as it is */
+	}
 	skel = xlb_bpf__open_opts(&opts);
 	if (!skel)
 		return xlb_errf(-errno, "can't open the BPF object: %s",
 				strerror(errno));
+	if (flow_sets &&
+	    (err = bpf_map__set_max_entries(skel->maps.xlb_flows, flow_sets))) {
+		xlb_bpf__destroy(skel);
+		return xlb_errf(err, "can't size the flow table: %s",
+				strerror(-err));
+	}
 	err = xlb_bpf__load(skel);
 	if (err) {
 		xlb_bpf__destroy(skel);
@@ -166,6 +208,7 @@ int xlb_skel_load(const char *dir, struct xlb_bpf **out)
 		err = xlb_errf(-errno, "can't read config: %s", strerror(errno));
 	} else if (!cfg.abi) {
 		cfg.abi = XLB_ABI;
+		cfg.flow_sets = bpf_map__max_entries(skel->maps.xlb_flows);
 		if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
 			err = xlb_errf(-errno, "can't write config: %s",
 				       strerror(errno));
@@ -180,6 +223,7 @@ int xlb_skel_load(const char *dir, struct xlb_bpf **out)
 
 int xlb_maps_open(const char *dir, struct xlb_maps *m)
 {
+	struct xlb_config cfg;
 	char path[PATH_MAX];
 	size_t i;
 	int fd, err;
@@ -205,10 +249,10 @@ int xlb_maps_open(const char *dir, struct xlb_maps *m)
 		}
 		*(int *)((char *)m + pin_names[i].off) = fd;
 	}
-	err = abi_check(m->config, dir);
+	err = abi_check(m->config, dir, &cfg);
 	for (i = 0; i < ARRAY_SIZE(pin_names) && !err; i++)
 		err = capacity_check(*(int *)((char *)m + pin_names[i].off), i,
-				     dir);
+				     dir, &cfg);
 	if (err)
 		xlb_maps_close(m);
 	return err;

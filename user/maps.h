@@ -24,9 +24,11 @@ int xlb_pin_dir_prepare(const char *dir);
 /*
  * Opens the skeleton with its maps pinned under dir (reusing pins that
  * exist, if of this build's layout) and loads it; maps it creates get
- * this build's XLB_ABI. The caller attaches and destroys it.
+ * this build's XLB_ABI. A flow table it creates gets flow_sets sets
+ * (0: XLB_FLOW_SETS); a pinned one of another size is -EEXIST. The
+ * caller attaches and destroys it.
  */
-int xlb_skel_load(const char *dir, struct xlb_bpf **out);
+int xlb_skel_load(const char *dir, __u32 flow_sets, struct xlb_bpf **out);
 
 /*
  * 0 when dir holds no xlb maps or maps of this build's layout (XLB_ABI)

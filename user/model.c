@@ -231,10 +231,6 @@ int xlb_model_be_del(struct xlb_vip_ent *v, const struct xlb_addr *a)
 	return 0;
 }
 
-static size_t flows_bytes(void)
-{
-	return (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
-}
 
 int xlb_array_read(int fd, void *vals, size_t vsize, __u32 n)
 {
@@ -655,13 +651,24 @@ static int table_create(const struct xlb_maps *m, __u32 vip_id,
 	return fd;
 }
 
+/* The flow table mapped: its sets and the seed its hash is keyed with. */
+struct flows_view {
+	struct xlb_flow_set *sets;
+	__u32 n; /* sets (xlb_config.flow_sets, checked against the map) */
+	__u64 seed[2];
+};
+
+static size_t flows_bytes(const struct flows_view *v)
+{
+	return (size_t)v->n * sizeof(struct xlb_flow_set);
+}
+
 /*
- * Maps the flow table (XLB_FLOW_SETS sets) and reads the seed its hash is
- * keyed with. The data path writes entries without locks; a copy whose
- * tag is not its key's is empty or was caught mid-write, and is skipped.
+ * Maps the flow table. The data path writes entries without locks; a copy
+ * whose tag is not its key's is empty or was caught mid-write, and is
+ * skipped.
  */
-static int flows_map(const struct xlb_maps *m, int prot,
-		     struct xlb_flow_set **sets, __u64 seed[2])
+static int flows_map(const struct xlb_maps *m, int prot, struct flows_view *v)
 {
 	struct xlb_config cfg;
 	__u32 zero = 0;
@@ -669,12 +676,13 @@ static int flows_map(const struct xlb_maps *m, int prot,
 
 	if (bpf_map_lookup_elem(m->config, &zero, &cfg))
 		return -errno;
-	p = mmap(NULL, flows_bytes(), prot, MAP_SHARED, m->flows, 0);
+	v->n = cfg.flow_sets;
+	p = mmap(NULL, flows_bytes(v), prot, MAP_SHARED, m->flows, 0);
 	if (p == MAP_FAILED)
 		return -errno;
-	seed[0] = cfg.seed[0];
-	seed[1] = cfg.seed[1];
-	*sets = p;
+	v->seed[0] = cfg.seed[0];
+	v->seed[1] = cfg.seed[1];
+	v->sets = p;
 	return 0;
 }
 
@@ -683,20 +691,20 @@ int xlb_flows_walk(const struct xlb_maps *m,
 			     void *arg),
 		   void *arg)
 {
-	struct xlb_flow_set *sets, s;
-	__u64 seed[2];
+	struct xlb_flow_set s;
+	struct flows_view v;
 	__u32 i;
 	int w, err;
 
-	if ((err = flows_map(m, PROT_READ, &sets, seed)))
+	if ((err = flows_map(m, PROT_READ, &v)))
 		return err;
-	for (i = 0; i < XLB_FLOW_SETS && !err; i++) {
-		memcpy(&s, &sets[i], sizeof(s));
+	for (i = 0; i < v.n && !err; i++) {
+		memcpy(&s, &v.sets[i], sizeof(s));
 		for (w = 0; w < XLB_FLOW_WAYS && !err; w++)
-			if (xlb_flow_way_valid(seed, &s, w))
+			if (xlb_flow_way_valid(v.seed, &s, w))
 				err = fn(&s.way[w].key, &s.way[w].flow, arg);
 	}
-	munmap(sets, flows_bytes());
+	munmap(v.sets, flows_bytes(&v));
 	return err;
 }
 
@@ -725,29 +733,29 @@ int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
 static void flows_forget(const struct xlb_maps *m, const bool *gone,
 			 const bool *vip_gone)
 {
-	struct xlb_flow_set *sets, s;
 	const struct xlb_flow *f;
-	__u64 seed[2];
+	struct xlb_flow_set s;
+	struct flows_view v;
 	__u32 i;
 	int w;
 
-	if (flows_map(m, PROT_READ | PROT_WRITE, &sets, seed))
+	if (flows_map(m, PROT_READ | PROT_WRITE, &v))
 		return;
-	for (i = 0; i < XLB_FLOW_SETS; i++) {
-		memcpy(&s, &sets[i], sizeof(s));
+	for (i = 0; i < v.n; i++) {
+		memcpy(&s, &v.sets[i], sizeof(s));
 		for (w = 0; w < XLB_FLOW_WAYS; w++) {
 			f = &s.way[w].flow;
-			if (!xlb_flow_way_valid(seed, &s, w) ||
+			if (!xlb_flow_way_valid(v.seed, &s, w) ||
 			    ((f->backend >= XLB_MAX_BACKENDS ||
 			      !gone[f->backend]) &&
 			     (f->vip_id >= XLB_MAX_VIPS || !vip_gone[f->vip_id])))
 				continue;
-			__atomic_compare_exchange_n(&sets[i].tag[w], &s.tag[w],
+			__atomic_compare_exchange_n(&v.sets[i].tag[w], &s.tag[w],
 						    0, false, __ATOMIC_SEQ_CST,
 						    __ATOMIC_SEQ_CST);
 		}
 	}
-	munmap(sets, flows_bytes());
+	munmap(v.sets, flows_bytes(&v));
 }
 
 static bool be_same_for_table(const struct xlb_vip_ent *a,

@@ -203,7 +203,7 @@ int main(void)
 
 	libbpf_set_print(quiet);
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlbbs%d", getpid());
-	if (xlb_pin_dir_prepare(dir) || xlb_skel_load(dir, &skel) ||
+	if (xlb_pin_dir_prepare(dir) || xlb_skel_load(dir, 0, &skel) ||
 	    xlb_maps_open(dir, &m)) {
 		fprintf(stderr, "bench_swap: %s\n", xlb_errmsg());
 		goto out;

@@ -406,6 +406,7 @@ static int populate(struct bench *b)
 		.tcp_timeout_ns = 600ULL * 1000000000ULL,
 		.udp_timeout_ns = 30ULL * 1000000000ULL,
 		.nexthop_ttl_ns = 1000000000ULL,
+		.flow_sets = XLB_FLOW_SETS, /* the map as the object sizes it */
 	};
 	__u32 zero = 0, a[4], v4[4] = { 0 };
 	int err, i;

@@ -9,11 +9,12 @@ RUN=xc$$
 NS=${RUN}lb
 PIN=/sys/fs/bpf/$RUN
 PIN2=/sys/fs/bpf/${RUN}cap
+PIN3=/sys/fs/bpf/${RUN}big
 fails=0
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$PIN" "$PIN2"
+	rm -rf "$PIN" "$PIN2" "$PIN3"
 }
 trap cleanup EXIT INT TERM
 
@@ -129,7 +130,7 @@ bpftool map create "$PIN2/xlb_vip_filter" type array key 4 value 512 entries 2 \
 msg=$(nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN2" stats 2>&1 >/dev/null)
 rc=$?
 case "$rc:$msg" in
-"1:xlb: $PIN2/xlb_vip_filter holds 2 entries where this xlb was built for 1 "*)
+"1:xlb: $PIN2/xlb_vip_filter holds 2 entries where this xlb expects 1 "*)
 	pass "maps of other capacities are refused, naming the map" ;;
 *) fail "maps of other capacities: exit $rc: $msg" ;;
 esac
@@ -401,6 +402,59 @@ else
 	fail "no xdpgeneric on v0: $(ip -n "$NS" link show v0)"
 fi
 expect 0 "detach v0 (generic)" detach v0
+
+# The flow table's size is chosen when its maps are made (--flows), kept
+# by every later attach, and used by the data path and the readers alike.
+x3() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN3" "$@"; }
+for bad in 1000 512 33554432 lots; do
+	out=$(x3 attach v0 --flows "$bad" 2>&1)
+	rc=$?
+	case "$rc:$out" in
+	"2:xlb: invalid --flows '$bad' (want a power of two from 1024 to 16777216)"*)
+		pass "attach --flows $bad refused" ;;
+	*) fail "attach --flows $bad: exit $rc: $out" ;;
+	esac
+done
+if [ -e "$PIN3" ]; then fail "a refused --flows made maps"; else pass "a refused --flows made nothing"; fi
+if x3 attach v0 --flows 1048576 >/dev/null 2>&1 &&
+	[ "$(bpftool -j map show pinned "$PIN3/xlb_flows" | /usr/bin/python3 -c \
+		'import json, sys; print(json.load(sys.stdin)["max_entries"])')" = 262144 ]; then
+	pass "attach --flows 1048576 makes a table of 262144 sets"
+else
+	fail "attach --flows 1048576: $(bpftool map show pinned "$PIN3/xlb_flows" 2>&1)"
+fi
+x3 restore "$TMP/cur.conf" >/dev/null 2>&1 || fail "restore into the larger table's maps"
+PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
+	'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+flow 01 10 && flow 01 11 && flow 02 10
+out=$(x3 -j top "$VIP4" 2>&1)
+if printf '%s' "$out" | /usr/bin/python3 -c '
+import json,sys
+t=json.load(sys.stdin)
+assert [(r["source"], r["flows"]) for r in t] == [("198.18.0.1/32", 2), ("198.18.0.2/32", 1)], t'; then
+	pass "flows recorded and read back in the larger table"
+else
+	fail "top on the larger table: $out"
+fi
+expect_x3() { # CODE NAME CMD...
+	local want=$1 name=$2 err rc
+	shift 2
+	err=$(x3 "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then pass "$name"; else fail "$name (exit $rc: $err)"; fi
+}
+expect_x3 0 "attach again with the same --flows" attach v0 --flows 1048576
+expect_x3 1 "attach again with another --flows" attach v0 --flows 4096
+expect_x3 0 "detach (larger table)" detach v0
+msg=$(x3 attach v0 --flows 4096 2>&1 >/dev/null)
+case $msg in
+"xlb: the flow table in $PIN3 holds 1048576 flows; its size is chosen when it is made"*)
+	pass "a kept table's size is not changed by a later attach" ;;
+*) fail "re-attach with another --flows: $msg" ;;
+esac
+expect_x3 0 "re-attach without --flows keeps the table" attach v0
+expect_x3 0 "detach (larger table, again)" detach v0
+rm -rf "$PIN3"
 
 # make install honours PREFIX and DESTDIR; the installed binary carries its
 # BPF programs (attach works from / with nothing else installed), and the

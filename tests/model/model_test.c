@@ -154,7 +154,7 @@ static int setup(void **state)
 
 	libbpf_set_print(quiet);
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/xlbmt%d", getpid());
-	if (xlb_pin_dir_prepare(pin_dir) || xlb_skel_load(pin_dir, &skel)) {
+	if (xlb_pin_dir_prepare(pin_dir) || xlb_skel_load(pin_dir, 0, &skel)) {
 		fprintf(stderr, "setup: %s\n", xlb_errmsg());
 		return -1;
 	}

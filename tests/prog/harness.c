@@ -93,6 +93,7 @@ struct pt_env *pt_env_open(void)
 	for (i = 0; i < PT_MAX_VIP; i++)
 		e->vip[i].table_fd = -1;
 
+	e->cfg.flow_sets = XLB_FLOW_SETS;
 	e->cfg.seed[0] = 0x0706050403020100ULL;
 	e->cfg.seed[1] = 0x0f0e0d0c0b0a0908ULL;
 	{
@@ -403,7 +404,7 @@ static __u32 flow_set_read(const struct pt_env *e, const struct xlb_flow_key *k,
 	__u32 idx;
 
 	*h = xlb_flow_hash(e->cfg.seed, k);
-	idx = xlb_flow_set_of(*h, XLB_FLOW_SETS);
+	idx = xlb_flow_set_of(*h, e->cfg.flow_sets);
 	assert_int_equal(bpf_map_lookup_elem(e->flows, &idx, set), 0);
 	return idx;
 }
@@ -471,7 +472,7 @@ void pt_flow_put(const struct pt_env *e, const struct xlb_flow_key *k,
 
 __u32 pt_flow_set(const struct pt_env *e, const struct xlb_flow_key *k)
 {
-	return xlb_flow_set_of(xlb_flow_hash(e->cfg.seed, k), XLB_FLOW_SETS);
+	return xlb_flow_set_of(xlb_flow_hash(e->cfg.seed, k), e->cfg.flow_sets);
 }
 
 int pt_flow_ways(const struct pt_env *e, const struct xlb_flow_key *k)
@@ -516,7 +517,7 @@ int pt_flow_count(const struct pt_env *e)
 	__u32 idx;
 	int i, n = 0;
 
-	for (idx = 0; idx < XLB_FLOW_SETS; idx++) {
+	for (idx = 0; idx < e->cfg.flow_sets; idx++) {
 		assert_int_equal(bpf_map_lookup_elem(e->flows, &idx, &set), 0);
 		for (i = 0; i < XLB_FLOW_WAYS; i++)
 			n += xlb_flow_way_valid(e->cfg.seed, &set, i);

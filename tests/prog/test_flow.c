@@ -696,6 +696,38 @@ static void test_vip_filter(void **state)
 	assert_int_equal(d, 1);
 }
 
+/*
+ * The flow table's size comes from xlb_config.flow_sets (attach --flows):
+ * with 1024 sets configured, a flow lives in set hash & 1023, found there
+ * by the next packet, whatever the map's own size.
+ */
+static void test_flow_sets(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	__u32 x = e->vip[f.vip].slots[slot_of(e, &f)].primary;
+	struct xlb_flow_key k;
+	__u16 sport = 1000;
+	__u64 h, d;
+
+	e->cfg.flow_sets = 1024;
+	pt_write_config(e);
+	/* A port whose set differs under the two sizes. */
+	for (;; sport++) {
+		k = key_of(&f, sport);
+		h = xlb_flow_hash(e->cfg.seed, &k);
+		if (xlb_flow_set_of(h, 1024) != xlb_flow_set_of(h, XLB_FLOW_SETS))
+			break;
+	}
+	send_expect(e, &f, sport, 0x10, x, "first packet");
+	expect_entry(e, &f, sport, x, "entry in set hash & 1023");
+	d = DELTA(e, XLB_STAT_FLOW_HIT,
+		  send_expect(e, &f, sport, 0x10, x, "second packet"));
+	assert_int_equal(d, 1);
+}
+
 static const struct fam_param f4 = { false }, f6 = { true };
 
 int pt_tests_flow(struct CMUnitTest *t, int max)
@@ -725,6 +757,8 @@ int pt_tests_flow(struct CMUnitTest *t, int max)
 	ADD("flow: v4 a way being written is neither matched nor taken", test_set_busy, &f4);
 	ADD("flow: v6 a way being written is neither matched nor taken", test_set_busy, &f6);
 	ADD("flow: two CPUs recording flows into one set never mix entries", test_set_race, &f4);
+	ADD("flow: v4 table size from the config (1024 sets)", test_flow_sets, &f4);
+	ADD("flow: v6 table size from the config (1024 sets)", test_flow_sets, &f6);
 	ADD("flow: v4 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f4);
 	ADD("flow: v6 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f6);
 #undef ADD
