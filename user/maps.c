@@ -124,10 +124,13 @@ static int capacity_check(int fd, size_t i, const char *dir,
 	if (info.max_entries == want)
 		return 0;
 	return xlb_errf(-EPROTO,
-			"%s/%s holds %u entries where this xlb expects %u "
-			"(another XLB_DEFS): detach that xlb, remove %s, then "
-			"attach this one (flows and counters start afresh)",
-			dir, pin_names[i].name, info.max_entries, want, dir);
+			"%s/%s holds %u entries where %s %u%s: detach that xlb, "
+			"remove %s, then attach this one (flows and counters "
+			"start afresh)",
+			dir, pin_names[i].name, info.max_entries,
+			pin_names[i].entries ? "this xlb expects" : "its config says",
+			want, pin_names[i].entries ? " (built with other XLB_DEFS?)" : "",
+			dir);
 }
 
 int xlb_pins_check(const char *dir)
