@@ -226,9 +226,10 @@ struct xlb_config {
 	__u32 abi; /* XLB_ABI of the build that made the maps */
 	__u64 tcp_timeout_ns; /* idle TCP flow-entry lifetime */
 	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
-	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
 	__u32 flow_sets; /* sets in xlb_flows (a power of two), set with it */
 	__u32 pad;
+	/* Read per packet above, only on a next-hop refresh below. */
+	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
 };
 _Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
 
