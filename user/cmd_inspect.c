@@ -287,7 +287,7 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_vip_key k;
 	struct xlb_model md;
 	struct xlb_maps m;
-	__u64 v;
+	__u64 v, used, cap;
 	size_t i, j;
 	int err;
 
@@ -325,6 +325,26 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 			else
 				printf("%-20s %14llu\n", stat_names[i],
 				       (unsigned long long)v);
+		}
+		/* How full the flow table is: what `attach --flows` sizes. */
+		err = xlb_flows_usage(&m, &used, &cap);
+		if (err) {
+			json_object_put(root);
+			json_object_put(glob);
+			json_object_put(vips);
+			xlb_model_free(&md);
+			xlb_maps_close(&m);
+			return xlb_fail_rc(c, err);
+		}
+		if (c->json) {
+			struct json_object *ft = json_object_new_object();
+
+			json_object_object_add(ft, "entries", json_object_new_uint64(used));
+			json_object_object_add(ft, "capacity", json_object_new_uint64(cap));
+			json_object_object_add(root, "flow_table", ft);
+		} else {
+			printf("%-20s %14llu of %llu entries\n", "flow_table",
+			       (unsigned long long)used, (unsigned long long)cap);
 		}
 	}
 	if (!c->json)

@@ -718,6 +718,25 @@ static int count_one(const struct xlb_flow_key *k, const struct xlb_flow *f,
 	return 0;
 }
 
+static int count_all(const struct xlb_flow_key *k, const struct xlb_flow *f,
+		     void *arg)
+{
+	++*(__u64 *)arg;
+	return 0;
+}
+
+int xlb_flows_usage(const struct xlb_maps *m, __u64 *used, __u64 *capacity)
+{
+	struct xlb_config cfg;
+	int err = xlb_config_read(m, &cfg);
+
+	if (err)
+		return err;
+	*capacity = (__u64)cfg.flow_sets * XLB_FLOW_WAYS;
+	*used = 0;
+	return xlb_flows_walk(m, count_all, used);
+}
+
 int xlb_flows_count(const struct xlb_maps *m, __u32 *counts)
 {
 	memset(counts, 0, XLB_MAX_BACKENDS * sizeof(*counts));

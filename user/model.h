@@ -97,6 +97,8 @@ int xlb_flows_walk(const struct xlb_maps *m,
 
 /* Flow-table entries per backend id (counts[XLB_MAX_BACKENDS]). */
 int xlb_flows_count(const struct xlb_maps *m, __u32 *counts);
+/* Valid flow-table entries, and how many the table holds at most. */
+int xlb_flows_usage(const struct xlb_maps *m, __u64 *used, __u64 *capacity);
 
 /* Client's slot as the data path computes it. */
 __u32 xlb_model_slot(const struct xlb_config *cfg, const struct xlb_vip_ent *v,

@@ -436,6 +436,8 @@ assert [(r["source"], r["flows"]) for r in t] == [("198.18.0.1/32", 2), ("198.18
 else
 	fail "top on the larger table: $out"
 fi
+jsonis "stats: the flow table's use and size" "$(x3 -j stats)" \
+	'j["flow_table"] == {"entries": 3, "capacity": 1048576}'
 expect_x3() { # CODE NAME CMD...
 	local want=$1 name=$2 err rc
 	shift 2
