@@ -282,6 +282,14 @@ if [ "$LAB_MTU" -gt 4000 ]; then
 	*"(native mode)"*) lab_pass "jumbo: attached natively at MTU $LAB_MTU" ;;
 	*) lab_fail "jumbo: not attached natively at MTU $LAB_MTU: $out" ;;
 	esac
+	for i in 1 2 3; do
+		link=$(lab_ns "b$i" ip -d link show "$LAB_DEV")
+		case $link in
+		*xdpgeneric*) lab_fail "jumbo: b$i decap in generic mode" ;;
+		*" xdp "*|*"prog/xdp "*) lab_pass "jumbo: b$i decap attached natively" ;;
+		*) lab_fail "jumbo: no XDP on b$i: $link" ;;
+		esac
+	done
 fi
 
 CASES=(
