@@ -457,27 +457,30 @@ servers[0].serve_forever()
 EOF
 	cp "$LAB_ROOT/tests/who.py" "$LAB_TMP/who.py"
 	cat >"$LAB_TMP/client.py" <<'EOF'
-# client.py HOST PORT ROUNDS PARALLEL TIMEOUT PROTO SINK < sources
+# client.py HOST PORT ROUNDS PARALLEL TIMEOUT PROTO SINK SPORT < sources
 # One connection per (source, round), each bound to its source address;
 # prints "SRC R1 R2 ..." per source, Ri being the backend's answer or
 # ERR:<reason>. SINK > 0: upload that many bytes first (TCP), the backend
-# must confirm the count.
+# must confirm the count. SPORT > 0 (UDP): round r uses source port
+# SPORT + r instead of an ephemeral one, so callers can keep 5-tuples of
+# different phases apart (a reused one would find its old flow entry).
 import socket, sys
 from concurrent.futures import ThreadPoolExecutor
 from who import ask, error
 
-host, port, rounds, par, tmo, proto, sink = sys.argv[1:8]
+host, port, rounds, par, tmo, proto, sink, sport = sys.argv[1:9]
 port, rounds, par, tmo, sink = int(port), int(rounds), int(par), float(tmo), int(sink)
+sport = int(sport)
 srcs = [l.strip() for l in sys.stdin if l.strip()]
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def one(src):
+def one(src, r):
     try:
         if proto == "udp":
             s = socket.socket(fam, socket.SOCK_DGRAM)
             s.settimeout(tmo)
-            s.bind((src, 0))
+            s.bind((src, sport + r if sport else 0))
             s.sendto(b"who\n", (host, port))
             out = s.recv(256).decode(errors="replace").split()
             s.close()
@@ -495,7 +498,7 @@ def one(src):
 res = {s: [] for s in srcs}
 with ThreadPoolExecutor(max_workers=par) as ex:
     for r in range(rounds):
-        for s, out in zip(srcs, ex.map(one, srcs)):
+        for s, out in zip(srcs, ex.map(one, srcs, [r] * len(srcs))):
             res[s].append(out)
 for s in srcs:
     print(s, " ".join(res[s]))
@@ -670,16 +673,17 @@ lab_xlb() { lab_ns lb "$XLB" --pin-dir "$LAB_PIN_DIR" "$@"; }
 lab_lb_attach() { lab_xlb attach "$LAB_DEV" "$@"; }
 
 # lab_connect HOST PORT [--rounds N] [--parallel N] [--timeout S] [--udp]
-#             [--deadline S] [--upload BYTES]
+#             [--deadline S] [--upload BYTES] [--sport BASE]
 # Reads source addresses on stdin; from the client namespace, makes N
 # connections (default 1) per source to HOST:PORT, each bound to the
 # source (per-connection timeout S, default 3; whole run at most --deadline,
 # default 120 s); prints "SRC ANSWER1 ... ANSWERN" per source, an answer being the
 # backend name or ERR:<reason>. --upload sends BYTES first (full-size
 # segments through the tunnel); the answer is an error unless the backend
-# received them all.
+# received them all. --sport (UDP): round r from source port BASE + r.
 lab_connect() {
 	local host=$1 port=$2 rounds=1 par=32 tmo=3 proto=tcp deadline=120 sink=0
+	local sport=0
 	shift 2
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -689,11 +693,12 @@ lab_connect() {
 		--udp) proto=udp ;;
 		--deadline) deadline=$2 && shift ;;
 		--upload) sink=$2 && shift ;;
+		--sport) sport=$2 && shift ;;
 		*) lab_die "lab_connect: unknown option $1" ;;
 		esac
 		shift
 	done
 	lab_ns c timeout "$deadline" "$LAB_PY" \
 		"$LAB_TMP/client.py" "$host" "$port" "$rounds" "$par" "$tmo" "$proto" \
-		"$sink"
+		"$sink" "$sport"
 }

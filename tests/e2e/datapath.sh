@@ -144,8 +144,12 @@ run_case() {
 	before=${before%%$'\n'*}
 
 	# 1. Every connection succeeds, sticky per client, all backends used.
+	# UDP phases use source ports of their own (--sport): a UDP flow
+	# re-chosen while its backend was down keeps the new backend, so a
+	# later phase reusing its port by chance would find it there.
 	printf '%s\n' "${srcs[@]}" |
-		lab_connect "$host" "$PORT" $udp --rounds "$DP_ROUNDS" >"$f.a"
+		lab_connect "$host" "$PORT" $udp ${udp:+--sport 21000} \
+			--rounds "$DP_ROUNDS" >"$f.a"
 	if check_all_ok "$f.a" "$n"; then
 		lab_pass "$name: $((n * DP_ROUNDS)) connections from $n clients"
 	else
@@ -207,7 +211,8 @@ run_case() {
 		lab_fail "$name: backend set $down --state down"
 	else
 		printf '%s\n' "${srcs[@]}" |
-			lab_connect "$host" "$PORT" $udp --rounds 2 >"$f.b"
+			lab_connect "$host" "$PORT" $udp ${udp:+--sport 22000} \
+				--rounds 2 >"$f.b"
 		check_all_ok "$f.b" "$n" ||
 			lab_fail "$name: with $down_name down, $(errs "$f.b") connections failed"
 		sticky "$f.b" || lab_fail "$name: with $down_name down, not sticky"
@@ -239,7 +244,8 @@ run_case() {
 		lab_xlb backend set "$vip" "$down" --state up >/dev/null ||
 			lab_fail "$name: backend set $down --state up"
 		printf '%s\n' "${srcs[@]}" |
-			lab_connect "$host" "$PORT" $udp --rounds 1 >"$f.c"
+			lab_connect "$host" "$PORT" $udp ${udp:+--sport 23000} \
+				--rounds 1 >"$f.c"
 		sticky "$f.c"
 		if check_all_ok "$f.c" "$n" && cmp -s <(sort "$f.a.map") <(sort "$f.c.map"); then
 			lab_pass "$name: $down_name up again, every client back on its backend"
