@@ -133,60 +133,62 @@ static int capacity_check(int fd, size_t i, const char *dir,
 			dir);
 }
 
-int xlb_pins_check(const char *dir)
+/* xlb_pins_check, with the pinned config in *cfg (zero when none). */
+static int pins_check(const char *dir, struct xlb_config *cfg)
 {
-	struct xlb_config cfg;
 	char path[PATH_MAX];
 	size_t i;
 	int fd, err;
 
+	memset(cfg, 0, sizeof(*cfg));
 	snprintf(path, sizeof(path), "%s/%s", dir, XLB_PIN_CONFIG);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 :
 			xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
-	err = abi_check(fd, dir, &cfg);
+	err = abi_check(fd, dir, cfg);
 	close(fd);
 	for (i = 0; i < ARRAY_SIZE(pin_names) && !err; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i].name);
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue; /* a map this build adds is made at load */
-		err = capacity_check(fd, i, dir, &cfg);
+		err = capacity_check(fd, i, dir, cfg);
 		close(fd);
 	}
 	return err;
 }
 
+int xlb_pins_check(const char *dir)
+{
+	struct xlb_config cfg;
+
+	return pins_check(dir, &cfg);
+}
+
 int xlb_skel_load(const char *dir, __u32 flow_sets, struct xlb_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir);
-	struct bpf_map_info info = { 0 };
-	__u32 zero = 0, len = sizeof(info);
-	char path[PATH_MAX];
 	struct xlb_config cfg;
 	struct xlb_bpf *skel;
+	__u32 zero = 0;
 	int err, fd;
 
-	err = xlb_pins_check(dir);
+	err = pins_check(dir, &cfg);
 	if (err)
 		return err;
-	/* The flow table's size is chosen when it is made, never after. */
-	snprintf(path, sizeof(path), "%s/%s", dir, XLB_PIN_FLOWS);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-		close(fd);
-		if (err)
-			return xlb_errf(err, "can't inspect %s: %s", path,
-					strerror(-err));
-		if (flow_sets && info.max_entries != flow_sets)
+	/*
+	 * The flow table's size is chosen when it is made, never after; the
+	 * check above matched a pinned table against cfg.flow_sets.
+	 */
+	if (cfg.abi) {
+		if (flow_sets && cfg.flow_sets != flow_sets)
 			return xlb_errf(-EEXIST,
 					"the flow table in %s holds %u flows; its size "
 					"is chosen when it is made (remove %s to start "
 					"afresh)",
-					dir, info.max_entries * XLB_FLOW_WAYS, dir);
-		flow_sets = info.max_entries; /* reused as it is */
+					dir, cfg.flow_sets * XLB_FLOW_WAYS, dir);
+		flow_sets = cfg.flow_sets; /* reused as it is */
 	}
 	skel = xlb_bpf__open_opts(&opts);
 	if (!skel)

@@ -181,6 +181,18 @@ void pt_add_vip(struct pt_env *e, __u32 id, const char *addr, __u16 port,
 	}
 }
 
+void pt_set_path_mtu(struct pt_env *e, __u32 first, __u32 last, __u32 mtu)
+{
+	__u32 id;
+
+	for (id = first; id <= last; id++) {
+		struct xlb_nexthop nh = e->nh[id];
+
+		nh.mtu = mtu;
+		pt_set_nexthop(e, id, &nh);
+	}
+}
+
 void pt_set_nexthop(struct pt_env *e, __u32 id, const struct xlb_nexthop *nh)
 {
 	struct xlb_nexthop *all = calloc(e->ncpus, sizeof(*all));

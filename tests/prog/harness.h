@@ -64,6 +64,8 @@ void pt_add_backend(struct pt_env *e, __u32 id, __u32 vip_id,
 		    const char *addr, __u32 state);
 void pt_set_state(struct pt_env *e, __u32 id, __u32 state);
 void pt_set_nexthop(struct pt_env *e, __u32 id, const struct xlb_nexthop *nh);
+/* Backends first..last get their next hop with route MTU mtu. */
+void pt_set_path_mtu(struct pt_env *e, __u32 first, __u32 last, __u32 mtu);
 /* Writes e->vip[vip_id].slots into a fresh inner map and swaps it in. */
 void pt_swap_table(struct pt_env *e, __u32 vip_id);
 /* Slot i: primary ids[i % n], secondary ids[(i + 1) % n]. */

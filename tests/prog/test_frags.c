@@ -107,15 +107,10 @@ static void test_frags_too_big(void **state)
 	static __u8 in[PT_BUF], lin[PT_BUF];
 	struct pspec p = big(fp->v6, 0);
 	size_t len = pb_frame(&p, in);
-	__u32 id, linlen, hdr = fp->v6 ? 40 : 20;
+	__u32 linlen, hdr = fp->v6 ? 40 : 20;
 	int v;
 
-	for (id = fp->v6 ? 5 : 1; id <= (fp->v6 ? 7u : 4u); id++) {
-		struct xlb_nexthop nh = e->nh[id];
-
-		nh.mtu = 1000;
-		pt_set_nexthop(e, id, &nh);
-	}
+	pt_set_path_mtu(e, fp->v6 ? 5 : 1, fp->v6 ? 7 : 4, 1000);
 	v = pt_run(e, in, (__u32)len, lin, &linlen);
 	assert_int_equal(v, XDP_TX);
 	/* L2, the reply's IP and ICMP headers, the quote (header + 8). */

@@ -17,19 +17,6 @@ struct pm_param {
 	bool v6;
 };
 
-/* Every backend of the VIP gets a next hop whose route MTU is PMTU. */
-static void set_mtu(struct pt_env *e, __u32 first, __u32 last)
-{
-	__u32 id;
-
-	for (id = first; id <= last; id++) {
-		struct xlb_nexthop nh = e->nh[id];
-
-		nh.mtu = PMTU;
-		pt_set_nexthop(e, id, &nh);
-	}
-}
-
 static void test_too_big(void **state)
 {
 	struct pt_ctx *c = *state;
@@ -51,7 +38,7 @@ static void test_too_big(void **state)
 	__u64 sent0 = pt_stat(e, XLB_STAT_TOO_BIG);
 	int v;
 
-	set_mtu(e, pp->v6 ? 5 : 1, pp->v6 ? 7 : 4);
+	pt_set_path_mtu(e, pp->v6 ? 5 : 1, pp->v6 ? 7 : 4, PMTU);
 	/* One byte more than the path carries once encapsulated. */
 	p.dlen = (__u16)(PMTU - overhead - hdr - 20 + 1);
 	inlen = pb_frame(&p, in);
@@ -101,7 +88,7 @@ static void test_df_clear_dropped(void **state)
 	__u64 d0 = pt_stat(e, XLB_STAT_DROP_MTU);
 	size_t inlen;
 
-	set_mtu(e, 1, 4);
+	pt_set_path_mtu(e, 1, 4, PMTU);
 	inlen = pb_frame(&p, in);
 	assert_int_equal(pt_run(e, in, (__u32)inlen, out, &outlen), XDP_DROP);
 	assert_int_equal(pt_stat(e, XLB_STAT_DROP_MTU) - d0, 1);
