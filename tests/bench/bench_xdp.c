@@ -106,6 +106,8 @@ struct bench {
 	__u32 vip6[4];
 	__u64 seed[2]; /* the flow table's hash key (xlb_config) */
 	__u32 est_set[2]; /* flow-table sets of the established IPv4/v6 flows */
+	__u32 flow_sets; /* the flow table's size (xlb_config.flow_sets) */
+	struct bench *small; /* the same set-up with the smallest flow table */
 };
 
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
@@ -406,7 +408,7 @@ static int populate(struct bench *b)
 		.tcp_timeout_ns = 600ULL * 1000000000ULL,
 		.udp_timeout_ns = 30ULL * 1000000000ULL,
 		.nexthop_ttl_ns = 1000000000ULL,
-		.flow_sets = XLB_FLOW_SETS, /* the map as the object sizes it */
+		.flow_sets = b->flow_sets, /* the map as setup_xlb sized it */
 	};
 	__u32 zero = 0, a[4], v4[4] = { 0 };
 	int err, i;
@@ -442,7 +444,8 @@ static int populate(struct bench *b)
 	return nexthops_set(b, TR_IFINDEX);
 }
 
-static int setup(struct bench *b)
+/* An xlb instance with a flow table of flow_sets sets, VIPs and packets. */
+static int setup_xlb(struct bench *b, __u32 flow_sets)
 {
 	struct bpf_map *m;
 	int err;
@@ -450,22 +453,18 @@ static int setup(struct bench *b)
 	b->ncpus = libbpf_num_possible_cpus();
 	if (b->ncpus <= 0)
 		return -EINVAL;
+	b->flow_sets = flow_sets;
 	b->xlb = xlb_bpf__open();
 	if (!b->xlb)
 		return -errno;
 	bpf_object__for_each_map(m, b->xlb->obj)
 		bpf_map__set_pin_path(m, NULL);
-	if ((err = xlb_bpf__load(b->xlb)))
+	if ((err = bpf_map__set_max_entries(b->xlb->maps.xlb_flows,
+					    flow_sets)) ||
+	    (err = xlb_bpf__load(b->xlb)))
 		return err;
-	b->base = baseline_bpf__open_and_load();
-	if (!b->base)
-		return -errno;
 
 	b->fd_xlb = bpf_program__fd(b->xlb->progs.xlb_main);
-	b->fd_drop = bpf_program__fd(b->base->progs.base_drop);
-	b->fd_swap = bpf_program__fd(b->base->progs.base_swap_tx);
-	b->fd_ipip = bpf_program__fd(b->base->progs.base_ipip_tx);
-	b->fd_mem = bpf_program__fd(b->base->progs.base_memory);
 	b->fd_cfg = bpf_map__fd(b->xlb->maps.xlb_config);
 	b->fd_vips = bpf_map__fd(b->xlb->maps.xlb_vips);
 	b->fd_filter = bpf_map__fd(b->xlb->maps.xlb_vip_filter);
@@ -487,6 +486,31 @@ static int setup(struct bench *b)
 		b->len6 = build_v6(b->pkt6, c6, b->vip6);
 	}
 	return 0;
+}
+
+/*
+ * xlb with the default flow table, the baselines, and xlb again with the
+ * smallest flow table attach --flows allows (1,024 entries, 64 KB): the
+ * size of the fallback LRU Katran's program uses when it runs without its
+ * control plane's per-CPU LRU maps, as under BPF_PROG_TEST_RUN.
+ */
+static int setup(struct bench *b)
+{
+	int err;
+
+	if ((err = setup_xlb(b, XLB_FLOW_SETS)))
+		return err;
+	b->base = baseline_bpf__open_and_load();
+	if (!b->base)
+		return -errno;
+	b->fd_drop = bpf_program__fd(b->base->progs.base_drop);
+	b->fd_swap = bpf_program__fd(b->base->progs.base_swap_tx);
+	b->fd_ipip = bpf_program__fd(b->base->progs.base_ipip_tx);
+	b->fd_mem = bpf_program__fd(b->base->progs.base_memory);
+	b->small = calloc(1, sizeof(*b->small));
+	if (!b->small)
+		return -ENOMEM;
+	return setup_xlb(b->small, XLB_FLOWS_MIN / XLB_FLOW_WAYS);
 }
 
 /* ---- one program run -------------------------------------------------- */
@@ -549,6 +573,7 @@ struct tcase {
 	int host; /* the IPv4 packet to the host instead (v6 = 0) */
 	enum new_kind fresh; /* rewrite the source on every run */
 	int syn; /* send it as a SYN (a new connection) instead of an ACK */
+	int small; /* run by the instance with the smallest flow table */
 	int want; /* expected verdict */
 	int want_stat; /* xlb: the counter (FLOW_HIT, _MISS, PASS) per run, or -1 */
 	int target; /* ns above drop, 0 none */
@@ -625,6 +650,7 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 /* n single runs of a case; returns the mean kernel ns, or < 0. */
 static double run_case(struct bench *b, struct tcase *c, int n)
 {
+	struct bench *x = c->small ? b->small : b; /* whose counters */
 	__u8 pkt[PKT_MAX];
 	__u64 s0[XLB_STAT_MAX], s1[XLB_STAT_MAX];
 	__u32 len = c->v6 ? b->len6 : c->host ? b->lenh : b->len4, ns;
@@ -634,7 +660,7 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 	memcpy(pkt, c->v6 ? b->pkt6 : c->host ? b->pkth : b->pkt4, len);
 	if (c->syn) /* TCP flags; xlb checks no L4 checksum */
 		pkt[14 + (c->v6 ? 40 : 20) + 13] = 0x02;
-	if (c->want_stat >= 0 && stats_read(b, s0))
+	if (c->want_stat >= 0 && stats_read(x, s0))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (c->fresh == NEW4)
@@ -652,7 +678,7 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 		sum += ns;
 	}
 	if (c->want_stat >= 0) {
-		if (stats_read(b, s1))
+		if (stats_read(x, s1))
 			return -1;
 		if (s1[c->want_stat] - s0[c->want_stat] != (__u64)n ||
 		    (c->want == XDP_TX &&
@@ -680,7 +706,7 @@ static int run_round(struct bench *b, struct tcase *cs, int nc, int round,
 			return -1;
 		if (round >= 0)
 			cs[i].ns[round] = m;
-		if (cs[i].fresh && !keep &&
+		if (cs[i].fresh && !keep && !cs[i].small &&
 		    delete_new_flows(b, cs[i].fresh, from, fresh_next))
 			return -1;
 	}
@@ -714,7 +740,8 @@ static void print_case(const struct tcase *c, const struct tcase *all,
 
 static int bench_ns(struct bench *b, const struct opts *o)
 {
-	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, Y4, Y6, H4, HN, NCASE };
+	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, Y4, Y6, K4, K6, H4, HN,
+	       NCASE };
 	struct tcase cs[NCASE] = {
 		[D4] = TC("XDP_DROP (IPv4 packet)", b->fd_drop, 0, FIXED,
 			  XDP_DROP, -1, 0, 0, D4, -1),
@@ -745,6 +772,11 @@ static int bench_ns(struct bench *b, const struct opts *o)
 			  XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D4, P4),
 		[Y6] = TC("xlb new IPv6 connection (SYN)", b->fd_xlb, 1, NEW6,
 			  XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D6, P6),
+		/* Like for like with Katran's 1,000-entry fallback LRU. */
+		[K4] = TC("xlb new IPv4 flow, 1,024 flows", b->small->fd_xlb,
+			  0, NEW4, XDP_TX, XLB_STAT_FLOW_MISS, 0, 191, D4, P4),
+		[K6] = TC("xlb new IPv6 flow, 1,024 flows", b->small->fd_xlb,
+			  1, NEW6, XDP_TX, XLB_STAT_FLOW_MISS, 0, 205, D6, P6),
 		/*
 		 * The host's own TCP through the interface: a flow-table
 		 * probe that misses, a VIP lookup that misses, XDP_PASS.
@@ -761,6 +793,7 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	int r, i;
 
 	cs[Y4].syn = cs[Y6].syn = 1;
+	cs[K4].small = cs[K6].small = 1;
 	cs[H4].host = cs[HN].host = 1;
 
 	{
@@ -825,7 +858,12 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	printf("   machine kind) are ns above XDP_DROP. \"above IPIP\" is what xlb costs\n");
 	printf("   beyond a trivial encapsulating forwarder. \"2 random reads\" is the\n");
 	printf("   memory a new flow must touch (a flow-table set, a table slot) at a\n");
-	printf("   fresh address per run, and nothing else: this machine's floor for it.\n\n");
+	printf("   fresh address per run, and nothing else: this machine's floor for it.\n");
+	printf("   The 1,024-flow rows run xlb with the smallest flow table (64 KB, in\n");
+	printf("   cache, every insert replacing an entry): Katran's program, run without\n");
+	printf("   its control plane as here, finds no per-CPU LRU and uses its 1,000-entry\n");
+	printf("   fallback LRU, so these rows compare like with like; the default table\n");
+	printf("   (16 MB) misses the cache on every new flow.\n\n");
 	printf("  %-34s %7s %13s %10s %10s  %-11s %6s\n", "case", "ns/pkt",
 	       "round range", "above drop", "above IPIP", "target", "Katran");
 	for (i = 0; i < NCASE; i++) {
@@ -1273,5 +1311,8 @@ int main(int argc, char **argv)
 out:
 	baseline_bpf__destroy(b.base);
 	xlb_bpf__destroy(b.xlb);
+	if (b.small)
+		xlb_bpf__destroy(b.small->xlb);
+	free(b.small);
 	return rc;
 }
