@@ -38,8 +38,9 @@
  * reserved and zero before it had this use). 2: flow-table sets with
  * tags and access times in their first cache line; the flow_busy counter.
  * 3: xlb_vip_filter. 4: xlb_config.flow_sets, the flow table's size.
+ * 5: the flow hash (sums of products), which names sets and tags.
  */
-#define XLB_ABI 4
+#define XLB_ABI 5
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
