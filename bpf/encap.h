@@ -17,46 +17,28 @@
 #define IPPROTO_IPIP 4
 #endif
 
-/* Writes the Ethernet header (and the VLAN tag's inner type) at data. */
-XLB_INLINE int encap_l2(void *data, void *end, __u32 l2,
+/*
+ * Writes the L2 header at the front bpf_xdp_adjust_head just made, room
+ * bytes before the old one: the next hop's addresses, the outer EtherType,
+ * and a VLAN tag (l2 = 18) copied from the old header before the outer IP
+ * header overwrites it.
+ */
+XLB_INLINE int encap_l2(void *data, void *end, __u32 room, __u32 l2,
 			const struct xlb_nexthop *nh, __be16 proto)
 {
 	struct ethhdr *eth = data;
 
-	if ((void *)(eth + 1) > end)
+	if (data + room + 18 > end)
 		return -1;
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
 	if (l2 == sizeof(*eth)) {
 		eth->h_proto = proto;
 	} else {
-		__be16 *inner = data + sizeof(*eth) + 2;
-
-		if ((void *)(inner + 1) > end)
-			return -1;
-		*inner = proto;
+		/* TPID and TCI move; the tag's inner type is the outer's. */
+		*(__u32 *)(data + 12) = *(__u32 *)(data + room + 12);
+		*(__be16 *)(data + 16) = proto;
 	}
-	return 0;
-}
-
-/*
- * Moves the L2 header (14 bytes, or 18 with a VLAN tag) from behind the
- * room just made by bpf_xdp_adjust_head to the new front.
- */
-XLB_INLINE int encap_move_l2(void *data, void *end, __u32 room, __u32 l2)
-{
-	__u32 *dst = data;
-	__u32 *src = data + room;
-
-	if ((void *)src + 18 > end)
-		return -1;
-	/* 4-byte copies; the VLAN tag is the fifth word when present. */
-	dst[0] = src[0];
-	dst[1] = src[1];
-	dst[2] = src[2];
-	((__u16 *)dst)[6] = ((__u16 *)src)[6];
-	if (l2 > sizeof(struct ethhdr))
-		*(__u32 *)((void *)dst + 14) = *(__u32 *)((void *)src + 14);
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
 	return 0;
 }
 
@@ -75,9 +57,8 @@ XLB_INLINE __u32 encap_ipv4(struct xdp_md *ctx, const struct pkt *p,
 		return XLB_STAT_DROP_ENCAP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (encap_move_l2(data, end, sizeof(struct iphdr), l2))
-		return XLB_STAT_DROP_ENCAP;
-	if (encap_l2(data, end, l2, nh, bpf_htons(ETH_P_IP)))
+	if (encap_l2(data, end, sizeof(struct iphdr), l2, nh,
+		     bpf_htons(ETH_P_IP)))
 		return XLB_STAT_DROP_ENCAP;
 	o = data + l2;
 	if ((void *)(o + 1) > end)
@@ -118,9 +99,8 @@ XLB_INLINE __u32 encap_ipv6(struct xdp_md *ctx, const struct pkt *p,
 		return XLB_STAT_DROP_ENCAP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (encap_move_l2(data, end, sizeof(struct ipv6hdr), l2))
-		return XLB_STAT_DROP_ENCAP;
-	if (encap_l2(data, end, l2, nh, bpf_htons(ETH_P_IPV6)))
+	if (encap_l2(data, end, sizeof(struct ipv6hdr), l2, nh,
+		     bpf_htons(ETH_P_IPV6)))
 		return XLB_STAT_DROP_ENCAP;
 	o = data + l2;
 	if ((void *)(o + 1) > end)

@@ -30,6 +30,27 @@ XLB_INLINE __u16 icmp_fold(__s64 sum)
 	return (__u16)~s;
 }
 
+/*
+ * Moves the L2 header (14 bytes, or 18 with a VLAN tag) from behind the
+ * room just made by bpf_xdp_adjust_head to the new front.
+ */
+XLB_INLINE int icmp_move_l2(void *data, void *end, __u32 room, __u32 l2)
+{
+	__u32 *dst = data;
+	__u32 *src = data + room;
+
+	if ((void *)src + 18 > end)
+		return -1;
+	/* 4-byte copies; the VLAN tag is the fifth word when present. */
+	dst[0] = src[0];
+	dst[1] = src[1];
+	dst[2] = src[2];
+	((__u16 *)dst)[6] = ((__u16 *)src)[6];
+	if (l2 > sizeof(struct ethhdr))
+		*(__u32 *)((void *)dst + 14) = *(__u32 *)((void *)src + 14);
+	return 0;
+}
+
 /* Turns the frame around: the reply goes back to whoever sent it. */
 XLB_INLINE int icmp_swap_macs(void *data, void *end)
 {
@@ -59,7 +80,7 @@ XLB_INLINE __u32 icmp_reshape(struct xdp_md *ctx, __u32 l2, __u32 room,
 		return XLB_STAT_DROP_ENCAP;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
-	if (encap_move_l2(data, end, room, l2) || icmp_swap_macs(data, end))
+	if (icmp_move_l2(data, end, room, l2) || icmp_swap_macs(data, end))
 		return XLB_STAT_DROP_ENCAP;
 	/* The whole frame, fragments included, shrinks to the reply. */
 	delta = (int)(l2 + room + quote) - (int)bpf_xdp_get_buff_len(ctx);
