@@ -353,9 +353,12 @@ lab_bridge_port() {
 }
 
 # lab_xdp_pass NS DEV : a native XDP program returning XDP_PASS on DEV,
-# so frames XDP_TX'd by DEV's veth peer are received.
+# so frames XDP_TX'd by DEV's veth peer are received. Loaded with bpftool
+# under the lab's pin directory and unpinned once attached: iproute2's own
+# loader would create its tc/xdp directories in /sys/fs/bpf, which outlive
+# the lab.
 lab_xdp_pass() {
-	local obj=$LAB_TMP/xdp_pass.o
+	local obj=$LAB_TMP/xdp_pass.o pin=$LAB_PIN_DIR/pass-$1-$2
 	if [ ! -f "$obj" ]; then
 		cat >"$LAB_TMP/xdp_pass.c" <<'EOF'
 #include <linux/bpf.h>
@@ -370,8 +373,11 @@ EOF
 			-c "$LAB_TMP/xdp_pass.c" -o "$obj" ||
 			lab_die "can't compile the XDP pass program"
 	fi
-	lab_ns "$1" ip link set dev "$2" xdpdrv obj "$obj" sec xdp.frags ||
+	mkdir -p "$LAB_PIN_DIR" && bpftool prog load "$obj" "$pin" ||
+		lab_die "can't load the XDP pass program"
+	lab_ns "$1" bpftool net attach xdpdrv pinned "$pin" dev "$2" ||
 		lab_die "can't attach XDP pass on $1/$2"
+	rm -f "$pin"
 }
 
 # ---------------------------------------------------------------------------
