@@ -245,7 +245,8 @@ XLB_INLINE void lb_flow_put(const struct pkt *p, struct flow_ref *r,
 /*
  * A packet the flow table did not answer: the table chooses, and a new
  * connection gets an entry (not errors, fragments or resets: they open
- * nothing). Returns 0 with *be_id set, or a drop reason.
+ * nothing), unless this CPU has recorded new_flow_limit flows this second.
+ * Returns 0 with *be_id set, or a drop reason.
  */
 XLB_INLINE __u32 lb_new_flow(const struct pkt *p, const struct xlb_vip *vip,
 			     const struct xlb_config *cfg, struct flow_ref *r,
@@ -258,8 +259,13 @@ XLB_INLINE __u32 lb_new_flow(const struct pkt *p, const struct xlb_vip *vip,
 	rc = lb_table_pick(p, vip, cfg, be_id);
 	if (rc)
 		return rc;
-	if (!p->frag && !p->icmp_err && !(p->tcp_flags & TCP_FLAG_RST) &&
-	    lb_flow_set(p, cfg, r)) {
+	if (p->frag || p->icmp_err || (p->tcp_flags & TCP_FLAG_RST))
+		return 0;
+	if (!clock_insert_ok(cfg->new_flow_limit, now)) {
+		stat_inc(XLB_STAT_FLOW_LIMITED);
+		return 0;
+	}
+	if (lb_flow_set(p, cfg, r)) {
 		nf.backend = *be_id;
 		nf.vip_id = (__u16)vip->id;
 		nf.fwd = vip->fwd;

@@ -25,6 +25,7 @@
 #define XLB_FLOW_SETS	       (XLB_MAX_FLOWS / XLB_FLOW_WAYS)
 #define XLB_FLOWS_MIN 1024 /* attach --flows bounds (powers of two) */
 #define XLB_FLOWS_MAX 16777216 /* 1 GiB of sets */
+#define XLB_NEW_FLOW_LIMIT_MAX 100000000 /* inserts per CPU per second */
 #define XLB_TABLE_SIZE_MAX 4194304 /* slots per VIP table */
 #define XLB_TABLE_SIZE_DEFAULT 65537
 #define XLB_WEIGHT_MAX 65535
@@ -38,7 +39,9 @@
  * reserved and zero before it had this use). 2: flow-table sets with
  * tags and access times in their first cache line; the flow_busy counter.
  * 3: xlb_vip_filter. 4: xlb_config.flow_sets, the flow table's size.
- * 5: the flow hash (sums of products), which names sets and tags.
+ * 5: the flow hash (sums of products), which names sets and tags;
+ * xlb_config.new_flow_limit, the insert window in xlb_clock and the
+ * flow_limited counter.
  */
 #define XLB_ABI 5
 
@@ -99,6 +102,7 @@ enum xlb_stat {
 	XLB_STAT_FLOW_RESELECT, /* flow entry's backend DOWN: re-chosen */
 	XLB_STAT_FLOW_EXPIRED, /* flow entry idle past its timeout */
 	XLB_STAT_FLOW_BUSY, /* new flow not recorded: its way was being written */
+	XLB_STAT_FLOW_LIMITED, /* new flow not recorded: CPU's new_flow_limit hit */
 	XLB_STAT_SECONDARY, /* new flow sent to the slot's secondary */
 	XLB_STAT_ICMP_ERR, /* ICMP error relayed to the flow's backend */
 	XLB_STAT_FRAG, /* IP fragment steered by address */
@@ -228,7 +232,7 @@ struct xlb_config {
 	__u64 tcp_timeout_ns; /* idle TCP flow-entry lifetime */
 	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
 	__u32 flow_sets; /* sets in xlb_flows (a power of two), set with it */
-	__u32 pad;
+	__u32 new_flow_limit; /* flow-table inserts per CPU per second; 0: any */
 	/* Read per packet above, only on a next-hop refresh below. */
 	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
 };
@@ -249,8 +253,11 @@ _Static_assert(sizeof(struct xlb_nexthop) == 32, "xlb_nexthop layout");
 struct xlb_clock {
 	__u64 jiffies; /* jiffies when ns was read */
 	__u64 ns; /* CLOCK_MONOTONIC_COARSE read then */
+	__u64 window_ns; /* start of this CPU's one-second insert window */
+	__u32 window_inserts; /* flow-table inserts in it (new_flow_limit) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xlb_clock) == 16, "xlb_clock layout");
+_Static_assert(sizeof(struct xlb_clock) == 32, "xlb_clock layout");
 
 /*
  * A flow-table key: one transport connection to one VIP. 8-byte aligned:

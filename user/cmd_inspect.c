@@ -23,6 +23,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_FLOW_RESELECT] = "flow_reselect",
 	[XLB_STAT_FLOW_EXPIRED] = "flow_expired",
 	[XLB_STAT_FLOW_BUSY] = "flow_busy",
+	[XLB_STAT_FLOW_LIMITED] = "flow_limited",
 	[XLB_STAT_SECONDARY] = "secondary",
 	[XLB_STAT_ICMP_ERR] = "icmp_err",
 	[XLB_STAT_FRAG] = "frag",

@@ -478,8 +478,8 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 		      struct xlb_conf *c)
 {
 	static const char *const keys[] = { "interface", "seed", "src4", "src6",
-					    "tcp_timeout", "udp_timeout", "vips",
-					    NULL };
+					    "tcp_timeout", "udp_timeout",
+					    "new_flow_limit", "vips", NULL };
 	struct xlb_config *cfg = &c->model.cfg;
 	const config_setting_t *e, *vips;
 	struct xlb_addr a;
@@ -529,6 +529,12 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 		if (get_ns(p, e, "udp_timeout", &cfg->udp_timeout_ns))
 			return -EINVAL;
 		c->has_udp_timeout = true;
+	}
+	if ((e = config_setting_get_member(root, "new_flow_limit"))) {
+		if (get_u32(p, e, "new_flow_limit", 0, XLB_NEW_FLOW_LIMIT_MAX,
+			    &cfg->new_flow_limit))
+			return -EINVAL;
+		c->has_new_flow_limit = true;
 	}
 	vips = config_setting_get_member(root, "vips");
 	if (!vips)
@@ -841,6 +847,7 @@ int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		put_secs_ns(f, cfg->udp_timeout_ns);
 		fprintf(f, ";\n");
 	}
+	fprintf(f, "new_flow_limit = %u;\n", cfg->new_flow_limit);
 	fprintf(f, "vips = (");
 	for (i = 0; i < md->n_vips; i++) {
 		const struct xlb_vip_ent *v = &md->vips[i];
@@ -930,6 +937,8 @@ int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
 		cfg->tcp_timeout_ns = c->model.cfg.tcp_timeout_ns;
 	if (c->has_udp_timeout)
 		cfg->udp_timeout_ns = c->model.cfg.udp_timeout_ns;
+	if (c->has_new_flow_limit)
+		cfg->new_flow_limit = c->model.cfg.new_flow_limit;
 	for (i = 0; i < out->n_vips; i++) {
 		struct xlb_vip_ent *v = &out->vips[i];
 		const struct xlb_vip_ent *lv = xlb_model_vip(live, &v->key);

@@ -80,6 +80,7 @@ struct xlb_vip_conf {
 struct xlb_conf {
 	char interface[IF_NAMESIZE]; /* "" when not given */
 	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;
+	bool has_new_flow_limit;
 	struct xlb_model model; /* cfg: only the has_* fields are meaningful */
 	struct xlb_vip_conf *vips; /* n = model.n_vips, matched by key */
 };

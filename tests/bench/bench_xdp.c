@@ -280,6 +280,23 @@ static void flow_key6(const struct bench *b, __u32 n, struct xlb_flow_key *k)
 
 /* ---- maps -------------------------------------------------------------- */
 
+/*
+ * Sets xlb_config.new_flow_limit. At 1, a CPU records the first new flow
+ * of each second and forwards the rest unrecorded, as under a SYN flood.
+ */
+static int limit_set(const struct bench *b, __u32 limit)
+{
+	struct xlb_config cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(b->fd_cfg, &zero, &cfg))
+		return -errno;
+	cfg.new_flow_limit = limit;
+	if (bpf_map_update_elem(b->fd_cfg, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int stats_read(const struct bench *b, __u64 out[XLB_STAT_MAX])
 {
 	__u64 v[b->ncpus];
@@ -574,6 +591,7 @@ struct tcase {
 	enum new_kind fresh; /* rewrite the source on every run */
 	int syn; /* send it as a SYN (a new connection) instead of an ACK */
 	int small; /* run by the instance with the smallest flow table */
+	int limited; /* with new_flow_limit reached: no insert */
 	int want; /* expected verdict */
 	int want_stat; /* xlb: the counter (FLOW_HIT, _MISS, PASS) per run, or -1 */
 	int target; /* ns above drop, 0 none */
@@ -660,6 +678,8 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 	memcpy(pkt, c->v6 ? b->pkt6 : c->host ? b->pkth : b->pkt4, len);
 	if (c->syn) /* TCP flags; xlb checks no L4 checksum */
 		pkt[14 + (c->v6 ? 40 : 20) + 13] = 0x02;
+	if (c->limited && limit_set(x, 1))
+		return -1;
 	if (c->want_stat >= 0 && stats_read(x, s0))
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -677,12 +697,19 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 			c->bad++;
 		sum += ns;
 	}
+	if (c->limited && limit_set(x, 0))
+		return -1;
 	if (c->want_stat >= 0) {
 		if (stats_read(x, s1))
 			return -1;
 		if (s1[c->want_stat] - s0[c->want_stat] != (__u64)n ||
 		    (c->want == XDP_TX &&
 		     s1[XLB_STAT_TX] - s0[XLB_STAT_TX] != (__u64)n))
+			c->bad += n;
+		/* One insert a second on this CPU: a second may turn. */
+		if (c->limited && s1[XLB_STAT_FLOW_LIMITED] -
+						  s0[XLB_STAT_FLOW_LIMITED] + 2 <
+					  (__u64)n)
 			c->bad += n;
 	}
 	return (double)sum / n;
@@ -740,8 +767,8 @@ static void print_case(const struct tcase *c, const struct tcase *all,
 
 static int bench_ns(struct bench *b, const struct opts *o)
 {
-	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, Y4, Y6, K4, K6, H4, HN,
-	       NCASE };
+	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, Y4, Y6, L4, L6, K4,
+	       K6, H4, HN, NCASE };
 	struct tcase cs[NCASE] = {
 		[D4] = TC("XDP_DROP (IPv4 packet)", b->fd_drop, 0, FIXED,
 			  XDP_DROP, -1, 0, 0, D4, -1),
@@ -772,6 +799,11 @@ static int bench_ns(struct bench *b, const struct opts *o)
 			  XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D4, P4),
 		[Y6] = TC("xlb new IPv6 connection (SYN)", b->fd_xlb, 1, NEW6,
 			  XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D6, P6),
+		/* A SYN flood: new_flow_limit reached, nothing recorded. */
+		[L4] = TC("xlb SYN above new_flow_limit, IPv4", b->fd_xlb, 0,
+			  NEW4, XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D4, P4),
+		[L6] = TC("xlb SYN above new_flow_limit, IPv6", b->fd_xlb, 1,
+			  NEW6, XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, D6, P6),
 		/* Like for like with Katran's 1,000-entry fallback LRU. */
 		[K4] = TC("xlb new IPv4 flow, 1,024 flows", b->small->fd_xlb,
 			  0, NEW4, XDP_TX, XLB_STAT_FLOW_MISS, 0, 191, D4, P4),
@@ -792,7 +824,8 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	__u32 fill = XLB_MAX_FLOWS * 2;
 	int r, i;
 
-	cs[Y4].syn = cs[Y6].syn = 1;
+	cs[Y4].syn = cs[Y6].syn = cs[L4].syn = cs[L6].syn = 1;
+	cs[L4].limited = cs[L6].limited = 1;
 	cs[K4].small = cs[K6].small = 1;
 	cs[H4].host = cs[HN].host = 1;
 

@@ -318,6 +318,23 @@ x -j table "$VIP4" >"$TMP/p1"
 if cmp -s "$TMP/p0" "$TMP/p1" && ! cmp -s "$TMP/p0" "$TMP/s0"; then pass "unchanged apply keeps the live table"; else fail "unchanged apply changed the live table"; fi
 x backend set "$VIP4" 198.51.100.11 --weight 1 >/dev/null 2>&1
 
+# new_flow_limit: from the file into xlb_config (bpftool reads it by name),
+# back out through save, and 0 again.
+limit() {
+	bpftool -j map dump pinned "$PIN/xlb_config" | /usr/bin/python3 -c \
+		'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["new_flow_limit"])'
+}
+x save | sed 's/^new_flow_limit = .*/new_flow_limit = 125000;/' >"$TMP/lim.conf"
+expect 0 "apply new_flow_limit" apply -f "$TMP/lim.conf"
+if [ "$(limit)" = 125000 ] && x save | grep -qx 'new_flow_limit = 125000;'; then
+	pass "new_flow_limit applied and saved"
+else
+	fail "new_flow_limit: map says '$(limit)'"
+fi
+sed -i 's/^new_flow_limit = .*/new_flow_limit = 0;/' "$TMP/lim.conf"
+expect 0 "apply new_flow_limit 0" apply -f "$TMP/lim.conf"
+if [ "$(limit)" = 0 ]; then pass "new_flow_limit back to 0"; else fail "new_flow_limit 0: map says '$(limit)'"; fi
+
 # top: flows grouped by client source, entered by the data path itself: the
 # program attached to v0 runs on a TCP ACK from 198.18.0.SRC:SPORT to the VIP.
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \

@@ -23,6 +23,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_FLOW_RESELECT] = "FLOW_RESELECT",
 	[XLB_STAT_FLOW_EXPIRED] = "FLOW_EXPIRED",
 	[XLB_STAT_FLOW_BUSY] = "FLOW_BUSY",
+	[XLB_STAT_FLOW_LIMITED] = "FLOW_LIMITED",
 	[XLB_STAT_SECONDARY] = "SECONDARY",
 	[XLB_STAT_ICMP_ERR] = "ICMP_ERR",
 	[XLB_STAT_FRAG] = "FRAG",
@@ -87,6 +88,7 @@ struct pt_env *pt_env_open(void)
 	e->vip_stats = bpf_map__fd(skel->maps.xlb_vip_stats);
 	e->be_stats = bpf_map__fd(skel->maps.xlb_be_stats);
 	e->vip_filter = bpf_map__fd(skel->maps.xlb_vip_filter);
+	e->clock = bpf_map__fd(skel->maps.xlb_clock);
 	e->ncpus = libbpf_num_possible_cpus();
 	assert_true(e->ncpus > 0);
 	e->ifindex = PT_IFINDEX_LO;
@@ -128,6 +130,20 @@ void pt_write_config(struct pt_env *e)
 	__u32 zero = 0;
 
 	assert_int_equal(bpf_map_update_elem(e->config, &zero, &e->cfg, 0), 0);
+}
+
+void pt_insert_window_reset(struct pt_env *e)
+{
+	struct xlb_clock c[e->ncpus];
+	__u32 zero = 0;
+	int i;
+
+	assert_int_equal(bpf_map_lookup_elem(e->clock, &zero, c), 0);
+	for (i = 0; i < e->ncpus; i++) {
+		c[i].window_ns = 0;
+		c[i].window_inserts = 0;
+	}
+	assert_int_equal(bpf_map_update_elem(e->clock, &zero, c, 0), 0);
 }
 
 void pt_add_vip(struct pt_env *e, __u32 id, const char *addr, __u16 port,

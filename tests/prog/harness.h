@@ -41,7 +41,7 @@ struct pt_vip {
 struct pt_env {
 	void *skel; /* struct xlb_bpf */
 	int prog, config, vips, tables, backends, state, nexthop, flows, stats,
-		vip_stats, be_stats, vip_filter;
+		vip_stats, be_stats, vip_filter, clock;
 	int ncpus;
 	__u32 ifindex; /* ingress ifindex given to every run */
 	struct xlb_config cfg;
@@ -57,6 +57,8 @@ void pt_env_close(struct pt_env *e);
 
 /* Map writers (also remembered in *e for the expectations). */
 void pt_write_config(struct pt_env *e);
+/* Starts every CPU's flow-insert window afresh (new_flow_limit). */
+void pt_insert_window_reset(struct pt_env *e);
 void pt_add_vip(struct pt_env *e, __u32 id, const char *addr, __u16 port,
 		__u8 proto, __u8 fwd, __u32 table_size, __u8 v4_prefix,
 		__u8 v6_prefix, bool alias);

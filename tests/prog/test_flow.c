@@ -728,6 +728,55 @@ static void test_flow_sets(void **state)
 	assert_int_equal(d, 1);
 }
 
+/*
+ * new_flow_limit: a CPU records at most that many new flows a second.
+ * Above it a new flow still goes where its table sends it, unrecorded and
+ * counted (flow_limited); recorded flows keep their entries; in the next
+ * second recording resumes. 0 is no limit.
+ */
+static void test_new_flow_limit(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	__u32 x = e->vip[f.vip].slots[slot_of(e, &f)].primary;
+	__u16 i;
+	__u64 d;
+
+	e->cfg.new_flow_limit = 3;
+	pt_write_config(e);
+	pt_insert_window_reset(e);
+	d = DELTA(e, XLB_STAT_FLOW_LIMITED, for (i = 0; i < 5; i++)
+		  send_expect(e, &f, 3000 + i, 0x02, x, "SYN"));
+	assert_int_equal(d, 2);
+	for (i = 0; i < 3; i++)
+		expect_entry(e, &f, 3000 + i, x, "SYN within the limit");
+	for (i = 3; i < 5; i++)
+		expect_no_entry(e, &f, 3000 + i, "SYN above the limit");
+	d = DELTA(e, XLB_STAT_FLOW_HIT,
+		  send_expect(e, &f, 3000, 0x10, x, "ACK of a recorded flow"));
+	assert_int_equal(d, 1);
+	d = DELTA(e, XLB_STAT_FLOW_LIMITED,
+		  send_expect(e, &f, 3003, 0x10, x, "ACK, still above the limit"));
+	assert_int_equal(d, 1);
+	expect_no_entry(e, &f, 3003, "ACK above the limit");
+
+	pt_insert_window_reset(e); /* as when the second has passed */
+	d = DELTA(e, XLB_STAT_FLOW_LIMITED,
+		  send_expect(e, &f, 3003, 0x10, x, "ACK in the next second"));
+	assert_int_equal(d, 0);
+	expect_entry(e, &f, 3003, x, "recorded in the next second");
+
+	e->cfg.new_flow_limit = 0;
+	pt_write_config(e);
+	d = DELTA(e, XLB_STAT_FLOW_LIMITED, for (i = 0; i < 10; i++)
+		  send_expect(e, &f, 4000 + i, 0x02, x, "SYN, no limit"));
+	assert_int_equal(d, 0);
+	for (i = 0; i < 10; i++)
+		expect_entry(e, &f, 4000 + i, x, "no limit");
+}
+
 static const struct fam_param f4 = { false }, f6 = { true };
 
 int pt_tests_flow(struct CMUnitTest *t, int max)
@@ -761,6 +810,8 @@ int pt_tests_flow(struct CMUnitTest *t, int max)
 	ADD("flow: v6 table size from the config (1024 sets)", test_flow_sets, &f6);
 	ADD("flow: v4 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f4);
 	ADD("flow: v6 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f6);
+	ADD("flow: v4 new_flow_limit: above it forwarded, not recorded", test_new_flow_limit, &f4);
+	ADD("flow: v6 new_flow_limit: above it forwarded, not recorded", test_new_flow_limit, &f6);
 #undef ADD
 	return n;
 }

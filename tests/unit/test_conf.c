@@ -29,10 +29,11 @@ static const char good[] =
 	"seed = \"00112233445566778899aabbccddeeff\";\n"		/* 3 */
 	"src4 = \"198.51.100.1\";  src6 = \"2001:db8::1\";\n"		/* 4 */
 	"tcp_timeout = 300;  udp_timeout = 30.5;\n"			/* 5 */
-	"vips = (\n"							/* 6 */
-	"  { vip = \"203.0.113.10:80/tcp\";\n"				/* 7 */
-	"    algo = \"ring\"; table_size = 1000; fwd = \"ipip\";\n"	/* 8 */
-	"    src_prefix = [24, 64];\n"					/* 9 */
+	"new_flow_limit = 125000;\n"					/* 6 */
+	"vips = (\n"							/* 7 */
+	"  { vip = \"203.0.113.10:80/tcp\";\n"				/* 8 */
+	"    algo = \"ring\"; table_size = 1000; fwd = \"ipip\";\n"	/* 9 */
+	"    src_prefix = [24, 64];\n"					/* 10 */
 	"    check = { type = \"http\"; port = 8080; path = \"/healthz\";\n"
 	"              interval = 2.5; timeout = 1; rise = 3; fall = 4; };\n"
 	"    slow_start = 30;  drain_timeout = 120;\n"
@@ -93,6 +94,8 @@ static void test_valid(void **state)
 	assert_memory_equal(c.model.cfg.src6, a.a, 16);
 	assert_true(c.model.cfg.tcp_timeout_ns == 300000000000ULL);
 	assert_true(c.model.cfg.udp_timeout_ns == 30500000000ULL);
+	assert_true(c.has_new_flow_limit);
+	assert_int_equal(c.model.cfg.new_flow_limit, 125000);
 	assert_int_equal(c.model.n_vips, 3);
 
 	v = xlb_model_vip(&c.model, &k4);
@@ -199,6 +202,9 @@ static const struct bad bads[] = {
 	{ "interface = \"a/b\";\n", 1, "invalid interface name" },
 	{ "tcp_timeout = 0;\n", 1, "tcp_timeout out of range" },
 	{ "udp_timeout = \"30\";\n", 1, "udp_timeout must be a number of seconds" },
+	{ "new_flow_limit = -1;\n", 1, "new_flow_limit -1 out of range 0-100000000" },
+	{ "new_flow_limit = 100000001;\n", 1, "new_flow_limit 100000001 out of range" },
+	{ "new_flow_limit = 1.5;\n", 1, "new_flow_limit must be an integer" },
 	{ "vips = 3;\n", 1, "vips must be a list" },
 	{ "vips = ( 3 );\n", 1, "VIP must be a group" },
 	{ "vips = (\n  { algo = \"ring\"; } );\n", 2, "VIP without 'vip'" },
@@ -418,6 +424,7 @@ static void live_model(struct xlb_model *md)
 	memcpy(md->cfg.src6, a.a, 16);
 	md->cfg.tcp_timeout_ns = 300ULL * 1000000000ULL;
 	md->cfg.udp_timeout_ns = 1500000001ULL;
+	md->cfg.new_flow_limit = 250000;
 	md->cfg.nexthop_ttl_ns = 1000000000ULL;
 	assert_int_equal(xlb_model_vip_add(md, &k, &v), 0);
 	v->algo = XLB_ALGO_MAGLEV;
@@ -493,6 +500,7 @@ static void test_merge(void **state)
 	assert_int_equal(out.cfg.src4, live.cfg.src4);
 	assert_true(out.cfg.tcp_timeout_ns == 60000000000ULL);
 	assert_true(out.cfg.udp_timeout_ns == live.cfg.udp_timeout_ns);
+	assert_int_equal(out.cfg.new_flow_limit, live.cfg.new_flow_limit);
 	/* VIPs exactly as the file lists them. */
 	assert_int_equal(out.n_vips, 1);
 	v = xlb_model_vip(&out, &k);
