@@ -611,8 +611,9 @@ static void phase_states(struct pt_env *e, int phase)
 			else if (id % 4 == 2)
 				pt_set_state(e, id, XLB_BE_DOWN);
 		break;
-	case 3: /* every UDP entry expires at once */
+	case 3: /* every UDP entry expires at once; few flows recorded */
 		e->cfg.udp_timeout_ns = 1;
+		e->cfg.new_flow_limit = 64;
 		pt_write_config(e);
 		break;
 	}
