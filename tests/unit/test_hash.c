@@ -3,8 +3,8 @@
  * test_hash.c - unit tests of the flow table's keyed hash (xlb_hash.h),
  * which the data path and the controller share: how evenly it spreads
  * the flows a balancer sees over the sets, that every bit of a flow key
- * and either half of the seed matter, and what its tags may never be. No privileges
- * needed.
+ * and either half of the seed matter, and what its tags may never be. No
+ * privileges needed.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -21,8 +21,7 @@
 
 #define SETS 65536
 
-static const __u64 seed[2] = { 0x243f6a8885a308d3ULL,
-			       0x13198a2e03707344ULL };
+static const __u64 seed[2] = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
 
 /* Flow n of a VIP: clients in 198.18.0.0/15 or 2001:db8::/32, ports. */
 static void flow(struct xlb_flow_key *k, __u32 n, int v6, __u32 clients)
@@ -67,9 +66,10 @@ static void spread(int v6, __u32 clients)
 		over += load[n] >= 5;
 		max = load[n] > max ? load[n] : max;
 	}
-	print_message("v%d, %u clients: %.2f %% empty, %.3f %% hold 5+, most %u\n",
-		      v6 ? 6 : 4, clients, 100.0 * empty / SETS,
-		      100.0 * over / SETS, max);
+	print_message(
+	    "v%d, %u clients: %.2f %% empty, %.3f %% hold 5+, most %u\n",
+	    v6 ? 6 : 4, clients, 100.0 * empty / SETS, 100.0 * over / SETS,
+	    max);
 	assert_true(fabs((double)empty / SETS - exp(-1)) < 0.01);
 	assert_true((double)over / SETS < 0.006);
 	assert_true(max <= 10);
@@ -114,7 +114,8 @@ static void t_avalanche(void **state)
 		flow(&k, n * 7919, n & 1, 4096);
 		h = xlb_flow_hash(seed, &k);
 		/* Up to the family byte: the pad is always zero. */
-		for (bit = 0; bit < 8 * (offsetof(struct xlb_flow_key, family) + 1);
+		for (bit = 0;
+		     bit < 8 * (offsetof(struct xlb_flow_key, family) + 1);
 		     bit++) {
 			__u64 d;
 
@@ -126,8 +127,9 @@ static void t_avalanche(void **state)
 			samples++;
 		}
 	}
-	print_message("key bit flips: mean %.2f of 64 hash bits change, fewest %llu\n",
-		      (double)sum / samples, (unsigned long long)worst);
+	print_message(
+	    "key bit flips: mean %.2f of 64 hash bits change, fewest %llu\n",
+	    (double)sum / samples, (unsigned long long)worst);
 	assert_true(fabs((double)sum / samples - 32) < 1.0);
 	assert_true(worst >= 12);
 }
@@ -153,8 +155,8 @@ static void seed_moves(const __u64 other[2])
 
 static void t_seed_moves(void **state)
 {
-	const __u64 first[2] = { seed[0] ^ 0x9e3779b97f4a7c15ULL, seed[1] };
-	const __u64 second[2] = { seed[0], seed[1] ^ 0x9e3779b97f4a7c14ULL };
+	const __u64 first[2] = {seed[0] ^ 0x9e3779b97f4a7c15ULL, seed[1]};
+	const __u64 second[2] = {seed[0], seed[1] ^ 0x9e3779b97f4a7c14ULL};
 
 	seed_moves(first);
 	seed_moves(second);
@@ -172,13 +174,13 @@ static void t_tags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(t_spread_v4_many),
-		cmocka_unit_test(t_spread_v4_nat),
-		cmocka_unit_test(t_spread_v6_many),
-		cmocka_unit_test(t_spread_v6_nat),
-		cmocka_unit_test(t_avalanche),
-		cmocka_unit_test(t_seed_moves),
-		cmocka_unit_test(t_tags),
+	    cmocka_unit_test(t_spread_v4_many),
+	    cmocka_unit_test(t_spread_v4_nat),
+	    cmocka_unit_test(t_spread_v6_many),
+	    cmocka_unit_test(t_spread_v6_nat),
+	    cmocka_unit_test(t_avalanche),
+	    cmocka_unit_test(t_seed_moves),
+	    cmocka_unit_test(t_tags),
 	};
 
 	return cmocka_run_group_tests_name("flow hash", tests, NULL, NULL);
