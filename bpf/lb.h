@@ -74,8 +74,9 @@ XLB_INLINE __u64 lb_client_hash(const struct pkt *p, const struct xlb_vip *vip,
 XLB_INLINE __u32 lb_table_pick(const struct pkt *p, const struct xlb_vip *vip,
 			       const struct xlb_config *cfg, __u32 *be_id)
 {
-	struct xlb_slot *slot, s;
-	__u32 idx;
+	struct xlb_slot_pair *pair;
+	struct xlb_slot s;
+	__u32 idx, elem;
 	void *tbl;
 
 	idx = xlb_table_index(vip->id, vip->flags);
@@ -83,10 +84,11 @@ XLB_INLINE __u32 lb_table_pick(const struct pkt *p, const struct xlb_vip *vip,
 	if (!tbl)
 		return XLB_STAT_DROP_NO_TABLE;
 	idx = xlb_slot_of(lb_client_hash(p, vip, cfg), vip->table_size);
-	slot = bpf_map_lookup_elem(tbl, &idx);
-	if (!slot)
+	elem = idx / 2;
+	pair = bpf_map_lookup_elem(tbl, &elem);
+	if (!pair)
 		return XLB_STAT_DROP_NO_TABLE;
-	s = *slot;
+	s = pair->slot[idx & 1];
 	if (lb_state_is(s.primary, XLB_BE_UP)) {
 		*be_id = s.primary;
 		return 0;

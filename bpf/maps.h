@@ -31,9 +31,9 @@ struct {
 
 /*
  * Slots are only reached through the inner map's pointer; this unused
- * global makes clang emit struct xlb_slot's full BTF for the map's value.
+ * global makes clang emit struct xlb_slot_pair's full BTF for the value.
  */
-struct xlb_slot xlb_slot_btf_anchor SEC(".maps.btf") __attribute__((unused));
+struct xlb_slot_pair xlb_slot_btf_anchor SEC(".maps.btf") __attribute__((unused));
 
 /* A VIP's table; BPF_F_INNER_MAP lets each table have its own size. */
 struct xlb_table_map {
@@ -41,7 +41,7 @@ struct xlb_table_map {
 	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, struct xlb_slot);
+	__type(value, struct xlb_slot_pair);
 };
 
 /* Which destination addresses may be VIPs (xlb.h, struct xlb_vip_filter). */

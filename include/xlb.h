@@ -30,7 +30,7 @@
 #define XLB_TABLE_SIZE_DEFAULT 65537
 #define XLB_WEIGHT_MAX 65535
 #define XLB_RAMP_FULL 1000 /* slow-start progress: permille of weight */
-#define XLB_BACKEND_NONE 0xffffffffU /* slot with no usable backend */
+#define XLB_BACKEND_NONE 0xffffU /* slot with no usable backend; no id */
 
 /*
  * The maps' layout, kept in xlb_config.abi. Raise it whenever a map's key,
@@ -41,7 +41,7 @@
  * 3: xlb_vip_filter. 4: xlb_config.flow_sets, the flow table's size.
  * 5: the flow hash (sums of products), which names sets and tags;
  * xlb_config.new_flow_limit, the insert window in xlb_clock and the
- * flow_limited counter.
+ * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
  */
 #define XLB_ABI 5
 
@@ -200,12 +200,29 @@ XLB_INLINE_ABI void xlb_vip_filter_set(struct xlb_vip_filter *f,
 	f->bits[bit / 64] |= 1ULL << (bit % 64);
 }
 
-/* One slot of a VIP table (inner array map value). */
+/* One slot of a VIP table. */
 struct xlb_slot {
-	__u32 primary; /* backend id owning the slot */
-	__u32 secondary; /* backend id owning it if the primary were removed */
+	__u16 primary; /* backend id owning the slot */
+	__u16 secondary; /* backend id owning it if the primary were removed */
 };
-_Static_assert(sizeof(struct xlb_slot) == 8, "xlb_slot layout");
+_Static_assert(sizeof(struct xlb_slot) == 4, "xlb_slot layout");
+_Static_assert(XLB_MAX_BACKENDS <= XLB_BACKEND_NONE,
+	       "backend ids fit a slot's 16 bits, XLB_BACKEND_NONE excepted");
+
+/*
+ * A VIP table's element (inner array map value): two consecutive slots.
+ * An array map gives every element at least 8 bytes, so slots go in
+ * pairs: a 65,537-slot table takes 256 KB, and a new flow's random read
+ * of it stays in cache twice as well. Slot i is element i / 2, half
+ * i % 2; mapped, the table's memory is its slots in order.
+ */
+struct xlb_slot_pair {
+	struct xlb_slot slot[2]; /* slots 2i and 2i + 1 */
+};
+_Static_assert(sizeof(struct xlb_slot_pair) == 8, "xlb_slot_pair layout");
+
+/* Elements of a table of size slots. */
+#define XLB_TABLE_ELEMS(size) (((size) + 1) / 2)
 
 #define XLB_BE_F_USED 0x1 /* id allocated */
 

@@ -506,7 +506,8 @@ static size_t table_bytes(__u32 size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-	return ((size_t)size * sizeof(struct xlb_slot) + page - 1) & ~(page - 1);
+	return ((size_t)XLB_TABLE_ELEMS(size) * sizeof(struct xlb_slot_pair) +
+		page - 1) & ~(page - 1);
 }
 
 int xlb_table_map_live(const struct xlb_maps *m, const struct xlb_vip_ent *v,
@@ -555,7 +556,7 @@ static void table_btf(const struct xlb_maps *m, int *btf_fd, __u32 *key_id,
 	if (!btf)
 		return;
 	k = btf__find_by_name(btf, "__u32");
-	v = btf__find_by_name_kind(btf, "xlb_slot", BTF_KIND_STRUCT);
+	v = btf__find_by_name_kind(btf, "xlb_slot_pair", BTF_KIND_STRUCT);
 	if (k > 0 && v > 0) {
 		*btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
 		*key_id = (__u32)k;
@@ -596,8 +597,10 @@ static int table_refill_idle(const struct xlb_maps *m,
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries == size &&
-	    info.value_size == sizeof(*slots) && (info.map_flags & BPF_F_MMAPABLE)) {
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.max_entries == XLB_TABLE_ELEMS(size) &&
+	    info.value_size == sizeof(struct xlb_slot_pair) &&
+	    (info.map_flags & BPF_F_MMAPABLE)) {
 		p = mmap(NULL, table_bytes(size), PROT_READ | PROT_WRITE,
 			 MAP_SHARED, fd, 0);
 		if (p != MAP_FAILED) {
@@ -625,13 +628,15 @@ static int table_create(const struct xlb_maps *m, __u32 vip_id,
 		opts.btf_fd = (__u32)btf_fd;
 	snprintf(name, sizeof(name), "xlb_table_%u", vip_id);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-			    sizeof(struct xlb_slot), size, &opts);
+			    sizeof(struct xlb_slot_pair), XLB_TABLE_ELEMS(size),
+			    &opts);
 	if (fd < 0 && btf_fd >= 0) {
 		/* Same map without BTF rather than no table at all. */
 		opts.btf_fd = 0;
 		opts.btf_key_type_id = opts.btf_value_type_id = 0;
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
-				    sizeof(struct xlb_slot), size, &opts);
+				    sizeof(struct xlb_slot_pair),
+				    XLB_TABLE_ELEMS(size), &opts);
 	}
 	if (btf_fd >= 0)
 		close(btf_fd);

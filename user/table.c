@@ -1037,7 +1037,7 @@ int xlb_table_build(const struct xlb_tb_params *p,
 		struct tb *t = &all[nall++];
 
 		if ((s->family != XLB_AF_INET && s->family != XLB_AF_INET6) ||
-		    s->weight > XLB_WEIGHT_MAX || s->id == XLB_BACKEND_NONE) {
+		    s->weight > XLB_WEIGHT_MAX || s->id >= XLB_BACKEND_NONE) {
 			err = -EINVAL;
 			goto out;
 		}

@@ -149,7 +149,9 @@ static double time_swap(struct xlb_maps *m, double *outer_us)
 
 	xlb_vip_parse("203.0.113.10:80/tcp", &k);
 	bpf_map_lookup_elem(m->vips, &k, &val);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_bench", 4, 8, 65537, &o);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_bench", 4,
+			    sizeof(struct xlb_slot_pair),
+			    XLB_TABLE_ELEMS(XLB_TABLE_SIZE_DEFAULT), &o);
 	for (r = 0; r < ROUNDS; r++) {
 		__u64 t0;
 

@@ -340,14 +340,14 @@ static int table_install(const struct bench *b, __u32 vip_id, __u32 first)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, mo,
 		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	size_t sz = XLB_TABLE_SIZE_DEFAULT * sizeof(struct xlb_slot);
-	struct xlb_slot *slots;
+	__u32 i, elems = XLB_TABLE_ELEMS(XLB_TABLE_SIZE_DEFAULT);
+	size_t sz = (size_t)elems * sizeof(struct xlb_slot_pair);
+	struct xlb_slot *slots; /* mapped, the pairs are slots in order */
 	int fd, err = 0;
-	__u32 i;
 
 	sz = (sz + 4095) & ~(size_t)4095;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, sizeof(struct xlb_slot),
-			    XLB_TABLE_SIZE_DEFAULT, &mo);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4,
+			    sizeof(struct xlb_slot_pair), elems, &mo);
 	if (fd < 0)
 		return -errno;
 	slots = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -776,7 +776,7 @@ static int bench_ns(struct bench *b, const struct opts *o)
 			  XDP_TX, -1, 0, 0, D4, -1),
 		[P4] = TC("trivial IPIP push + XDP_TX (IPv4)", b->fd_ipip, 0,
 			  FIXED, XDP_TX, -1, 0, 0, D4, -1),
-		[M4] = TC("2 random reads (16 MB, 512 KB)", b->fd_mem, 0, NEW4,
+		[M4] = TC("2 random reads (16 MB, 256 KB)", b->fd_mem, 0, NEW4,
 			  XDP_DROP, -1, 0, 0, D4, -1),
 		[D6] = TC("XDP_DROP (IPv6 packet)", b->fd_drop, 1, FIXED,
 			  XDP_DROP, -1, 0, 0, D6, -1),

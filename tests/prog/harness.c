@@ -260,12 +260,18 @@ void pt_swap_table(struct pt_env *e, __u32 vip_id)
 	__u32 i;
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4, sizeof(struct xlb_slot),
-			    pv->v.table_size, &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t", 4,
+			    sizeof(struct xlb_slot_pair),
+			    XLB_TABLE_ELEMS(pv->v.table_size), &opts);
 	if (fd < 0)
 		fail_msg("creating inner table: %s", strerror(errno));
-	for (i = 0; i < pv->v.table_size; i++)
-		assert_int_equal(bpf_map_update_elem(fd, &i, &pv->slots[i], 0), 0);
+	for (i = 0; i < XLB_TABLE_ELEMS(pv->v.table_size); i++) {
+		struct xlb_slot_pair sp = { { pv->slots[2 * i] } };
+
+		if (2 * i + 1 < pv->v.table_size)
+			sp.slot[1] = pv->slots[2 * i + 1];
+		assert_int_equal(bpf_map_update_elem(fd, &i, &sp, 0), 0);
+	}
 	assert_int_equal(bpf_map_update_elem(e->tables, &vip_id, &fd, 0), 0);
 	if (pv->table_fd >= 0)
 		close(pv->table_fd);
