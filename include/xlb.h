@@ -249,7 +249,7 @@ struct xlb_config {
 	__u64 tcp_timeout_ns; /* idle TCP flow-entry lifetime */
 	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
 	__u32 flow_sets; /* sets in xlb_flows (a power of two), set with it */
-	__u32 new_flow_limit; /* flow-table inserts per CPU per second; 0: any */
+	__u32 new_flow_limit; /* flow-table inserts per CPU per second; 0: no cap */
 	/* Read per packet above, only on a next-hop refresh below. */
 	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
 };
