@@ -896,7 +896,9 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	printf("   cache, every insert replacing an entry): Katran's program, run without\n");
 	printf("   its control plane as here, finds no per-CPU LRU and uses its 1,000-entry\n");
 	printf("   fallback LRU, so these rows compare like with like; the default table\n");
-	printf("   (16 MB) misses the cache on every new flow.\n\n");
+	printf("   (16 MB) misses the cache on every new flow. The new_flow_limit rows\n");
+	printf("   cap recording at 1 flow per CPU per second, as under a SYN flood: the\n");
+	printf("   SYNs are forwarded, not recorded.\n\n");
 	printf("  %-34s %7s %13s %10s %10s  %-11s %6s\n", "case", "ns/pkt",
 	       "round range", "above drop", "above IPIP", "target", "Katran");
 	for (i = 0; i < NCASE; i++) {
