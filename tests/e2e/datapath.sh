@@ -21,7 +21,8 @@
 #
 # Environment: DP_CLIENTS (client addresses per case, default 200),
 # DP_ROUNDS (connections per client in the first pass, default 3),
-# DP_CASES (space-separated case names to run, default all).
+# DP_CASES (space-separated case names to run, default all),
+# DP_NEW_FLOW_LIMIT (run with that new_flow_limit in the configuration).
 set -u
 export LC_ALL=C
 
@@ -298,6 +299,19 @@ if [ "$LAB_MTU" -gt 4000 ]; then
 	done
 fi
 
+# With a cap on the flows a CPU records a second, new flows beyond it are
+# forwarded unrecorded: every check below must pass all the same.
+if [ -n "${DP_NEW_FLOW_LIMIT:-}" ]; then
+	lab_xlb save 2>/dev/null |
+		sed "s/^new_flow_limit = .*/new_flow_limit = $DP_NEW_FLOW_LIMIT;/" >"$OUT/limit.conf"
+	if grep -qx "new_flow_limit = $DP_NEW_FLOW_LIMIT;" "$OUT/limit.conf" &&
+		lab_xlb apply -f "$OUT/limit.conf" >/dev/null; then
+		lab_pass "new_flow_limit = $DP_NEW_FLOW_LIMIT applied"
+	else
+		lab_fail "new_flow_limit = $DP_NEW_FLOW_LIMIT not applied"
+	fi
+fi
+
 CASES=(
 	"v4-ipip ${LAB_VIP4S[0]}:$PORT/tcp ${LAB_VIP4S[0]} ipip 4 4"
 	"v6-ipip [${LAB_VIP6S[0]}]:$PORT/tcp ${LAB_VIP6S[0]} ipip 6 6"
@@ -339,6 +353,16 @@ if [ "$LAB_MTU" -gt 4000 ]; then
 		lab_pass "jumbo: no frame dropped as malformed at MTU $LAB_MTU"
 	else
 		lab_fail "jumbo: drop_malformed ${bad:-unreadable} at MTU $LAB_MTU"
+	fi
+fi
+
+if [ -n "${DP_NEW_FLOW_LIMIT:-}" ]; then
+	limited=$(lab_xlb -j stats 2>/dev/null | /usr/bin/python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["global"]["flow_limited"])' 2>/dev/null)
+	if [ "${limited:-0}" -gt 0 ]; then
+		lab_pass "new_flow_limit: $limited new flows forwarded unrecorded, the checks above held"
+	else
+		lab_fail "new_flow_limit: no flow went unrecorded (flow_limited ${limited:-unreadable})"
 	fi
 fi
 
