@@ -38,10 +38,30 @@ XLB_INLINE int lb_vip_maybe(const struct pkt *p)
 	return f && (f->bits[bit / 64] >> (bit % 64)) & 1;
 }
 
-/* The VIP a packet belongs to; fragments and bad packets match by address. */
-XLB_INLINE struct xlb_vip *lb_vip_lookup(const struct pkt *p, int by_addr)
+XLB_INLINE int lb_vip_key_eq(const struct xlb_vip_key *a,
+			     const struct xlb_vip_key *b)
+{
+	return a->addr[0] == b->addr[0] && a->addr[1] == b->addr[1] &&
+	       a->addr[2] == b->addr[2] && a->addr[3] == b->addr[3] &&
+	       a->port == b->port && a->proto == b->proto &&
+	       a->family == b->family;
+}
+
+/*
+ * The VIP a packet belongs to; fragments and bad packets match by address.
+ * This CPU's cached copy answers while xlb_config.vip_gen has not moved
+ * since it was taken. The generation is read before the entry: a copy
+ * taken while the controller was changing xlb_vips is stamped with the
+ * generation before the change, which the controller moves afterwards.
+ */
+XLB_INLINE const struct xlb_vip *lb_vip_lookup(const struct pkt *p,
+					       int by_addr,
+					       const struct xlb_config *cfg)
 {
 	struct xlb_vip_key k = {};
+	struct xlb_vip_cache *c;
+	struct xlb_vip *v;
+	__u32 gen, slot;
 
 	k.addr[0] = p->fk.dst[0];
 	k.addr[1] = p->fk.dst[1];
@@ -50,7 +70,19 @@ XLB_INLINE struct xlb_vip *lb_vip_lookup(const struct pkt *p, int by_addr)
 	k.port = by_addr ? 0 : p->fk.dport;
 	k.proto = p->fk.proto;
 	k.family = p->fk.family;
-	return bpf_map_lookup_elem(&xlb_vips, &k);
+	gen = *(volatile const __u32 *)&cfg->vip_gen;
+	slot = xlb_vip_cache_slot(&k);
+	c = bpf_map_lookup_elem(&xlb_vip_cache, &slot);
+	/* A zeroed slot never matches: a key's family is never 0. */
+	if (c && c->gen == gen && lb_vip_key_eq(&c->key, &k))
+		return &c->vip;
+	v = bpf_map_lookup_elem(&xlb_vips, &k);
+	if (v && c) {
+		c->key = k;
+		c->vip = *v;
+		c->gen = gen;
+	}
+	return v;
 }
 
 XLB_INLINE __u64 lb_client_hash(const struct pkt *p, const struct xlb_vip *vip,

@@ -112,6 +112,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_flows SEC(".maps");
 
+/* Recently used VIP entries, per CPU (xlb.h, struct xlb_vip_cache). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_VIP_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_cache);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_vip_cache SEC(".maps");
+
 /* The coarse clock as last read on each CPU (clock.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

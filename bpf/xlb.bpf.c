@@ -86,7 +86,7 @@ int xlb_main(struct xdp_md *ctx)
 	const struct xlb_config *cfg;
 	struct flow_ref fr = {};
 	struct choice ch = {};
-	struct xlb_vip *vip;
+	const struct xlb_vip *vip;
 	struct xlb_flow f;
 	struct pkt p = {};
 	__u32 zero = 0, be_id = 0, rc;
@@ -112,7 +112,7 @@ int xlb_main(struct xdp_md *ctx)
 		flows = 0; /* looked up already */
 	}
 
-	vip = lb_vip_lookup(&p, res == PARSE_BAD || p.frag);
+	vip = lb_vip_lookup(&p, res == PARSE_BAD || p.frag, cfg);
 	if (!vip)
 		goto pass;
 	if (res == PARSE_BAD)

@@ -41,7 +41,8 @@
  * 3: xlb_vip_filter. 4: xlb_config.flow_sets, the flow table's size.
  * 5: the flow hash (sums of products), which names sets and tags;
  * xlb_config.new_flow_limit, the insert window in xlb_clock and the
- * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
+ * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair);
+ * xlb_config.vip_gen and xlb_vip_cache.
  */
 #define XLB_ABI 5
 
@@ -60,6 +61,7 @@
 #define XLB_PIN_FLOWS "xlb_flows"
 #define XLB_PIN_STATS "xlb_stats"
 #define XLB_PIN_CLOCK "xlb_clock"
+#define XLB_PIN_VIP_CACHE "xlb_vip_cache"
 #define XLB_PIN_VIP_STATS "xlb_vip_stats"
 #define XLB_PIN_BE_STATS "xlb_be_stats"
 #define XLB_PIN_VIP_FILTER "xlb_vip_filter"
@@ -252,8 +254,10 @@ struct xlb_config {
 	__u32 new_flow_limit; /* flow-table inserts per CPU per second; 0: no cap */
 	/* Read per packet above, only on a next-hop refresh below. */
 	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
+	__u32 vip_gen; /* moved after every change to xlb_vips (xlb_vip_cache) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct xlb_config) == 72, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 80, "xlb_config layout");
 
 /* Cached next hop toward a backend (per-CPU xlb_nexthop, by backend id). */
 struct xlb_nexthop {
@@ -267,6 +271,29 @@ struct xlb_nexthop {
 _Static_assert(sizeof(struct xlb_nexthop) == 32, "xlb_nexthop layout");
 
 /* The data path's per-CPU clock cache (bpf/clock.h). */
+/*
+ * A per-CPU copy of a VIP entry a new flow used (xlb_vip_cache, indexed by
+ * xlb_vip_cache_slot of the key). It stands for the entry while gen equals
+ * xlb_config.vip_gen, which the controller moves after changing xlb_vips:
+ * a new flow to a recent VIP reads a cached line instead of a hash-map
+ * lookup (a helper call with the key's hashing).
+ */
+struct xlb_vip_cache {
+	struct xlb_vip_key key; /* the entry's key */
+	__u32 gen; /* xlb_config.vip_gen read before the entry was */
+	struct xlb_vip vip; /* the entry as it was read */
+};
+_Static_assert(sizeof(struct xlb_vip_cache) == 64, "xlb_vip_cache layout");
+
+#define XLB_VIP_CACHE_SLOTS 16 /* per CPU, direct-mapped */
+
+/* The cache slot of a VIP key. */
+XLB_INLINE_ABI __u32 xlb_vip_cache_slot(const struct xlb_vip_key *k)
+{
+	return (xlb_vip_filter_bit(k->addr) ^ k->port ^ k->proto) &
+	       (XLB_VIP_CACHE_SLOTS - 1);
+}
+
 struct xlb_clock {
 	__u64 jiffies; /* jiffies when ns was read */
 	__u64 ns; /* CLOCK_MONOTONIC_COARSE read then */

@@ -885,6 +885,24 @@ static int write_elem(int fd, const void *k, const void *v, const char *what)
 	return 0;
 }
 
+/*
+ * The live xlb_config.vip_gen, moved by one when bump is set, into
+ * md->cfg, which is then written whole. Read from the map, not from md: a
+ * model read before another writer's commit must not move it back to a
+ * value some CPU's cached VIP copy may still carry.
+ */
+static int vip_gen_write(const struct xlb_maps *m, struct xlb_model *md,
+			 bool bump)
+{
+	struct xlb_config live;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->config, &zero, &live))
+		return xlb_errf(-errno, "can't read config: %s", strerror(errno));
+	md->cfg.vip_gen = live.vip_gen + (bump ? 1 : 0);
+	return write_elem(m->config, &zero, &md->cfg, "config");
+}
+
 int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_model *md)
 {
@@ -1000,7 +1018,7 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		v->table_b = (o && o->id == v->id) ? !o->table_b : false;
 	}
 
-	err = write_elem(m->config, &zero, &md->cfg, "config");
+	err = vip_gen_write(m, md, false);
 	if (err)
 		goto out;
 
@@ -1096,6 +1114,10 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 		if (err)
 			goto out;
 	}
+	/* CPUs' copies of the entries just written stop answering. */
+	err = vip_gen_write(m, md, true);
+	if (err)
+		goto out;
 
 	/* Removals last: nothing live refers to them any more. */
 	for (i = 0; i < old->n_vips; i++) {
@@ -1135,6 +1157,8 @@ int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
 			write_elem(m->backends, &ob->id, &zb, "backend");
 		}
 	}
+	/* Nor do copies of the entries just removed. */
+	vip_gen_write(m, md, true);
 	/* Removed addresses lose their bits (a bit left set only costs time). */
 	memset(&vf, 0, sizeof(vf));
 	vip_filter_add(md, &vf);

@@ -195,6 +195,9 @@ void pt_add_vip(struct pt_env *e, __u32 id, const char *addr, __u16 port,
 			assert_int_equal(bpf_map_update_elem(e->vips, &k, &v, 0), 0);
 		}
 	}
+	/* As the controller: CPUs' cached copies of VIP entries expire. */
+	e->cfg.vip_gen++;
+	pt_write_config(e);
 }
 
 void pt_set_path_mtu(struct pt_env *e, __u32 first, __u32 last, __u32 mtu)

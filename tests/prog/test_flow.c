@@ -777,6 +777,52 @@ static void test_new_flow_limit(void **state)
 		expect_entry(e, &f, 4000 + i, x, "no limit");
 }
 
+/*
+ * New flows to a VIP use this CPU's cached copy of its entry while
+ * xlb_config.vip_gen stands still, and read the entry anew once it moves
+ * (the controller moves it after every change to xlb_vips). Observed
+ * through an entry rewritten to name its empty second table place.
+ */
+static void test_vip_cache(void **state)
+{
+	struct pt_ctx *c = *state;
+	const struct fam_param *fp = c->param;
+	struct pt_env *e = c->e;
+	struct fl f = fl_of(fp->v6);
+	struct pt_vip *pv = &e->vip[f.vip];
+	__u32 x = pv->slots[slot_of(e, &f)].primary;
+	struct xlb_vip moved = pv->v;
+	__u64 d;
+
+	send_expect(e, &f, 5000, 0x02, x, "first new flow: entry cached");
+	moved.flags |= XLB_VIP_F_TABLE_B; /* a place with no table */
+	assert_int_equal(bpf_map_update_elem(e->vips, &pv->key, &moved, 0), 0);
+	send_expect(e, &f, 5001, 0x02, x, "same generation: the cached copy");
+
+	e->cfg.vip_gen++;
+	pt_write_config(e);
+	{
+		static __u8 in[PT_BUF], out[PT_BUF];
+		struct pspec p = { .src = f.client, .dst = f.vaddr,
+				   .proto = f.proto, .sport = 5002,
+				   .dport = f.vport, .flags = 0x02, .dlen = 16 };
+		size_t inlen = pb_frame(&p, in);
+		__u32 outlen;
+		int v = -1;
+
+		/* Read anew, the entry names a place with no table. */
+		d = DELTA(e, XLB_STAT_DROP_NO_TABLE,
+			  v = pt_run(e, in, (__u32)inlen, out, &outlen));
+		assert_int_equal(v, XDP_DROP);
+		assert_int_equal(d, 1);
+	}
+
+	assert_int_equal(bpf_map_update_elem(e->vips, &pv->key, &pv->v, 0), 0);
+	e->cfg.vip_gen++;
+	pt_write_config(e);
+	send_expect(e, &f, 5003, 0x02, x, "entry restored, generation moved");
+}
+
 static const struct fam_param f4 = { false }, f6 = { true };
 
 int pt_tests_flow(struct CMUnitTest *t, int max)
@@ -812,6 +858,8 @@ int pt_tests_flow(struct CMUnitTest *t, int max)
 	ADD("flow: v6 VIP filter gates the flow table; shared bits still pass", test_vip_filter, &f6);
 	ADD("flow: v4 new_flow_limit: above it forwarded, not recorded", test_new_flow_limit, &f4);
 	ADD("flow: v6 new_flow_limit: above it forwarded, not recorded", test_new_flow_limit, &f6);
+	ADD("flow: v4 cached VIP entry answers until vip_gen moves", test_vip_cache, &f4);
+	ADD("flow: v6 cached VIP entry answers until vip_gen moves", test_vip_cache, &f6);
 #undef ADD
 	return n;
 }
