@@ -41,10 +41,10 @@
  * 3: xlb_vip_filter. 4: xlb_config.flow_sets, the flow table's size.
  * 5: the flow hash (sums of products), which names sets and tags;
  * xlb_config.new_flow_limit, the insert window in xlb_clock and the
- * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair);
- * xlb_config.vip_gen and xlb_vip_cache.
+ * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
+ * 6: xlb_config.vip_gen and xlb_vip_cache.
  */
-#define XLB_ABI 5
+#define XLB_ABI 6
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
