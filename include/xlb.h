@@ -252,7 +252,7 @@ struct xlb_config {
 	__u64 udp_timeout_ns; /* idle UDP flow-entry lifetime */
 	__u32 flow_sets; /* sets in xlb_flows (a power of two), set with it */
 	__u32 new_flow_limit; /* flow-table inserts per CPU per second; 0: no cap */
-	/* Read per packet above, only on a next-hop refresh below. */
+	/* Read per packet above; below, per next-hop refresh or new flow. */
 	__u64 nexthop_ttl_ns; /* how long a resolved next hop is trusted */
 	__u32 vip_gen; /* moved after every change to xlb_vips (xlb_vip_cache) */
 	__u32 pad;
@@ -270,7 +270,6 @@ struct xlb_nexthop {
 };
 _Static_assert(sizeof(struct xlb_nexthop) == 32, "xlb_nexthop layout");
 
-/* The data path's per-CPU clock cache (bpf/clock.h). */
 /*
  * A per-CPU copy of a VIP entry a new flow used (xlb_vip_cache, indexed by
  * xlb_vip_cache_slot of the key). It stands for the entry while gen equals
@@ -294,6 +293,7 @@ XLB_INLINE_ABI __u32 xlb_vip_cache_slot(const struct xlb_vip_key *k)
 	       (XLB_VIP_CACHE_SLOTS - 1);
 }
 
+/* The data path's per-CPU clock cache (bpf/clock.h). */
 struct xlb_clock {
 	__u64 jiffies; /* jiffies when ns was read */
 	__u64 ns; /* CLOCK_MONOTONIC_COARSE read then */
