@@ -101,6 +101,13 @@ for e in look:
 EOF
 }
 
+# global_stat NAME : the xlb_stats counter NAME, as `xlb -j stats` sums it.
+global_stat() {
+	lab_xlb -j stats 2>/dev/null | "$LAB_PY" -c \
+		'import json,sys; print(json.load(sys.stdin)["global"][sys.argv[1]])' \
+		"$1" 2>/dev/null
+}
+
 # check_all_ok FILE : every answer in a lab_connect output is a backend.
 check_all_ok() {
 	! grep -q 'ERR' "$1" && [ "$(wc -l <"$1")" -eq "$2" ]
@@ -335,8 +342,7 @@ done
 # only pass through path-MTU discovery: xlb answers them with ICMP
 # "fragmentation needed" / "packet too big", and the uploads above succeed.
 if [ "$LAB_MTU" -lt 1540 ]; then
-	sent=$(lab_xlb -j stats 2>/dev/null | /usr/bin/python3 -c \
-		'import json,sys; print(json.load(sys.stdin)["global"]["icmp_too_big_sent"])' 2>/dev/null)
+	sent=$(global_stat icmp_too_big_sent)
 	if [ "${sent:-0}" -gt 0 ]; then
 		lab_pass "pmtu: $sent ICMP too-big replies let full-size uploads through MTU $LAB_MTU"
 	else
@@ -347,8 +353,7 @@ fi
 # Jumbo frames: the uploads' 9000-byte segments were forwarded, none of
 # them taken for truncated.
 if [ "$LAB_MTU" -gt 4000 ]; then
-	bad=$(lab_xlb -j stats 2>/dev/null | /usr/bin/python3 -c \
-		'import json,sys; print(json.load(sys.stdin)["global"]["drop_malformed"])' 2>/dev/null)
+	bad=$(global_stat drop_malformed)
 	if [ "${bad:-x}" = 0 ]; then
 		lab_pass "jumbo: no frame dropped as malformed at MTU $LAB_MTU"
 	else
@@ -357,8 +362,7 @@ if [ "$LAB_MTU" -gt 4000 ]; then
 fi
 
 if [ -n "${DP_NEW_FLOW_LIMIT:-}" ]; then
-	limited=$(lab_xlb -j stats 2>/dev/null | /usr/bin/python3 -c \
-		'import json,sys; print(json.load(sys.stdin)["global"]["flow_limited"])' 2>/dev/null)
+	limited=$(global_stat flow_limited)
 	if [ "${limited:-0}" -gt 0 ]; then
 		lab_pass "new_flow_limit: $limited new flows forwarded unrecorded, the checks above held"
 	else
