@@ -57,6 +57,7 @@
 #include "xlb_hash.h"
 #include "xlb.skel.h"
 #include "baseline.skel.h"
+#include "rewind.skel.h"
 
 #define N_BACKENDS 100 /* per VIP */
 #define BE6_BASE 1000 /* first IPv6 backend id */
@@ -95,6 +96,8 @@ struct opts {
 struct bench {
 	struct xlb_bpf *xlb;
 	struct baseline_bpf *base;
+	struct rewind_bpf *rw; /* repeat > 1 without timing its own output */
+	int warm; /* part 1 in repeat mode (1b) rather than single runs */
 	int ncpus;
 	int fd_xlb, fd_drop, fd_swap, fd_ipip, fd_mem;
 	int fd_cfg, fd_vips, fd_filter, fd_tables, fd_be, fd_state, fd_nh, fd_flows,
@@ -524,6 +527,9 @@ static int setup(struct bench *b)
 	b->fd_swap = bpf_program__fd(b->base->progs.base_swap_tx);
 	b->fd_ipip = bpf_program__fd(b->base->progs.base_ipip_tx);
 	b->fd_mem = bpf_program__fd(b->base->progs.base_memory);
+	b->rw = rewind_bpf__open_and_load();
+	if (!b->rw)
+		return -errno;
 	b->small = calloc(1, sizeof(*b->small));
 	if (!b->small)
 		return -ENOMEM;
@@ -665,6 +671,65 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 	return 0;
 }
 
+/*
+ * n runs of a case as in-kernel repeats (part 1b): rewind.bpf.c restores
+ * the packet before each run, writes the run's client address and
+ * tail-calls the case's program. Calls of at most REWIND_SRCS runs; the
+ * kernel's duration is per run. Returns the mean ns, or < 0.
+ */
+static double run_rewound(struct bench *b, struct tcase *c, __u8 *pkt,
+			  __u32 len, int n)
+{
+	struct rewind_bpf *rw = b->rw;
+	int frags = c->prog_fd == b->fd_xlb || c->prog_fd == b->small->fd_xlb;
+	int prog = bpf_program__fd(frags ? rw->progs.rewind_frags :
+					  rw->progs.rewind_base);
+	int next = bpf_map__fd(frags ? rw->maps.rewind_next_frags :
+				       rw->maps.rewind_next);
+	__u32 off = 14 + (c->v6 ? 8 + 12 : 12), zero = 0, k, j;
+	__u32 cap = sizeof(rw->bss->rewind_src) / sizeof(rw->bss->rewind_src[0]);
+	double sum = 0;
+	int done;
+
+	if (bpf_map_update_elem(next, &zero, &c->prog_fd, BPF_ANY)) {
+		warnx("%s: prog array: %s", c->name, strerror(errno));
+		return -1;
+	}
+	memcpy(rw->bss->rewind_eth, pkt, sizeof(rw->bss->rewind_eth));
+	rw->bss->rewind_len = len;
+	rw->bss->rewind_src_off = off;
+	for (done = 0; done < n; done += k) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
+			    .data_size_in = len, .repeat = 0);
+		struct xdp_md md = { .data_end = len,
+				     .ingress_ifindex = TR_IFINDEX };
+
+		k = n - done < (int)cap ? (__u32)(n - done) : cap;
+		for (j = 0; j < k; j++) {
+			if (c->fresh == NEW4)
+				set_src4(pkt, fresh_source(b, NEW4));
+			else if (c->fresh == NEW6)
+				set_src6(pkt, fresh_source(b, NEW6));
+			memcpy(&rw->bss->rewind_src[j], pkt + off, 4);
+		}
+		rw->bss->rewind_n = k;
+		rw->bss->rewind_i = 0;
+		rw->bss->rewind_bad = 0;
+		o.repeat = k;
+		o.ctx_in = &md;
+		o.ctx_size_in = sizeof(md);
+		if (bpf_prog_test_run_opts(prog, &o)) {
+			warnx("%s: BPF_PROG_TEST_RUN: %s", c->name,
+			      strerror(errno));
+			return -1;
+		}
+		if (o.retval != (__u32)c->want || rw->bss->rewind_bad)
+			c->bad += k;
+		sum += (double)o.duration * k;
+	}
+	return sum / n;
+}
+
 /* n single runs of a case; returns the mean kernel ns, or < 0. */
 static double run_case(struct bench *b, struct tcase *c, int n)
 {
@@ -673,7 +738,7 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 	__u64 s0[XLB_STAT_MAX], s1[XLB_STAT_MAX];
 	__u32 len = c->v6 ? b->len6 : c->host ? b->lenh : b->len4, ns;
 	__u64 sum = 0;
-	int i, rc;
+	int i = 0, rc;
 
 	memcpy(pkt, c->v6 ? b->pkt6 : c->host ? b->pkth : b->pkt4, len);
 	if (c->syn) /* TCP flags; xlb checks no L4 checksum */
@@ -682,7 +747,15 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 		return -1;
 	if (c->want_stat >= 0 && stats_read(x, s0))
 		return -1;
-	for (i = 0; i < n; i++) {
+	if (b->warm) {
+		double m = run_rewound(b, c, pkt, len, n);
+
+		if (m < 0)
+			return -1;
+		sum = (__u64)(m * n + 0.5);
+		i = n;
+	}
+	for (; i < n; i++) {
 		if (c->fresh == NEW4)
 			set_src4(pkt, fresh_source(b, NEW4));
 		else if (c->fresh == NEW6)
@@ -763,6 +836,22 @@ static void print_case(const struct tcase *c, const struct tcase *all,
 	if (c->bad)
 		printf("  %-34s !! %llu runs with an unexpected verdict or counter\n",
 		       "", (unsigned long long)c->bad);
+}
+
+static void print_rewound_header(const struct opts *o)
+{
+	printf("1b. Per packet, BPF_PROG_TEST_RUN with repeat > 1, rewound\n");
+	printf("   The same cases, %d rounds x %d runs, each case's runs in calls of\n",
+	       o->rounds, o->runs);
+	printf("   repeat = runs: before every run a rewind program (tests/bpf/\n");
+	printf("   rewind.bpf.c) undoes the previous run's rewrite of the packet,\n");
+	printf("   writes the run's client address (the same list as above), and\n");
+	printf("   tail-calls the case's program; \"above drop\" subtracts rewind +\n");
+	printf("   XDP_DROP, so rewinding cancels. No system call between runs: where\n");
+	printf("   page-table isolation runs without PCID, every single run of part 1\n");
+	printf("   starts with a flushed TLB, which packets arriving from a NIC in a\n");
+	printf("   NAPI batch do not; this part times the program with warm TLB and\n");
+	printf("   caches, as a stream of packets sees it.\n\n");
 }
 
 static int bench_ns(struct bench *b, const struct opts *o)
@@ -882,6 +971,10 @@ static int bench_ns(struct bench *b, const struct opts *o)
 		if (run_round(b, with_full, 3, r, o->runs, 1))
 			return -1;
 
+	if (b->warm) {
+		print_rewound_header(o);
+		goto table;
+	}
 	printf("1. Per packet, BPF_PROG_TEST_RUN (repeat = 1 per call, kernel-timed)\n");
 	printf("   %d rounds x %d runs per case, rounds interleaved; median of round means.\n",
 	       o->rounds, o->runs);
@@ -899,6 +992,7 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	printf("   (16 MB) misses the cache on every new flow. The new_flow_limit rows\n");
 	printf("   cap recording at 1 flow per CPU per second, as under a SYN flood: the\n");
 	printf("   SYNs are forwarded, not recorded.\n\n");
+table:
 	printf("  %-34s %7s %13s %10s %10s  %-11s %6s\n", "case", "ns/pkt",
 	       "round range", "above drop", "above IPIP", "target", "Katran");
 	for (i = 0; i < NCASE; i++) {
@@ -1337,6 +1431,12 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	printf("\n");
+	b.warm = 1;
+	if (bench_ns(&b, &o)) {
+		warnx("part 1b did not complete cleanly");
+		rc = 1;
+	}
+	printf("\n");
 	if (!o.no_live && bench_live(&b, &o)) {
 		warnx("part 2 (live frames) could not run");
 		rc = 1;
@@ -1345,6 +1445,7 @@ int main(int argc, char **argv)
 	load_report("at end");
 out:
 	baseline_bpf__destroy(b.base);
+	rewind_bpf__destroy(b.rw);
 	xlb_bpf__destroy(b.xlb);
 	if (b.small)
 		xlb_bpf__destroy(b.small->xlb);
