@@ -145,6 +145,24 @@ struct flow_ref {
 	__u64 h;
 };
 
+/*
+ * Starts the reads of a set's three other lines together with its first
+ * (the tags'): a flow its tag finds is compared in its way's line, and a
+ * new one is written into a way's line, so on a table larger than the
+ * cache, reading them in turn would be two misses in a row. Measured
+ * (bench_xdp part 1b): established flows whose sets are not cached
+ * 20-25 ns cheaper, new flows 5-50, cached ones unchanged.
+ */
+XLB_INLINE void lb_flow_fetch(const struct xlb_flow_set *s)
+{
+	const void *b = s;
+	__u64 l1 = *(const volatile __u64 *)(b + 64);
+	__u64 l2 = *(const volatile __u64 *)(b + 128);
+	__u64 l3 = *(const volatile __u64 *)(b + 192);
+
+	asm volatile("" ::"r"(l1), "r"(l2), "r"(l3));
+}
+
 XLB_INLINE struct xlb_flow_set *lb_flow_set(const struct pkt *p,
 					    const struct xlb_config *cfg,
 					    struct flow_ref *r)
@@ -155,6 +173,8 @@ XLB_INLINE struct xlb_flow_set *lb_flow_set(const struct pkt *p,
 		r->h = xlb_flow_hash(cfg->seed, &p->fk);
 		idx = xlb_flow_set_of(r->h, cfg->flow_sets);
 		r->set = bpf_map_lookup_elem(&xlb_flows, &idx);
+		if (r->set)
+			lb_flow_fetch(r->set);
 	}
 	return r->set;
 }

@@ -110,6 +110,8 @@ struct bench {
 	__u64 seed[2]; /* the flow table's hash key (xlb_config) */
 	__u32 est_set[2]; /* flow-table sets of the established IPv4/v6 flows */
 	__u32 flow_sets; /* the flow table's size (xlb_config.flow_sets) */
+	__be32 *cyc; /* sources of the many established flows (CYCLE4) */
+	__u32 ncyc, cyc_next;
 	struct bench *small; /* the same set-up with the smallest flow table */
 };
 
@@ -587,7 +589,8 @@ static int check_output(const struct bench *b)
 
 /* ---- 1. ns per packet ------------------------------------------------- */
 
-enum new_kind { FIXED = 0, NEW4, NEW6 };
+/* A case's client address: fixed, new on every run, or one of many flows. */
+enum new_kind { FIXED = 0, NEW4, NEW6, CYCLE4 };
 
 struct tcase {
 	const char *name;
@@ -672,6 +675,66 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 }
 
 /*
+ * Many established flows, taken in turn, so that each packet's flow-table
+ * set was last touched NCYC packets earlier and is no longer cached, as
+ * on a balancer with many connections. Sources from 198.18.0.0/15, at
+ * most three to a set, so that none is evicted and every packet hits;
+ * recorded again at each call (the table-full phase replaces them).
+ */
+#define NCYC 98304
+
+static int cycle_setup(struct bench *b)
+{
+	struct xlb_flow_key k;
+	__u8 pkt[PKT_MAX], *fill;
+	__u32 i, cand;
+
+	if (!b->cyc) {
+		b->cyc = calloc(NCYC, sizeof(*b->cyc));
+		fill = calloc(XLB_FLOW_SETS, 1);
+		if (!b->cyc || !fill) {
+			free(fill);
+			return -ENOMEM;
+		}
+		flow_key4(b, 0, &k);
+		for (i = 0, cand = 0; i < NCYC && cand < 131072; cand++) {
+			__u32 set;
+
+			k.src[0] = htonl(0xc6120000 + cand);
+			set = flow_set(b, &k);
+			if (set == b->est_set[0] || fill[set] >= 3)
+				continue;
+			fill[set]++;
+			b->cyc[i++] = k.src[0];
+		}
+		free(fill);
+		if (i < NCYC)
+			return -ENOSPC;
+		b->ncyc = NCYC;
+	}
+	memcpy(pkt, b->pkt4, b->len4);
+	for (i = 0; i < b->ncyc; i++) {
+		memcpy(pkt + 14 + 12, &b->cyc[i], 4);
+		if (run_once(b->fd_xlb, pkt, b->len4, TR_IFINDEX, NULL, NULL,
+			     NULL) != XDP_TX)
+			return -EIO;
+	}
+	b->cyc_next = 0;
+	return 0;
+}
+
+/* Writes the source of a case's next run into pkt. */
+static void next_source(struct bench *b, const struct tcase *c, __u8 *pkt)
+{
+	if (c->fresh == NEW4)
+		set_src4(pkt, fresh_source(b, NEW4));
+	else if (c->fresh == NEW6)
+		set_src6(pkt, fresh_source(b, NEW6));
+	else if (c->fresh == CYCLE4)
+		memcpy(pkt + 14 + 12, &b->cyc[b->cyc_next++ % b->ncyc], 4);
+}
+
+/*
  * n runs of a case as in-kernel repeats (part 1b): rewind.bpf.c restores
  * the packet before each run, writes the run's client address and
  * tail-calls the case's program. Calls of at most REWIND_SRCS runs; the
@@ -706,10 +769,7 @@ static double run_rewound(struct bench *b, struct tcase *c, __u8 *pkt,
 
 		k = n - done < (int)cap ? (__u32)(n - done) : cap;
 		for (j = 0; j < k; j++) {
-			if (c->fresh == NEW4)
-				set_src4(pkt, fresh_source(b, NEW4));
-			else if (c->fresh == NEW6)
-				set_src6(pkt, fresh_source(b, NEW6));
+			next_source(b, c, pkt);
 			memcpy(&rw->bss->rewind_src[j], pkt + off, 4);
 		}
 		rw->bss->rewind_n = k;
@@ -756,10 +816,7 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 		i = n;
 	}
 	for (; i < n; i++) {
-		if (c->fresh == NEW4)
-			set_src4(pkt, fresh_source(b, NEW4));
-		else if (c->fresh == NEW6)
-			set_src6(pkt, fresh_source(b, NEW6));
+		next_source(b, c, pkt);
 		rc = run_once(c->prog_fd, pkt, len, TR_IFINDEX, NULL, NULL, &ns);
 		if (rc < 0) {
 			warnx("%s: BPF_PROG_TEST_RUN: %s", c->name,
@@ -909,7 +966,7 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	};
 	struct tcase full = TC("xlb new IPv4 flow, table full", b->fd_xlb, 0,
 			       NEW4, XDP_TX, XLB_STAT_FLOW_MISS, 0, 0, 0, 1);
-	struct tcase with_full[3];
+	struct tcase with_full[3], with_cyc[2];
 	__u32 fill = XLB_MAX_FLOWS * 2;
 	int r, i;
 
@@ -951,6 +1008,25 @@ static int bench_ns(struct bench *b, const struct opts *o)
 		cs[i].bad = 0;
 	for (r = 0; r < o->rounds; r++)
 		if (run_round(b, cs, NCASE, r, o->runs, 0))
+			return -1;
+
+	/* Established flows whose sets are not cached: a phase of its own. */
+	if (cycle_setup(b)) {
+		warnx("recording %d established flows failed", NCYC);
+		return -1;
+	}
+	with_cyc[0] = cs[D4];
+	with_cyc[0].name = "XDP_DROP (IPv4 packet, again)";
+	with_cyc[1] = cs[E4];
+	with_cyc[1].name = "xlb established IPv4, 98,304 flows";
+	with_cyc[1].fresh = CYCLE4;
+	with_cyc[1].base = 0;
+	with_cyc[1].encap = -1;
+	with_cyc[1].target = 0;
+	with_cyc[1].katran = 0;
+	with_cyc[0].bad = with_cyc[1].bad = 0;
+	for (r = 0; r < o->rounds; r++)
+		if (run_round(b, with_cyc, 2, r, o->runs, 1))
 			return -1;
 
 	/*
@@ -1000,6 +1076,11 @@ table:
 			printf("\n");
 		print_case(&cs[i], cs, o->rounds);
 	}
+	printf("\n  informational: %d established flows in turn (each set last touched\n"
+	       "  %d packets earlier: not cached, as on a busy balancer)\n",
+	       NCYC, NCYC);
+	for (i = 0; i < 2; i++)
+		print_case(&with_cyc[i], with_cyc, o->rounds);
 	printf("\n  informational: flow table (%u entries) full, every insert "
 	       "replaces one\n",
 	       XLB_MAX_FLOWS);
@@ -1008,7 +1089,7 @@ table:
 	for (i = 0; i < NCASE; i++)
 		if (cs[i].bad)
 			return -1;
-	return with_full[2].bad ? -1 : 0;
+	return with_full[2].bad || with_cyc[1].bad ? -1 : 0;
 }
 
 /* ---- 2. live frames --------------------------------------------------- */
@@ -1450,5 +1531,6 @@ out:
 	if (b.small)
 		xlb_bpf__destroy(b.small->xlb);
 	free(b.small);
+	free(b.cyc);
 	return rc;
 }
