@@ -9,6 +9,8 @@
 #   fuzz     build/tests/fuzz_*             (libFuzzer, short bounded runs)
 #   cli      tests/cli/*.sh                 (the xlb command line)
 #   e2e      tests/e2e/*.sh                 (network namespaces, real traffic)
+#   bench    build/tests/bench_xdp, briefly (the benchmark still runs and
+#            every case gets its verdict and counters; no figure is judged)
 #   cleanup  no namespace or bpffs pin left behind by the run
 #
 # Every tier runs even if an earlier one failed; each item is bounded by a
@@ -16,7 +18,7 @@
 # exits 1 if anything failed. Logs go to build/test-logs/.
 #
 # Environment:
-#   TIERS="unit prog fuzz cli e2e"  tiers to run (cleanup always runs)
+#   TIERS="unit prog fuzz cli e2e bench"  tiers to run (cleanup always runs)
 #   FUZZ_RUNS=20000 FUZZ_TIME=20    libFuzzer -runs / -max_total_time per target
 #   V=1                             print every item's full output
 set -u
@@ -26,7 +28,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 BUILD=$ROOT/build
 LOGS=$BUILD/test-logs
-TIERS=${TIERS:-"unit prog fuzz cli e2e"}
+TIERS=${TIERS:-"unit prog fuzz cli e2e bench"}
 FUZZ_RUNS=${FUZZ_RUNS:-20000}
 FUZZ_TIME=${FUZZ_TIME:-20}
 V=${V:-0}
@@ -230,6 +232,23 @@ if want e2e; then
 			run_item e2e "${n%.sh}" 600 bash "$s" || st=fail
 		done
 		tier_result e2e "$st"
+	fi
+fi
+
+# --- bench ---------------------------------------------------------------------
+
+if want bench; then
+	heading "benchmark smoke run (figures not judged)"
+	if [ ! -x "$BUILD/tests/bench_xdp" ]; then
+		tier_result bench skip "no build/tests/bench_xdp"
+	elif [ "$IS_ROOT" != 1 ]; then
+		tier_result bench skip "needs root"
+	else
+		st=pass
+		# Exits 1 when a case saw another verdict or counter than its own.
+		run_item bench bench_xdp 300 "$BUILD/tests/bench_xdp" -r 1 -n 500 \
+			-R 1 -l 100000 || st=fail
+		tier_result bench "$st"
 	fi
 fi
 
