@@ -13,7 +13,15 @@
  *    program's own cost. Rounds interleave the cases; the median of the
  *    round means is printed. New flows get a new client address on every
  *    run; their entries are deleted between rounds so the table does not
- *    evict, and a separate case measures it full.
+ *    evict, and separate phases measure 98,304 established flows in turn
+ *    (their sets not cached) and the table full.
+ *
+ * 1b. The same cases as in-kernel repeats: tests/bpf/rewind.bpf.c undoes
+ *    the previous run's rewrite before each run, writes the run's client
+ *    address and tail-calls the case's program; XDP_DROP behind the same
+ *    rewind is the baseline. No system call separates the runs, so this
+ *    part times what a stream of packets costs where part 1's single runs
+ *    each start after a TLB flush (page-table isolation without PCID).
  *
  * 2. Packets per second with BPF_F_TEST_XDP_LIVE_FRAMES: the kernel
  *    injects frames on a veth as if received, XDP_TX sends them to the
