@@ -903,6 +903,29 @@ static void print_case(const struct tcase *c, const struct tcase *all,
 		       "", (unsigned long long)c->bad);
 }
 
+static void print_single_header(const struct opts *o)
+{
+	printf("1. Per packet, BPF_PROG_TEST_RUN (repeat = 1 per call, kernel-timed)\n");
+	printf("   %d rounds x %d runs per case, rounds interleaved; median of round means.\n",
+	       o->rounds, o->runs);
+	printf("   ns/pkt includes the fixed cost of a timed call (timer reads, ~40 ns on\n");
+	printf("   the reference host), which XDP_DROP carries too: \"above drop\" is the\n");
+	printf("   program's own cost; targets and Katran (measured the same way on this\n");
+	printf("   machine kind) are ns above XDP_DROP. \"above IPIP\" is what xlb costs\n");
+	printf("   beyond a trivial encapsulating forwarder. \"2 random reads\" is the\n");
+	printf("   memory a new flow must touch (a flow-table set, a table slot) at a\n");
+	printf("   fresh address per run, and nothing else (a run's reads start once\n");
+	printf("   the previous run's have arrived, as in a program as long as xlb's):\n");
+	printf("   this machine's floor for it.\n");
+	printf("   The 1,024-flow rows run xlb with the smallest flow table (64 KB, in\n");
+	printf("   cache, every insert replacing an entry): Katran's program, run without\n");
+	printf("   its control plane as here, finds no per-CPU LRU and uses its 1,000-entry\n");
+	printf("   fallback LRU, so these rows compare like with like; the default table\n");
+	printf("   (16 MB) misses the cache on every new flow. The new_flow_limit rows\n");
+	printf("   cap recording at 1 flow per CPU per second, as under a SYN flood: the\n");
+	printf("   SYNs are forwarded, not recorded.\n\n");
+}
+
 static void print_rewound_header(const struct opts *o)
 {
 	printf("1b. Per packet, BPF_PROG_TEST_RUN with repeat > 1, rewound\n");
@@ -1055,28 +1078,10 @@ static int bench_ns(struct bench *b, const struct opts *o)
 		if (run_round(b, with_full, 3, r, o->runs, 1))
 			return -1;
 
-	if (b->warm) {
+	if (b->warm)
 		print_rewound_header(o);
-		goto table;
-	}
-	printf("1. Per packet, BPF_PROG_TEST_RUN (repeat = 1 per call, kernel-timed)\n");
-	printf("   %d rounds x %d runs per case, rounds interleaved; median of round means.\n",
-	       o->rounds, o->runs);
-	printf("   ns/pkt includes the fixed cost of a timed call (timer reads, ~40 ns on\n");
-	printf("   the reference host), which XDP_DROP carries too: \"above drop\" is the\n");
-	printf("   program's own cost; targets and Katran (measured the same way on this\n");
-	printf("   machine kind) are ns above XDP_DROP. \"above IPIP\" is what xlb costs\n");
-	printf("   beyond a trivial encapsulating forwarder. \"2 random reads\" is the\n");
-	printf("   memory a new flow must touch (a flow-table set, a table slot) at a\n");
-	printf("   fresh address per run, and nothing else: this machine's floor for it.\n");
-	printf("   The 1,024-flow rows run xlb with the smallest flow table (64 KB, in\n");
-	printf("   cache, every insert replacing an entry): Katran's program, run without\n");
-	printf("   its control plane as here, finds no per-CPU LRU and uses its 1,000-entry\n");
-	printf("   fallback LRU, so these rows compare like with like; the default table\n");
-	printf("   (16 MB) misses the cache on every new flow. The new_flow_limit rows\n");
-	printf("   cap recording at 1 flow per CPU per second, as under a SYN flood: the\n");
-	printf("   SYNs are forwarded, not recorded.\n\n");
-table:
+	else
+		print_single_header(o);
 	printf("  %-34s %7s %13s %10s %10s  %-11s %6s\n", "case", "ns/pkt",
 	       "round range", "above drop", "above IPIP", "target", "Katran");
 	for (i = 0; i < NCASE; i++) {

@@ -23,7 +23,7 @@
 
 #define REWIND_SRCS 65536 /* client addresses per call, at most */
 #define REWIND_MIN_LEN 54 /* Ethernet + IPv4 + TCP: the shortest packet */
-#define REWIND_MAX_OFF 50 /* the last source word of IPv6: 14 + 8 + 12 */
+#define REWIND_MAX_OFF 50 /* a source word ends within those 54 bytes */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
