@@ -686,13 +686,17 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
  * Many established flows, taken in turn, so that each packet's flow-table
  * set was last touched NCYC packets earlier and is no longer cached, as
  * on a balancer with many connections. Sources from 198.18.0.0/15, at
- * most three to a set, so that none is evicted and every packet hits;
- * recorded again at each call (the table-full phase replaces them).
+ * most three to a set and none in the established flows' sets; their
+ * sets are emptied before the flows are recorded (again at each call:
+ * the table-full phase replaces them), so that none is evicted, even by
+ * a tie of access times with an older entry, and every packet hits.
  */
 #define NCYC 98304
 
 static int cycle_setup(struct bench *b)
 {
+	size_t len = (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
+	struct xlb_flow_set *sets;
 	struct xlb_flow_key k;
 	__u8 pkt[PKT_MAX], *fill;
 	__u32 i, cand;
@@ -710,7 +714,8 @@ static int cycle_setup(struct bench *b)
 
 			k.src[0] = htonl(0xc6120000 + cand);
 			set = flow_set(b, &k);
-			if (set == b->est_set[0] || fill[set] >= 3)
+			if (set == b->est_set[0] || set == b->est_set[1] ||
+			    fill[set] >= 3)
 				continue;
 			fill[set]++;
 			b->cyc[i++] = k.src[0];
@@ -720,6 +725,16 @@ static int cycle_setup(struct bench *b)
 			return -ENOSPC;
 		b->ncyc = NCYC;
 	}
+	sets = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_flows,
+		    0);
+	if (sets == MAP_FAILED)
+		return -errno;
+	flow_key4(b, 0, &k);
+	for (i = 0; i < b->ncyc; i++) {
+		k.src[0] = b->cyc[i];
+		memset(sets[flow_set(b, &k)].tag, 0, sizeof(sets->tag));
+	}
+	munmap(sets, len);
 	memcpy(pkt, b->pkt4, b->len4);
 	for (i = 0; i < b->ncyc; i++) {
 		memcpy(pkt + 14 + 12, &b->cyc[i], 4);
