@@ -246,9 +246,17 @@ static __u32 build_v6(__u8 *b, const __u32 src[4], const __u32 dst[4])
 }
 
 /* Distinct client sources for new flows: 100.64.0.0/10 and 2001:db8:c::/96. */
+/*
+ * Fresh IPv4 clients: n within 10.0.0.0/8 (the packets never leave
+ * BPF_PROG_TEST_RUN). main() refuses runs that would need more of them
+ * than that: a source used again could find its own earlier entry.
+ */
+#define FRESH4_NET 0x0a000000
+#define FRESH4_MASK 0x00ffffffU
+
 static void set_src4(__u8 *pkt, __u32 n)
 {
-	__u32 a = htonl(0x64400000 | (n & 0x3fffff));
+	__u32 a = htonl(FRESH4_NET | (n & FRESH4_MASK));
 
 	memcpy(pkt + 14 + 12, &a, 4);
 }
@@ -271,7 +279,7 @@ static void client6(__u32 a[4])
 static void flow_key4(const struct bench *b, __u32 n, struct xlb_flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->src[0] = htonl(0x64400000 | (n & 0x3fffff));
+	k->src[0] = htonl(FRESH4_NET | (n & FRESH4_MASK));
 	k->dst[0] = b->vip4;
 	k->sport = htons(CLIENT_PORT);
 	k->dport = htons(VIP_PORT);
@@ -649,6 +657,23 @@ static __u32 fresh_source(const struct bench *b, enum new_kind kind)
 		    flow_set(b, &k) != b->est_set[1])
 			return fresh_next++;
 	}
+}
+
+/* Empties the whole flow table (tags 0: every way free). */
+static int flows_clear(const struct bench *b)
+{
+	size_t len = (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
+	struct xlb_flow_set *sets;
+	__u32 i;
+
+	sets =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_flows, 0);
+	if (sets == MAP_FAILED)
+		return -1;
+	for (i = 0; i < XLB_FLOW_SETS; i++)
+		memset(sets[i].tag, 0, sizeof(sets[i].tag));
+	munmap(sets, len);
+	return 0;
 }
 
 /* Empties the flow-table entries of the fresh sources from..to-1. */
@@ -1092,6 +1117,11 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	for (r = 0; r < o->rounds; r++)
 		if (run_round(b, with_full, 3, r, o->runs, 1))
 			return -1;
+	/* The next part starts from an empty table, as this one did. */
+	if (flows_clear(b)) {
+		warnx("emptying the flow table: %s", strerror(errno));
+		return -1;
+	}
 
 	if (b->warm)
 		print_rewound_header(o);
@@ -1404,6 +1434,21 @@ static int bench_live(struct bench *b, const struct opts *o)
 
 /* ---- main ------------------------------------------------------------- */
 
+/*
+ * Fresh sources both parts of part 1 take, at most: each round and the
+ * warm-up give every new-flow case (10 of them) a source per run, and the
+ * table-full phase fills the table twice over before its rounds.
+ */
+static unsigned long long fresh_sources_needed(const struct opts *o)
+{
+	unsigned long long per = 10ULL * ((unsigned long long)o->runs / 10 + 1 +
+					  (unsigned long long)o->rounds * o->runs) +
+				 2ULL * XLB_MAX_FLOWS +
+				 (unsigned long long)o->rounds * o->runs;
+
+	return 2 * per;
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -1507,6 +1552,14 @@ int main(int argc, char **argv)
 	    o.live_rounds < 1 || o.live_rounds > MAX_ROUNDS ||
 	    o.live_repeat < 1000) {
 		usage(argv[0]);
+		return 2;
+	}
+	if (fresh_sources_needed(&o) > FRESH4_MASK) {
+		warnx("-r %d -n %d needs %llu fresh client addresses, more than "
+		      "the %u there are: fewer rounds or runs",
+		      o.rounds, o.runs,
+		      (unsigned long long)fresh_sources_needed(&o),
+		      FRESH4_MASK + 1);
 		return 2;
 	}
 	if (o.cpu < 0)
