@@ -659,20 +659,26 @@ static __u32 fresh_source(const struct bench *b, enum new_kind kind)
 	}
 }
 
+#define FLOWS_LEN ((size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set))
+
+/* The default instance's flow table, mapped; MAP_FAILED on error. */
+static struct xlb_flow_set *flows_map(const struct bench *b)
+{
+	return mmap(NULL, FLOWS_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    b->fd_flows, 0);
+}
+
 /* Empties the whole flow table (tags 0: every way free). */
 static int flows_clear(const struct bench *b)
 {
-	size_t len = (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
-	struct xlb_flow_set *sets;
+	struct xlb_flow_set *sets = flows_map(b);
 	__u32 i;
 
-	sets =
-	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_flows, 0);
 	if (sets == MAP_FAILED)
 		return -1;
 	for (i = 0; i < XLB_FLOW_SETS; i++)
 		memset(sets[i].tag, 0, sizeof(sets[i].tag));
-	munmap(sets, len);
+	munmap(sets, FLOWS_LEN);
 	return 0;
 }
 
@@ -680,7 +686,6 @@ static int flows_clear(const struct bench *b)
 static int delete_new_flows(const struct bench *b, enum new_kind kind,
 			    __u32 from, __u32 to)
 {
-	size_t len = (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
 	struct xlb_flow_set *sets, *s;
 	struct xlb_flow_key k;
 	__u32 n, w;
@@ -688,8 +693,7 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 
 	if (from == to)
 		return 0;
-	sets =
-	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_flows, 0);
+	sets = flows_map(b);
 	if (sets == MAP_FAILED)
 		return -errno;
 	for (n = from; n != to; n++) {
@@ -703,7 +707,7 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 			if (!memcmp(&s->way[w].key, &k, sizeof(k)))
 				s->tag[w] = 0;
 	}
-	munmap(sets, len);
+	munmap(sets, FLOWS_LEN);
 	return 0;
 }
 
@@ -720,7 +724,6 @@ static int delete_new_flows(const struct bench *b, enum new_kind kind,
 
 static int cycle_setup(struct bench *b)
 {
-	size_t len = (size_t)XLB_FLOW_SETS * sizeof(struct xlb_flow_set);
 	struct xlb_flow_set *sets;
 	struct xlb_flow_key k;
 	__u8 pkt[PKT_MAX], *fill;
@@ -750,8 +753,7 @@ static int cycle_setup(struct bench *b)
 			return -ENOSPC;
 		b->ncyc = NCYC;
 	}
-	sets = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd_flows,
-		    0);
+	sets = flows_map(b);
 	if (sets == MAP_FAILED)
 		return -errno;
 	flow_key4(b, 0, &k);
@@ -759,7 +761,7 @@ static int cycle_setup(struct bench *b)
 		k.src[0] = b->cyc[i];
 		memset(sets[flow_set(b, &k)].tag, 0, sizeof(sets->tag));
 	}
-	munmap(sets, len);
+	munmap(sets, FLOWS_LEN);
 	memcpy(pkt, b->pkt4, b->len4);
 	for (i = 0; i < b->ncyc; i++) {
 		memcpy(pkt + 14 + 12, &b->cyc[i], 4);
