@@ -93,6 +93,22 @@ tier_result() {
 
 want() { [[ " $TIERS " == *" $1 "* ]]; }
 
+# binary_tier TIER HEADING TIMEOUT BIN [ARGS...]: a tier of one root-only
+# binary, skipped when it is not built or not root.
+binary_tier() {
+	local tier=$1 title=$2 tmo=$3 bin=$4 st=pass
+	shift 4
+	heading "$title"
+	if [ ! -x "$bin" ]; then
+		tier_result "$tier" skip "no ${bin#"$ROOT"/}"
+	elif [ "$IS_ROOT" != 1 ]; then
+		tier_result "$tier" skip "needs root"
+	else
+		run_item "$tier" "${bin##*/}" "$tmo" "$bin" "$@" || st=fail
+		tier_result "$tier" "$st"
+	fi
+}
+
 # What exists in the shared places tests write to: namespaces and bpffs.
 # libxdp makes /sys/fs/bpf/xdp on first use (its lock, and its dispatchers'
 # pins) and shares it with every libxdp user, so the directory itself is
@@ -154,18 +170,7 @@ fi
 
 # --- prog ------------------------------------------------------------------------
 
-if want prog; then
-	heading "program tests"
-	if [ ! -x "$BUILD/tests/prog_test" ]; then
-		tier_result prog skip "no build/tests/prog_test"
-	elif [ "$IS_ROOT" != 1 ]; then
-		tier_result prog skip "needs root"
-	else
-		st=pass
-		run_item prog prog_test 300 "$BUILD/tests/prog_test" || st=fail
-		tier_result prog "$st"
-	fi
-fi
+want prog && binary_tier prog "program tests" 300 "$BUILD/tests/prog_test"
 
 # --- fuzz ------------------------------------------------------------------------
 
@@ -237,20 +242,9 @@ fi
 
 # --- bench ---------------------------------------------------------------------
 
-if want bench; then
-	heading "benchmark smoke run (figures not judged)"
-	if [ ! -x "$BUILD/tests/bench_xdp" ]; then
-		tier_result bench skip "no build/tests/bench_xdp"
-	elif [ "$IS_ROOT" != 1 ]; then
-		tier_result bench skip "needs root"
-	else
-		st=pass
-		# Exits 1 when a case saw another verdict or counter than its own.
-		run_item bench bench_xdp 300 "$BUILD/tests/bench_xdp" -r 1 -n 500 \
-			-R 1 -l 100000 || st=fail
-		tier_result bench "$st"
-	fi
-fi
+# bench_xdp exits 1 when a case saw another verdict or counter than its own.
+want bench && binary_tier bench "benchmark smoke run (figures not judged)" \
+	300 "$BUILD/tests/bench_xdp" -r 1 -n 500 -R 1 -l 100000
 
 # --- cleanup check -----------------------------------------------------------------
 

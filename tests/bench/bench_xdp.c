@@ -812,12 +812,14 @@ static double run_rewound(struct bench *b, struct tcase *c, __u8 *pkt,
 	rw->bss->rewind_len = len;
 	rw->bss->rewind_src_off = off;
 	for (done = 0; done < n; done += k) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
-			    .data_size_in = len, .repeat = 0);
 		struct xdp_md md = { .data_end = len,
 				     .ingress_ifindex = TR_IFINDEX };
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt,
+			    .data_size_in = len, .ctx_in = &md,
+			    .ctx_size_in = sizeof(md));
 
 		k = n - done < (int)cap ? (__u32)(n - done) : cap;
+		o.repeat = k;
 		for (j = 0; j < k; j++) {
 			next_source(b, c, pkt);
 			memcpy(&rw->bss->rewind_src[j], pkt + off, 4);
@@ -825,9 +827,6 @@ static double run_rewound(struct bench *b, struct tcase *c, __u8 *pkt,
 		rw->bss->rewind_n = k;
 		rw->bss->rewind_i = 0;
 		rw->bss->rewind_bad = 0;
-		o.repeat = k;
-		o.ctx_in = &md;
-		o.ctx_size_in = sizeof(md);
 		if (bpf_prog_test_run_opts(prog, &o)) {
 			warnx("%s: BPF_PROG_TEST_RUN: %s", c->name,
 			      strerror(errno));
@@ -840,32 +839,15 @@ static double run_rewound(struct bench *b, struct tcase *c, __u8 *pkt,
 	return sum / n;
 }
 
-/* n single runs of a case; returns the mean kernel ns, or < 0. */
-static double run_case(struct bench *b, struct tcase *c, int n)
+/* n single runs of a case (part 1); returns the mean kernel ns, or < 0. */
+static double run_single(struct bench *b, struct tcase *c, __u8 *pkt,
+			 __u32 len, int n)
 {
-	struct bench *x = c->small ? b->small : b; /* whose counters */
-	__u8 pkt[PKT_MAX];
-	__u64 s0[XLB_STAT_MAX], s1[XLB_STAT_MAX];
-	__u32 len = c->v6 ? b->len6 : c->host ? b->lenh : b->len4, ns;
 	__u64 sum = 0;
-	int i = 0, rc;
+	__u32 ns;
+	int i, rc;
 
-	memcpy(pkt, c->v6 ? b->pkt6 : c->host ? b->pkth : b->pkt4, len);
-	if (c->syn) /* TCP flags; xlb checks no L4 checksum */
-		pkt[14 + (c->v6 ? 40 : 20) + 13] = 0x02;
-	if (c->limited && limit_set(x, 1))
-		return -1;
-	if (c->want_stat >= 0 && stats_read(x, s0))
-		return -1;
-	if (b->warm) {
-		double m = run_rewound(b, c, pkt, len, n);
-
-		if (m < 0)
-			return -1;
-		sum = (__u64)(m * n + 0.5);
-		i = n;
-	}
-	for (; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		next_source(b, c, pkt);
 		rc = run_once(c->prog_fd, pkt, len, TR_IFINDEX, NULL, NULL, &ns);
 		if (rc < 0) {
@@ -877,6 +859,29 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 			c->bad++;
 		sum += ns;
 	}
+	return (double)sum / n;
+}
+
+/* n runs of a case, checked by xlb's counters; the mean ns, or < 0. */
+static double run_case(struct bench *b, struct tcase *c, int n)
+{
+	struct bench *x = c->small ? b->small : b; /* whose counters */
+	__u8 pkt[PKT_MAX];
+	__u64 s0[XLB_STAT_MAX], s1[XLB_STAT_MAX];
+	__u32 len = c->v6 ? b->len6 : c->host ? b->lenh : b->len4;
+	double m;
+
+	memcpy(pkt, c->v6 ? b->pkt6 : c->host ? b->pkth : b->pkt4, len);
+	if (c->syn) /* TCP flags; xlb checks no L4 checksum */
+		pkt[14 + (c->v6 ? 40 : 20) + 13] = 0x02;
+	if (c->limited && limit_set(x, 1))
+		return -1;
+	if (c->want_stat >= 0 && stats_read(x, s0))
+		return -1;
+	m = b->warm ? run_rewound(b, c, pkt, len, n) :
+		      run_single(b, c, pkt, len, n);
+	if (m < 0)
+		return -1;
 	if (c->limited && limit_set(x, 0))
 		return -1;
 	if (c->want_stat >= 0) {
@@ -892,7 +897,7 @@ static double run_case(struct bench *b, struct tcase *c, int n)
 					  (__u64)n)
 			c->bad += n;
 	}
-	return (double)sum / n;
+	return m;
 }
 
 /*

@@ -73,22 +73,24 @@ bad:
 	return -1;
 }
 
+/* Rewinds, then runs the program in next; XDP_ABORTED if either fails. */
+static __always_inline int rewind_then(struct xdp_md *ctx, void *next)
+{
+	if (!rewind(ctx))
+		bpf_tail_call(ctx, next, 0);
+	return XDP_ABORTED;
+}
+
 SEC("xdp")
 int rewind_base(struct xdp_md *ctx)
 {
-	if (rewind(ctx))
-		return XDP_ABORTED;
-	bpf_tail_call(ctx, &rewind_next, 0);
-	return XDP_ABORTED;
+	return rewind_then(ctx, &rewind_next);
 }
 
 SEC("xdp.frags")
 int rewind_frags(struct xdp_md *ctx)
 {
-	if (rewind(ctx))
-		return XDP_ABORTED;
-	bpf_tail_call(ctx, &rewind_next_frags, 0);
-	return XDP_ABORTED;
+	return rewind_then(ctx, &rewind_next_frags);
 }
 
 char LICENSE[] SEC("license") = "GPL";
