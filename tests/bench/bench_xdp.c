@@ -107,7 +107,7 @@ struct bench {
 	struct rewind_bpf *rw; /* repeat > 1 without timing its own output */
 	int warm; /* part 1 in repeat mode (1b) rather than single runs */
 	int ncpus;
-	int fd_xlb, fd_drop, fd_swap, fd_ipip, fd_mem;
+	int fd_xlb, fd_drop, fd_swap, fd_ipip, fd_mem, fd_bound;
 	int fd_cfg, fd_vips, fd_filter, fd_tables, fd_be, fd_state, fd_nh, fd_flows,
 		fd_stats;
 	__u8 pkt4[PKT_MAX], pkt6[PKT_MAX];
@@ -305,6 +305,24 @@ static void flow_key6(const struct bench *b, __u32 n, struct xlb_flow_key *k)
  * Sets xlb_config.new_flow_limit. At 1, a CPU records the first new flow
  * of each second and forwards the rest unrecorded, as under a SYN flood.
  */
+/* The flow key of b->pkt4 (v6 = 0) or b->pkt6: the established flows. */
+static void est_key(const struct bench *b, int v6, struct xlb_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (v6) {
+		client6(k->src);
+		memcpy(k->dst, b->vip6, 16);
+		k->family = XLB_AF_INET6;
+	} else {
+		k->src[0] = CLIENT4;
+		k->dst[0] = b->vip4;
+		k->family = XLB_AF_INET;
+	}
+	k->sport = htons(CLIENT_PORT);
+	k->dport = htons(VIP_PORT);
+	k->proto = 6;
+}
+
 static int limit_set(const struct bench *b, __u32 limit)
 {
 	struct xlb_config cfg;
@@ -532,6 +550,34 @@ static int setup_xlb(struct bench *b, __u32 flow_sets)
  * size of the fallback LRU Katran's program uses when it runs without its
  * control plane's per-CPU LRU maps, as under BPF_PROG_TEST_RUN.
  */
+/*
+ * The flow-probe forwarder's table (baseline.bpf.c, base_flow_tx): the
+ * benchmark's two established flows, keyed and placed as xlb places them.
+ */
+static int bound_fill(struct bench *b)
+{
+	int fd = bpf_map__fd(b->base->maps.bound_flows), v6;
+
+	memcpy(b->base->bss->bound_seed, b->seed, sizeof(b->seed));
+	for (v6 = 0; v6 < 2; v6++) {
+		struct xlb_flow_set set;
+		struct xlb_flow_key k;
+		__u64 h;
+		__u32 idx;
+
+		est_key(b, v6, &k);
+		h = xlb_flow_hash(b->seed, &k);
+		idx = xlb_flow_set_of(h, bpf_map__max_entries(b->base->maps.bound_flows));
+		if (bpf_map_lookup_elem(fd, &idx, &set))
+			return -errno;
+		set.tag[v6] = xlb_flow_tag(h);
+		set.way[v6].key = k;
+		if (bpf_map_update_elem(fd, &idx, &set, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static int setup(struct bench *b)
 {
 	int err;
@@ -545,6 +591,9 @@ static int setup(struct bench *b)
 	b->fd_swap = bpf_program__fd(b->base->progs.base_swap_tx);
 	b->fd_ipip = bpf_program__fd(b->base->progs.base_ipip_tx);
 	b->fd_mem = bpf_program__fd(b->base->progs.base_memory);
+	b->fd_bound = bpf_program__fd(b->base->progs.base_flow_tx);
+	if ((err = bound_fill(b)))
+		return err;
 	b->rw = rewind_bpf__open_and_load();
 	if (!b->rw)
 		return -errno;
@@ -963,7 +1012,10 @@ static void print_single_header(const struct opts *o)
 	printf("   memory a new flow must touch (a flow-table set, a table slot) at a\n");
 	printf("   fresh address per run, and nothing else (a run's reads start once\n");
 	printf("   the previous run's have arrived, as in a program as long as xlb's):\n");
-	printf("   this machine's floor for it.\n");
+	printf("   this machine's floor for it. \"flow probe + IPIP push\" is the\n");
+	printf("   trivial forwarder plus the flow-table lookup an established flow\n");
+	printf("   cannot skip (key, keyed hash, one set's tags and key), with nothing\n");
+	printf("   else: the floor of any balancer that keeps a flow table.\n");
 	printf("   The 1,024-flow rows run xlb with the smallest flow table (64 KB, in\n");
 	printf("   cache, every insert replacing an entry): Katran's program, run without\n");
 	printf("   its control plane as here, finds no per-CPU LRU and uses its 1,000-entry\n");
@@ -991,8 +1043,8 @@ static void print_rewound_header(const struct opts *o)
 
 static int bench_ns(struct bench *b, const struct opts *o)
 {
-	enum { D4, S4, P4, M4, D6, S6, P6, E4, E6, N4, N6, Y4, Y6, L4, L6, K4,
-	       K6, H4, HN, NCASE };
+	enum { D4, S4, P4, F4, M4, D6, S6, P6, F6, E4, E6, N4, N6, Y4, Y6, L4,
+	       L6, K4, K6, H4, HN, NCASE };
 	struct tcase cs[NCASE] = {
 		[D4] = TC("XDP_DROP (IPv4 packet)", b->fd_drop, 0, FIXED,
 			  XDP_DROP, -1, 0, 0, D4, -1),
@@ -1000,6 +1052,8 @@ static int bench_ns(struct bench *b, const struct opts *o)
 			  XDP_TX, -1, 0, 0, D4, -1),
 		[P4] = TC("trivial IPIP push + XDP_TX (IPv4)", b->fd_ipip, 0,
 			  FIXED, XDP_TX, -1, 0, 0, D4, -1),
+		[F4] = TC("flow probe + IPIP push (IPv4)", b->fd_bound, 0,
+			  FIXED, XDP_TX, -1, 0, 0, D4, P4),
 		[M4] = TC("2 random reads (16 MB, 256 KB)", b->fd_mem, 0, NEW4,
 			  XDP_DROP, -1, 0, 0, D4, -1),
 		[D6] = TC("XDP_DROP (IPv6 packet)", b->fd_drop, 1, FIXED,
@@ -1008,6 +1062,8 @@ static int bench_ns(struct bench *b, const struct opts *o)
 			  XDP_TX, -1, 0, 0, D6, -1),
 		[P6] = TC("trivial IP6IP6 push + XDP_TX", b->fd_ipip, 1, FIXED,
 			  XDP_TX, -1, 0, 0, D6, -1),
+		[F6] = TC("flow probe + IP6IP6 push", b->fd_bound, 1, FIXED,
+			  XDP_TX, -1, 0, 0, D6, P6),
 		[E4] = TC("xlb established IPv4 (ACK)", b->fd_xlb, 0, FIXED,
 			  XDP_TX, XLB_STAT_FLOW_HIT, TARGET_EST_NS, 86, D4, P4),
 		[E6] = TC("xlb established IPv6 (ACK)", b->fd_xlb, 1, FIXED,
@@ -1054,21 +1110,12 @@ static int bench_ns(struct bench *b, const struct opts *o)
 	cs[H4].host = cs[HN].host = 1;
 
 	{
-		struct xlb_flow_key k4, k6;
+		struct xlb_flow_key k;
 
-		memset(&k4, 0, sizeof(k4));
-		k4.src[0] = CLIENT4;
-		k4.dst[0] = b->vip4;
-		k4.sport = k6.sport = htons(CLIENT_PORT);
-		k4.dport = htons(VIP_PORT);
-		k4.proto = 6;
-		k4.family = XLB_AF_INET;
-		k6 = k4;
-		client6(k6.src);
-		memcpy(k6.dst, b->vip6, 16);
-		k6.family = XLB_AF_INET6;
-		b->est_set[0] = flow_set(b, &k4);
-		b->est_set[1] = flow_set(b, &k6);
+		est_key(b, 0, &k);
+		b->est_set[0] = flow_set(b, &k);
+		est_key(b, 1, &k);
+		b->est_set[1] = flow_set(b, &k);
 	}
 	/* The established flows' entries: one pass through the table. */
 	if (run_once(b->fd_xlb, b->pkt4, b->len4, TR_IFINDEX, NULL, NULL,
@@ -1281,7 +1328,7 @@ static double med(const double *v, int n)
 
 static int live_measure(struct bench *b, const struct opts *o)
 {
-	enum { LD, LB4, LP4, LX4, LB6, LP6, LX6, NL };
+	enum { LD, LB4, LP4, LF4, LX4, LB6, LP6, LF6, LX6, NL };
 	struct lcase cs[NL] = {
 		[LD] = LC("XDP_DROP (generator ceiling)", b->fd_drop, 0, 0, -1,
 			  0),
@@ -1289,12 +1336,16 @@ static int live_measure(struct bench *b, const struct opts *o)
 			   -1, 0),
 		[LP4] = LC("trivial IPIP forwarder, IPv4", b->fd_ipip, 0, 0,
 			   LB4, 0),
+		[LF4] = LC("flow probe + IPIP forwarder, IPv4", b->fd_bound, 0,
+			   0, LB4, 0),
 		[LX4] = LC("xlb established IPv4 (IPIP)", b->fd_xlb, 0, 1, LB4,
 			   1),
 		[LB6] = LC("MAC swap + XDP_TX bounce, IPv6", b->fd_swap, 1, 0,
 			   -1, 0),
 		[LP6] = LC("trivial IP6IP6 forwarder", b->fd_ipip, 1, 0, LB6,
 			   0),
+		[LF6] = LC("flow probe + IP6IP6 forwarder", b->fd_bound, 1, 0,
+			   LB6, 0),
 		[LX6] = LC("xlb established IPv6 (IP6IP6)", b->fd_xlb, 1, 1,
 			   LB6, 1),
 	};
@@ -1366,6 +1417,9 @@ static int live_measure(struct bench *b, const struct opts *o)
 	}
 	if (partial)
 		printf("  !! xlb sent only part of the frames with XDP_TX: see \"xlb TX\"\n");
+	printf("\n  flow probe + forwarder: the trivial forwarder plus the flow-table\n"
+	       "  lookup alone (part 1's row of that name): about the most a balancer\n"
+	       "  that keeps a flow table can reach on this machine.\n");
 	printf("\n  reference (LAB.md, this machine kind): into XDP_DROP ~17 Mpps, bounce\n"
 	       "  ~11-12, trivial IPIP forwarder ~8.7 (about 75%% of the bounce).\n");
 	return 0;
