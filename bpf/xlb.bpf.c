@@ -94,7 +94,9 @@ int xlb_main(struct xdp_md *ctx)
 	int res, flows;
 
 	stat_inc(XLB_STAT_RX);
-	res = parse_packet(ctx, &p, data, end);
+	res = parse_fast(&p, data, end);
+	if (res < 0)
+		res = parse_packet(ctx, &p, data, end);
 	if (res == PARSE_PASS || !lb_vip_maybe(&p))
 		goto pass;
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
