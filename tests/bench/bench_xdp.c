@@ -299,12 +299,6 @@ static void flow_key6(const struct bench *b, __u32 n, struct xlb_flow_key *k)
 	k->family = XLB_AF_INET6;
 }
 
-/* ---- maps -------------------------------------------------------------- */
-
-/*
- * Sets xlb_config.new_flow_limit. At 1, a CPU records the first new flow
- * of each second and forwards the rest unrecorded, as under a SYN flood.
- */
 /* The flow key of b->pkt4 (v6 = 0) or b->pkt6: the established flows. */
 static void est_key(const struct bench *b, int v6, struct xlb_flow_key *k)
 {
@@ -323,6 +317,12 @@ static void est_key(const struct bench *b, int v6, struct xlb_flow_key *k)
 	k->proto = 6;
 }
 
+/* ---- maps -------------------------------------------------------------- */
+
+/*
+ * Sets xlb_config.new_flow_limit. At 1, a CPU records the first new flow
+ * of each second and forwards the rest unrecorded, as under a SYN flood.
+ */
 static int limit_set(const struct bench *b, __u32 limit)
 {
 	struct xlb_config cfg;
@@ -545,12 +545,6 @@ static int setup_xlb(struct bench *b, __u32 flow_sets)
 }
 
 /*
- * xlb with the default flow table, the baselines, and xlb again with the
- * smallest flow table attach --flows allows (1,024 entries, 64 KB): the
- * size of the fallback LRU Katran's program uses when it runs without its
- * control plane's per-CPU LRU maps, as under BPF_PROG_TEST_RUN.
- */
-/*
  * The flow-probe forwarder's table (baseline.bpf.c, base_flow_tx): the
  * benchmark's two established flows, keyed and placed as xlb places them.
  */
@@ -567,7 +561,8 @@ static int bound_fill(struct bench *b)
 
 		est_key(b, v6, &k);
 		h = xlb_flow_hash(b->seed, &k);
-		idx = xlb_flow_set_of(h, bpf_map__max_entries(b->base->maps.bound_flows));
+		idx = xlb_flow_set_of(
+		    h, bpf_map__max_entries(b->base->maps.bound_flows));
 		if (bpf_map_lookup_elem(fd, &idx, &set))
 			return -errno;
 		set.tag[v6] = xlb_flow_tag(h);
@@ -578,6 +573,12 @@ static int bound_fill(struct bench *b)
 	return 0;
 }
 
+/*
+ * xlb with the default flow table, the baselines, and xlb again with the
+ * smallest flow table attach --flows allows (1,024 entries, 64 KB): the
+ * size of the fallback LRU Katran's program uses when it runs without its
+ * control plane's per-CPU LRU maps, as under BPF_PROG_TEST_RUN.
+ */
 static int setup(struct bench *b)
 {
 	int err;

@@ -186,7 +186,8 @@ static __always_inline void *push_outer(struct xdp_md *ctx, int len,
  * lookups; pushes one constant outer header and bounces the frame. The
  * floor of what any encapsulating balancer pays.
  */
-static __always_inline int ipip_push(struct xdp_md *ctx)
+SEC("xdp")
+int base_ipip_tx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -256,12 +257,6 @@ static __always_inline int ipip_push(struct xdp_md *ctx)
 		o->daddr.in6_u.u6_addr32[3] = bpf_htonl(0x86dd);
 	}
 	return XDP_TX;
-}
-
-SEC("xdp")
-int base_ipip_tx(struct xdp_md *ctx)
-{
-	return ipip_push(ctx);
 }
 
 /*
