@@ -1016,7 +1016,7 @@ static void print_single_header(const struct opts *o)
 	printf("   this machine's floor for it. \"flow probe + IPIP push\" is the\n");
 	printf("   trivial forwarder plus the flow-table lookup an established flow\n");
 	printf("   cannot skip (key, keyed hash, one set's tags and key), with nothing\n");
-	printf("   else: the floor of any balancer that keeps a flow table.\n");
+	printf("   else: the floor of a balancer that keeps a flow table.\n");
 	printf("   The 1,024-flow rows run xlb with the smallest flow table (64 KB, in\n");
 	printf("   cache, every insert replacing an entry): Katran's program, run without\n");
 	printf("   its control plane as here, finds no per-CPU LRU and uses its 1,000-entry\n");
