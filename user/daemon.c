@@ -1240,6 +1240,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	}
 	if (!d.path)
 		return xlb_usage(c, "usage: xlb daemon --config FILE");
+	xlb_heap_keep();
 	if (getrandom(&d.rng, sizeof(d.rng), GRND_NONBLOCK) != sizeof(d.rng))
 		d.rng = xlb_now_mono_ns();
 	d.rng |= 1;

@@ -29,6 +29,9 @@ int xlb_parse_seed(const char *s, __u64 seed[2]);
 __u64 xlb_now_mono_ns(void);
 __u64 xlb_now_real_ns(void);
 
+/* For a long-running controller: keep freed memory for the next table build. */
+void xlb_heap_keep(void);
+
 extern int xlb_verbose;
 /* Set around calls whose libbpf warnings are expected noise. */
 extern int xlb_quiet_libbpf;

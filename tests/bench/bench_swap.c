@@ -3,8 +3,9 @@
  * bench_swap.c - the controller's write path, on real pinned maps: time
  * from a change to a swapped table (read the maps, build the table with
  * secondaries, create and fill the inner map, swap) at 10, 100 and 1000
- * backends; the swap itself (one update of the outer map); and the
- * failover switch (one state write). Medians of several rounds. Root.
+ * backends, with the daemon's heap settings (xlb_heap_keep); the swap
+ * itself (one update of the outer map); and the failover switch (one
+ * state write). Medians of several rounds. Root.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -204,6 +205,7 @@ int main(void)
 	int rc = 1;
 
 	libbpf_set_print(quiet);
+	xlb_heap_keep(); /* as the daemon, whose write path this times */
 	snprintf(dir, sizeof(dir), "/sys/fs/bpf/xlbbs%d", getpid());
 	if (xlb_pin_dir_prepare(dir) || xlb_skel_load(dir, 0, &skel) ||
 	    xlb_maps_open(dir, &m)) {
