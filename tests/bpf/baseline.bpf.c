@@ -263,32 +263,15 @@ int base_ipip_tx(struct xdp_md *ctx)
  * The trivial forwarder's outer header, written as xlb writes its own:
  * whole words, the IPv4 checksum summed in registers (no byte stores read
  * back as words), so the floor is not raised by the way it is written.
+ * eth is the frame's header as bound_key checked it; len the datagram's.
  */
-static __always_inline int bound_push(struct xdp_md *ctx, void *data,
-				      void *end)
+static __always_inline int bound_push(struct xdp_md *ctx, struct ethhdr *eth,
+				      int v6, __u32 len)
 {
-	struct ethhdr *eth = data;
 	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
-	__u32 w0, w2, len;
+	__u32 w0, w2;
 	__u64 sum;
-	int v6;
 
-	if ((void *)(eth + 1) > end)
-		return XDP_DROP;
-	v6 = eth->h_proto == bpf_htons(ETH_P_IPV6);
-	if (v6) {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
-		if ((void *)(ip6 + 1) > end)
-			return XDP_DROP;
-		len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-	} else {
-		struct iphdr *ip = (void *)(eth + 1);
-
-		if ((void *)(ip + 1) > end)
-			return XDP_DROP;
-		len = bpf_ntohs(ip->tot_len);
-	}
 	__builtin_memcpy(dmac, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(smac, eth->h_dest, ETH_ALEN);
 	if (!v6) {
@@ -350,8 +333,9 @@ struct {
 
 __u64 bound_seed[2]; /* the bench sets it and fills bound_flows with it */
 
+/* The flow key, and the IP datagram's length in *len; -1 if none. */
 static __always_inline int bound_key(void *data, void *end,
-				     struct xlb_flow_key *k)
+				     struct xlb_flow_key *k, __u32 *len)
 {
 	struct ethhdr *eth = data;
 	__be16 *ports;
@@ -363,6 +347,7 @@ static __always_inline int bound_key(void *data, void *end,
 
 		if ((void *)(ip + 1) > end || ip->ihl != 5)
 			return -1;
+		*len = bpf_ntohs(ip->tot_len);
 		k->src[0] = ip->saddr;
 		k->dst[0] = ip->daddr;
 		k->proto = ip->protocol;
@@ -373,6 +358,7 @@ static __always_inline int bound_key(void *data, void *end,
 
 		if ((void *)(ip6 + 1) > end)
 			return -1;
+		*len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 		__builtin_memcpy(k->src, &ip6->saddr, 16);
 		__builtin_memcpy(k->dst, &ip6->daddr, 16);
 		k->proto = ip6->nexthdr;
@@ -398,10 +384,10 @@ int base_flow_tx(struct xdp_md *ctx)
 	struct xlb_flow_key k = {};
 	struct xlb_flow_set *s;
 	__u64 h, tag;
-	__u32 idx;
+	__u32 idx, len;
 	int i, hit = 0;
 
-	if (bound_key(data, end, &k))
+	if (bound_key(data, end, &k, &len))
 		return XDP_PASS;
 	h = xlb_flow_hash(bound_seed, &k);
 	idx = xlb_flow_set_of(h, BOUND_SETS);
@@ -415,7 +401,7 @@ int base_flow_tx(struct xdp_md *ctx)
 			hit = 1;
 	if (!hit)
 		return XDP_PASS;
-	return bound_push(ctx, data, end);
+	return bound_push(ctx, data, k.family == XLB_AF_INET6, len);
 }
 
 char LICENSE[] SEC("license") = "GPL";
