@@ -43,8 +43,11 @@
  * xlb_config.new_flow_limit, the insert window in xlb_clock and the
  * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
  * 6: xlb_config.vip_gen and xlb_vip_cache.
+ * 7: the flow hash (NH over each word's halves), which names other sets
+ * and tags: the sums of products let some key differences collide for
+ * every seed.
  */
-#define XLB_ABI 6
+#define XLB_ABI 7
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
