@@ -588,7 +588,8 @@ lab_setup() {
 	# XDP_TX from the LB's eth0 must be received by its bridge port.
 	lab_xdp_pass sw p-lb
 	for i in 1 2 3; do
-		lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" >/dev/null ||
+		lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" \
+			--from "$LAB_LB4" --from "$LAB_LB6" >/dev/null ||
 			lab_die "xlb decap attach failed on b$i"
 		lab_backend_start "$i"
 	done

@@ -540,16 +540,20 @@ static int decap_same(struct xlb_ctx *c, const char *dev, int ifindex,
 		      const void *rodata, size_t size, enum xdp_attach_mode cur)
 {
 	int fd = decap_attached_map(ifindex, ".rodata");
-	__u32 zero = 0;
-	void *v;
-	int same;
+	struct bpf_map_info info = { 0 };
+	__u32 zero = 0, len = sizeof(info);
+	void *v = NULL;
+	int same = 0;
 
 	if (fd < 0)
 		return xlb_fail(c, XLB_EXIT_FAIL,
 				"can't read the settings of %s on %s: %s",
 				DECAP_PROG_NAME, dev, strerror(-fd));
-	v = calloc(1, size);
-	same = v && !bpf_map_lookup_elem(fd, &zero, v) && !memcmp(v, rodata, size);
+	/* Another build's program has other settings, whatever they say. */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == size)
+		v = calloc(1, size);
+	if (v)
+		same = !bpf_map_lookup_elem(fd, &zero, v) && !memcmp(v, rodata, size);
 	free(v);
 	close(fd);
 	if (!same)
@@ -570,7 +574,8 @@ static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 	bool mode_given = false;
 	struct decap_bpf *skel;
 	const char *dev = NULL, *used = NULL;
-	__be32 a4[XLB_DECAP_MAX_ADDRS], a6[XLB_DECAP_MAX_ADDRS][4];
+	/* Zeroed past the addresses found: decap_same compares every byte. */
+	__be32 a4[XLB_DECAP_MAX_ADDRS] = { 0 }, a6[XLB_DECAP_MAX_ADDRS][4] = { 0 };
 	struct decap_from from = { 0 };
 	struct json_object *jfrom = NULL;
 	__u32 n4, n6;

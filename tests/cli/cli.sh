@@ -370,8 +370,47 @@ expect 1 "top unknown VIP" top 203.0.113.99:80/tcp
 
 # Another program on the interface: xlb refuses to displace it.
 ip -n "$NS" addr add 192.0.2.2/24 dev v1
-jsonis "decap attach -j" "$(x -j decap attach v1)" \
-	'j["dev"] == "v1" and j["mode"] == "native" and j["ipv4_addrs"] == 1 and not j["already_attached"]'
+# decap: --from is required and every prefix checked before anything is
+# loaded (exit 2, one line naming the bad value).
+expect 2 "decap attach without --from" decap attach v1
+msg=$(x decap attach v1 2>&1 >/dev/null)
+case $msg in
+*"--from PREFIX is required"*) pass "decap attach without --from says --from is required" ;;
+*) fail "decap attach without --from: $msg" ;;
+esac
+expect 2 "decap attach --from without a value" decap attach v1 --from
+expect 2 "decap attach --from not an address" decap attach v1 --from nonsense
+expect 2 "decap attach --from IPv4 length 33" decap attach v1 --from 192.0.2.0/33
+expect 2 "decap attach --from IPv6 length 129" decap attach v1 --from 2001:db8::/129
+expect 2 "decap attach --from empty length" decap attach v1 --from 192.0.2.0/
+expect 2 "decap attach --from host bits past the length" decap attach v1 --from 192.0.2.1/24
+expect 2 "decap attach --from 17 IPv4 prefixes" decap attach v1 \
+	$(for i in $(seq 1 17); do printf -- '--from 10.0.%d.0/24 ' "$i"; done)
+msg=$(x decap attach v1 --from 192.0.2.1/24 2>&1 >/dev/null)
+case $msg in
+*"192.0.2.1/24"*"bits set past /24"*) pass "a bad --from is named with its fault" ;;
+*) fail "a bad --from is named with its fault: $msg" ;;
+esac
+if x decap stats v1 >/dev/null 2>&1; then
+	fail "bad decap attaches attached nothing"
+else
+	pass "bad decap attaches attached nothing"
+fi
+jsonis "decap attach -j" "$(x -j decap attach v1 --from 192.0.2.1 --from 2001:db8:1::/48)" \
+	'j["dev"] == "v1" and j["mode"] == "native" and j["ipv4_addrs"] == 1 and not j["already_attached"] and j["from"] == ["192.0.2.1", "2001:db8:1::/48"]'
+jsonis "decap attach -j again, same prefixes: already attached" \
+	"$(x -j decap attach v1 --from 192.0.2.1 --from 2001:db8:1::/48)" \
+	'j["already_attached"]'
+expect 1 "decap attach again with other prefixes" decap attach v1 --from 192.0.2.0/24
+msg=$(x decap attach v1 --from 192.0.2.0/24 2>&1 >/dev/null)
+case $msg in
+*"other addresses or --from prefixes"*"detach first"*) pass "other prefixes are refused, not ignored" ;;
+*) fail "other prefixes are refused, not ignored: $msg" ;;
+esac
+jsonis "decap stats -j" "$(x -j decap stats v1)" \
+	'j == {"dev": "v1", "decapsulated": 0, "drop_source": 0, "drop_head": 0}'
+expect 2 "decap stats without DEV" decap stats
+expect 1 "decap stats on a device without decap" decap stats v0
 out=$(x attach v1 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && grep -q 'already has an XDP program (xlb_decap)' <<<"$out"; then
@@ -381,6 +420,14 @@ else
 fi
 expect 1 "detach refuses another program" detach v1
 expect 0 "decap detach" decap detach v1
+out=$(x decap attach v1 --from 0.0.0.0/0 --from ::/0 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'warning: decap on v1 accepts tunnels from any source' <<<"$out"; then
+	pass "decap --from 0.0.0.0/0 attaches, with a warning"
+else
+	fail "decap --from 0.0.0.0/0: exit $rc: $out"
+fi
+expect 0 "decap detach after --from any" decap detach v1
 
 expect 0 "vip del" vip del "$VIP6"
 if [ "$(filter_bit 203.0.113.10)$(filter_bit 2001:db8:f::10)" = 10 ]; then
