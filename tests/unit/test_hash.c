@@ -175,14 +175,15 @@ static __u64 rnd(void)
 }
 
 #define DIFF_SEEDS 256
-#define DIFF_SETS 64 /* few sets, so that chance collides often enough to see */
+/* Few sets, so that chance collisions are common enough to count. */
+#define DIFF_SETS 64
 /* Bits of a flow key that a difference may touch: up to the family byte. */
 #define KEY_BITS (8 * (offsetof(struct xlb_flow_key, family) + 1))
 
 struct diff_tally {
-	__u32 diffs; /* differences tried */
-	__u32 full; /* (difference, seed) pairs whose set and tag both collide */
-	__u32 worst_set; /* most seeds one difference kept in its set */
+	__u32 diffs;	     /* differences tried */
+	__u32 full;	     /* (difference, seed) pairs sharing set and tag */
+	__u32 worst_set;     /* most seeds one difference kept in its set */
 	__u32 worst_bits[2]; /* its bits */
 };
 
@@ -215,9 +216,10 @@ static void diff_try(struct diff_tally *t, __u32 a, __u32 b)
 		g = xlb_flow_hash(sd, &f);
 		same_set += xlb_flow_set_of(h, DIFF_SETS) ==
 			    xlb_flow_set_of(g, DIFF_SETS);
-		t->full += xlb_flow_set_of(h, XLB_FLOWS_MAX / XLB_FLOW_WAYS) ==
-				   xlb_flow_set_of(g, XLB_FLOWS_MAX / XLB_FLOW_WAYS) &&
-			   xlb_flow_tag(h) == xlb_flow_tag(g);
+		t->full +=
+		    xlb_flow_set_of(h, XLB_FLOWS_MAX / XLB_FLOW_WAYS) ==
+			xlb_flow_set_of(g, XLB_FLOWS_MAX / XLB_FLOW_WAYS) &&
+		    xlb_flow_tag(h) == xlb_flow_tag(g);
 	}
 	if (same_set > t->worst_set) {
 		t->worst_set = same_set;
@@ -238,7 +240,7 @@ static void diff_try(struct diff_tally *t, __u32 a, __u32 b)
  */
 static void t_no_seedless_collision(void **state)
 {
-	struct diff_tally t = { 0 };
+	struct diff_tally t = {0};
 	__u32 a, b, i, j, n;
 	double rate;
 
@@ -256,7 +258,8 @@ static void t_no_seedless_collision(void **state)
 			for (a = 56; a < 64; a++)
 				for (b = 56; b < 64; b++)
 					if (64 * j + b < KEY_BITS)
-						diff_try(&t, 64 * i + a, 64 * j + b);
+						diff_try(&t, 64 * i + a,
+							 64 * j + b);
 	for (n = 0; n < 2000; n++) {
 		a = (__u32)(rnd() % KEY_BITS);
 		b = (__u32)(rnd() % KEY_BITS);
