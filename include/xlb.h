@@ -43,8 +43,10 @@
  * xlb_config.new_flow_limit, the insert window in xlb_clock and the
  * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
  * 6: xlb_config.vip_gen and xlb_vip_cache.
+ * 7: the controller's commit record (xlb_commit, xlb_rec_vips,
+ * xlb_rec_backends) is the source of truth, not the data path's maps.
  */
-#define XLB_ABI 6
+#define XLB_ABI 7
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
@@ -65,6 +67,9 @@
 #define XLB_PIN_VIP_STATS "xlb_vip_stats"
 #define XLB_PIN_BE_STATS "xlb_be_stats"
 #define XLB_PIN_VIP_FILTER "xlb_vip_filter"
+#define XLB_PIN_COMMIT "xlb_commit"
+#define XLB_PIN_REC_VIPS "xlb_rec_vips"
+#define XLB_PIN_REC_BACKENDS "xlb_rec_backends"
 
 /* Address families as stored in maps (values of AF_INET / AF_INET6). */
 #define XLB_AF_INET 2
@@ -371,5 +376,55 @@ struct xlb_counters {
 	__u64 new_flows; /* flows chosen through the table */
 };
 _Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters layout");
+
+/*
+ * The controller's record of the configuration, which the data path never
+ * reads. Two slots of records (xlb_rec_vips, xlb_rec_backends); xlb_commit
+ * names the one that holds the committed configuration. A commit writes
+ * the other slot, and every data-path object no committed record refers
+ * to yet (new backend ids, tables in idle places), then makes them the
+ * truth with one write of xlb_commit: a writer killed before that write
+ * leaves the old configuration whole; one killed after it leaves
+ * `pending` set, and the next writer finishes the data path's maps from
+ * the record before anything else (roll forward). Readers read the
+ * records, never the data path's maps, so nothing half-written is ever
+ * adopted.
+ */
+#define XLB_REC_SLOTS 2
+
+/* A VIP's record: its key and the entry the data path gets for it. */
+struct xlb_rec_vip {
+	struct xlb_vip_key key; /* the VIP */
+	__u32 pad0;
+	struct xlb_vip vip; /* id, table place, settings; flags without ALIAS */
+};
+_Static_assert(sizeof(struct xlb_rec_vip) == 64, "xlb_rec_vip layout");
+
+/* A backend's record (xlb_rec_backends, slot * XLB_MAX_BACKENDS + i). */
+struct xlb_rec_backend {
+	struct xlb_backend be; /* xlb_backends value, vip_id its VIP's id */
+	__u32 id; /* backend id (index of xlb_backends and xlb_state) */
+	__u32 state; /* enum xlb_be_state */
+};
+_Static_assert(sizeof(struct xlb_rec_backend) == 56, "xlb_rec_backend layout");
+
+/* Where the last commit got to (xlb_commit.phase). */
+enum xlb_commit_phase {
+	XLB_COMMIT_DONE = 0, /* the data path's maps say what the slot says */
+	XLB_COMMIT_STAGING = 1, /* a writer is making objects nothing refers to */
+	XLB_COMMIT_APPLYING = 2, /* the slot is committed; the maps may lag */
+};
+
+/* Which record slot is the truth (xlb_commit, a single entry). */
+struct xlb_commit {
+	__u64 gen; /* commits made; moves with every commit point */
+	__u32 slot; /* record slot holding the committed configuration */
+	__u32 phase; /* enum xlb_commit_phase */
+	__u32 n_vips[XLB_REC_SLOTS]; /* VIP records in each slot */
+	__u32 n_backends[XLB_REC_SLOTS]; /* backend records in each slot */
+	struct xlb_config cfg; /* settings the committed slot was made with */
+};
+_Static_assert(sizeof(struct xlb_commit) == 32 + sizeof(struct xlb_config),
+	       "xlb_commit layout");
 
 #endif /* XLB_H */

@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "record.h"
 #include "util.h"
 
 #define SYNC_MS 1000 /* re-read the live model (operator changes, drains) */
@@ -392,6 +393,8 @@ static int flip_down(struct be *b, __u64 *took_ns)
 	if (bpf_map_lookup_elem(d->m.state, &b->id, &st) || st != XLB_BE_UP)
 		return -EAGAIN;
 	t0 = xlb_now_mono_ns();
+	/* The record first: a kill between the two leaves a commit to repair. */
+	xlb_record_set_state(&d->m, b->id, XLB_BE_DOWN);
 	if (bpf_map_update_elem(d->m.state, &b->id, &down, BPF_EXIST))
 		return -errno;
 	*took_ns = xlb_now_mono_ns() - t0;
