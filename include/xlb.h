@@ -28,6 +28,15 @@
 #define XLB_NEW_FLOW_LIMIT_MAX 100000000 /* inserts per CPU per second */
 #define XLB_TABLE_SIZE_MAX 4194304 /* slots per VIP table */
 #define XLB_TABLE_SIZE_DEFAULT 65537
+/*
+ * Slots of every VIP's table together: each takes 4 bytes in its live
+ * place and as much in its idle one, so 2^26 is 512 MiB at most (e.g. 1,024
+ * VIPs of 65,537 slots, or 16 of 4,194,301). A commit beyond it is refused
+ * before anything is built.
+ */
+#ifndef XLB_TABLE_SLOTS_BUDGET
+#define XLB_TABLE_SLOTS_BUDGET (1U << 26)
+#endif
 #define XLB_WEIGHT_MAX 65535
 #define XLB_RAMP_FULL 1000 /* slow-start progress: permille of weight */
 #define XLB_BACKEND_NONE 0xffffU /* slot with no usable backend; no id */

@@ -370,6 +370,25 @@ static bool src_zero6(const __be32 *a)
 	return !(a[0] | a[1] | a[2] | a[3]);
 }
 
+/* The tables' memory, bounded up front (XLB_TABLE_SLOTS_BUDGET). */
+static int budget_check(const struct xlb_model *md)
+{
+	__u64 slots = 0;
+	size_t i;
+
+	for (i = 0; i < md->n_vips; i++)
+		slots += md->vips[i].table_size;
+	if (slots <= XLB_TABLE_SLOTS_BUDGET)
+		return 0;
+	return xlb_errf(-ENOSPC,
+			"the VIPs' tables would hold %llu slots (%llu MiB with their "
+			"idle copies), more than the budget of %u slots: use smaller "
+			"--table-size values",
+			(unsigned long long)slots,
+			(unsigned long long)(slots * 2 * sizeof(struct xlb_slot) >> 20),
+			XLB_TABLE_SLOTS_BUDGET);
+}
+
 int xlb_model_validate(const struct xlb_model *md)
 {
 	char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
@@ -434,7 +453,7 @@ int xlb_model_validate(const struct xlb_model *md)
 	if (total > XLB_MAX_BACKENDS)
 		return xlb_errf(-ENOSPC, "too many backends (%zu, at most %d)",
 				total, XLB_MAX_BACKENDS);
-	return 0;
+	return budget_check(md);
 }
 
 int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out)
