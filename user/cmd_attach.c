@@ -22,6 +22,7 @@
 #include <xdp/libxdp.h>
 #include "cli.h"
 #include "host.h"
+#include "neigh.h"
 #include "util.h"
 #include "xlb.skel.h"
 #include "decap.skel.h"
@@ -357,7 +358,9 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	err = attach_fd(bpf_program__fd(skel->progs.xlb_main), ifindex,
 			mode, mode_given, &used);
 	if (err) {
-		xlb_host_restore(ifindex);
+		bool last;
+
+		xlb_host_restore(ifindex, &last);
 		goto out;
 	}
 	if (c->json) {
@@ -413,6 +416,7 @@ static int detach_named(struct xlb_ctx *c, const char *dev, const char *name)
 int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
 {
 	int ifindex, rc, err;
+	bool last;
 
 	if (argc != 1)
 		return xlb_usage(c, "usage: xlb detach DEV");
@@ -420,8 +424,11 @@ int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
 	rc = detach_named(c, argv[0], XLB_PROG_NAME);
 	if (rc != XLB_EXIT_OK)
 		return rc;
-	/* The host gets back what attach changed once no interface needs it. */
-	err = xlb_host_restore(ifindex);
+	/* The host gets back what attach changed once no interface needs it:
+	 * the sysctls, and the neighbour entries kept for the backends. */
+	err = xlb_host_restore(ifindex, &last);
+	if (!err && last)
+		err = xlb_neigh_sync(NULL, 0);
 	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 

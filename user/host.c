@@ -37,8 +37,8 @@
 
 /* The sysctls xlb changes, in the order the state file lists them. */
 static const char *const host_knobs[] = {
-	"net.ipv4.conf.lo.forwarding",
-	"net.ipv6.conf.lo.forwarding",
+    "net.ipv4.conf.lo.forwarding",
+    "net.ipv6.conf.lo.forwarding",
 };
 #define HOST_NKNOBS ARRAY_SIZE(host_knobs)
 
@@ -63,9 +63,11 @@ static int state_path(char *buf, size_t len)
 
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return xlb_errf(-errno, "can't open a socket: %s", strerror(errno));
+		return xlb_errf(-errno, "can't open a socket: %s",
+				strerror(errno));
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &sl))
-		err = xlb_errf(-errno, "can't get the network namespace cookie: %s",
+		err = xlb_errf(-errno,
+			       "can't get the network namespace cookie: %s",
 			       strerror(errno));
 	close(fd);
 	if (!err)
@@ -94,8 +96,9 @@ static int knob_read(const char *knob, int *val)
 	knob_path(knob, path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f)
-		return errno == ENOENT ? -ENOENT :
-		       xlb_errf(-errno, "can't read %s: %s", path, strerror(errno));
+		return errno == ENOENT ? -ENOENT
+				       : xlb_errf(-errno, "can't read %s: %s",
+						  path, strerror(errno));
 	n = fscanf(f, "%d", val);
 	fclose(f);
 	if (n != 1)
@@ -112,13 +115,15 @@ static int knob_write(const char *knob, int val)
 	knob_path(knob, path, sizeof(path));
 	f = fopen(path, "w");
 	if (!f)
-		return xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
+		return xlb_errf(-errno, "can't open %s: %s", path,
+				strerror(errno));
 	if (fprintf(f, "%d\n", val) < 0)
 		err = -EIO;
 	if (fclose(f) && !err)
 		err = -errno;
 	if (err)
-		return xlb_errf(err, "can't write %s: %s", path, strerror(-err));
+		return xlb_errf(err, "can't write %s: %s", path,
+				strerror(-err));
 	return 0;
 }
 
@@ -135,8 +140,9 @@ static int state_read(const char *path, struct host_state *st)
 		st->before[i] = -1;
 	f = fopen(path, "r");
 	if (!f)
-		return errno == ENOENT ? -ENOENT :
-		       xlb_errf(-errno, "can't read %s: %s", path, strerror(errno));
+		return errno == ENOENT ? -ENOENT
+				       : xlb_errf(-errno, "can't read %s: %s",
+						  path, strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#' || sscanf(line, "%127s %d", name, &v) != 2)
 			continue;
@@ -167,7 +173,8 @@ static int state_write(const char *path, const struct host_state *st)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return xlb_errf(-errno, "can't create %s: %s", tmp, strerror(errno));
+		return xlb_errf(-errno, "can't create %s: %s", tmp,
+				strerror(errno));
 	f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;
@@ -175,7 +182,8 @@ static int state_write(const char *path, const struct host_state *st)
 		unlink(tmp);
 		return xlb_errf(err, "can't write %s: %s", tmp, strerror(-err));
 	}
-	fprintf(f, "# xlb: sysctls before attach, restored by the last detach\n");
+	fprintf(f,
+		"# xlb: sysctls before attach, restored by the last detach\n");
 	for (i = 0; i < HOST_NKNOBS; i++)
 		if (st->before[i] >= 0)
 			fprintf(f, "%s %d\n", host_knobs[i], st->before[i]);
@@ -189,7 +197,8 @@ static int state_write(const char *path, const struct host_state *st)
 		err = -errno;
 	if (err) {
 		unlink(tmp);
-		return xlb_errf(err, "can't write %s: %s", path, strerror(-err));
+		return xlb_errf(err, "can't write %s: %s", path,
+				strerror(-err));
 	}
 	return 0;
 }
@@ -206,7 +215,8 @@ int xlb_host_enable(int ifindex)
 		return err;
 	err = state_read(path, &st);
 	if (err == -ENOENT) {
-		/* First attach here: what the host had is what detach restores. */
+		/* First attach here: what the host had is what detach restores.
+		 */
 		for (i = 0; i < HOST_NKNOBS; i++) {
 			err = knob_read(host_knobs[i], &v);
 			if (err && err != -ENOENT)
@@ -220,8 +230,10 @@ int xlb_host_enable(int ifindex)
 		;
 	if (i == (size_t)st.ndevs) {
 		if (st.ndevs == HOST_MAX_DEVS)
-			return xlb_errf(-ENOSPC, "xlb is attached to %d interfaces "
-					"in this namespace already", HOST_MAX_DEVS);
+			return xlb_errf(-ENOSPC,
+					"xlb is attached to %d interfaces "
+					"in this namespace already",
+					HOST_MAX_DEVS);
 		st.devs[st.ndevs++] = ifindex;
 	}
 	/* Recorded before changed: a crash in between loses nothing. */
@@ -238,19 +250,22 @@ int xlb_host_enable(int ifindex)
 	return 0;
 }
 
-int xlb_host_restore(int ifindex)
+int xlb_host_restore(int ifindex, bool *last)
 {
 	struct host_state st;
 	char path[256];
 	int err, i, j, first = 0;
 	size_t k;
 
+	*last = false;
 	err = state_path(path, sizeof(path));
 	if (err)
 		return err;
 	err = state_read(path, &st);
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
+		*last = true;
 		return 0; /* nothing recorded: nothing xlb changed */
+	}
 	if (err)
 		return err;
 	for (i = j = 0; i < st.ndevs; i++)
@@ -259,6 +274,7 @@ int xlb_host_restore(int ifindex)
 	st.ndevs = j;
 	if (st.ndevs)
 		return state_write(path, &st); /* still needed elsewhere */
+	*last = true;
 	for (k = 0; k < HOST_NKNOBS; k++) {
 		if (st.before[k] < 0)
 			continue;
@@ -269,6 +285,7 @@ int xlb_host_restore(int ifindex)
 	if (first)
 		return first; /* keep the record for the next try */
 	if (unlink(path) && errno != ENOENT)
-		return xlb_errf(-errno, "can't remove %s: %s", path, strerror(errno));
+		return xlb_errf(-errno, "can't remove %s: %s", path,
+				strerror(errno));
 	return 0;
 }

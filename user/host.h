@@ -3,6 +3,8 @@
 #ifndef XLB_HOST_H
 #define XLB_HOST_H
 
+#include <stdbool.h>
+
 /* Where the values to restore are kept (override: XLB_RUN_DIR). */
 #define XLB_RUN_DIR_DEFAULT "/run/xlb"
 
@@ -14,8 +16,9 @@ int xlb_host_enable(int ifindex);
 
 /*
  * After xlb left ifindex: when no other interface of the namespace still
- * runs it, writes back what xlb_host_enable recorded. 0 or -errno.
+ * runs it (*last set), writes back what xlb_host_enable recorded. 0 or
+ * -errno.
  */
-int xlb_host_restore(int ifindex);
+int xlb_host_restore(int ifindex, bool *last);
 
 #endif /* XLB_HOST_H */
