@@ -123,6 +123,7 @@ enum xlb_stat {
 	XLB_STAT_ICMP_ERR, /* ICMP error relayed to the flow's backend */
 	XLB_STAT_FRAG, /* IP fragment steered by address */
 	XLB_STAT_NH_REFRESH, /* next-hop cache (re)filled by a FIB lookup */
+	XLB_STAT_NH_STALE, /* kernel lost the neighbour: last known MAC kept a TTL more */
 	XLB_STAT_TOO_BIG, /* too big once encapsulated: ICMP sent to the client */
 	/* Drops, one per reason; keep XLB_STAT_DROP_FIRST first. */
 	XLB_STAT_DROP_FIRST,
