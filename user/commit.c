@@ -792,6 +792,47 @@ int xlb_model_recover(struct xlb_maps *m)
 	return err ? err : 1;
 }
 
+/* Whether a backend address of old is no backend of md's any more. */
+static bool addrs_dropped(const struct xlb_model *old, const struct xlb_model *md)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < old->n_vips; i++)
+		for (j = 0; j < old->vips[i].n_be; j++) {
+			const struct xlb_addr *a = &old->vips[i].be[j].addr;
+			bool kept = false;
+
+			for (k = 0; k < md->n_vips && !kept; k++)
+				kept = be_sorted(&md->vips[k], a) != NULL;
+			if (!kept)
+				return true;
+		}
+	return false;
+}
+
+/*
+ * The managed neighbour entries the removed backends' next hops had go
+ * (neigh.c). Best effort: a next hop kept too long only costs the kernel
+ * a probe now and then.
+ */
+static void neigh_prune(const struct xlb_model *md)
+{
+	struct xlb_addr *a;
+	size_t i, j, n = 0;
+
+	for (i = 0; i < md->n_vips; i++)
+		n += md->vips[i].n_be;
+	a = calloc(n ? n : 1, sizeof(*a));
+	if (!a)
+		return;
+	n = 0;
+	for (i = 0; i < md->n_vips; i++)
+		for (j = 0; j < md->vips[i].n_be; j++)
+			a[n++] = md->vips[i].be[j].addr;
+	xlb_neigh_sync(a, n);
+	free(a);
+}
+
 int xlb_model_commit(struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_model *md)
 {
@@ -839,5 +880,7 @@ int xlb_model_commit(struct xlb_maps *m, const struct xlb_model *old,
 	err = apply(m, old, md, false);
 	if (!err)
 		err = phase_write(m, &next, XLB_COMMIT_DONE);
+	if (!err && addrs_dropped(old, md))
+		neigh_prune(md);
 	return err;
 }
