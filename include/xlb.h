@@ -53,7 +53,8 @@
  * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
  * 6: xlb_config.vip_gen and xlb_vip_cache.
  * 7: the controller's commit record (xlb_commit, xlb_rec_vips,
- * xlb_rec_backends) is the source of truth, not the data path's maps.
+ * xlb_rec_backends) is the source of truth, not the data path's maps;
+ * new counters (nexthop_stale and the refused packets' drop reasons).
  */
 #define XLB_ABI 7
 
