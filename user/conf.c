@@ -296,7 +296,7 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 	const config_setting_t *e, *ae;
 	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN], msg[256];
 	struct xlb_be_ent *b;
-	struct xlb_addr a;
+	struct xlb_addr a, va;
 	__u32 weight = 1, state = XLB_BE_UP, ramp = XLB_RAMP_FULL;
 	bool has_state = false, has_ramp = false;
 	const char *s = NULL;
@@ -312,8 +312,15 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 		return perr(p, g, "backend without 'addr'");
 	if (get_str(p, ae, "backend addr", &s))
 		return -EINVAL;
-	if (xlb_addr_parse(s, &a))
+	if (xlb_addr_parse(s, &a) || xlb_addr_check_unicast(&a, "backend"))
 		return perr(p, ae, "%s", libmsg(msg, sizeof(msg)));
+	/* Sent to its own VIP, a packet would come back to the balancer. */
+	xlb_addr_from_vip(&v->key, &va);
+	if (!xlb_addr_cmp(&a, &va)) {
+		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		return perr(p, ae, "backend %s is the address of its VIP %s", s,
+			    vb);
+	}
 	if ((e = config_setting_get_member(g, "weight")) &&
 	    get_u32(p, e, "weight", 0, XLB_WEIGHT_MAX, &weight))
 		return -EINVAL;
@@ -390,6 +397,7 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	struct xlb_vip_conf *vc;
 	struct xlb_vip_ent *v;
 	struct xlb_vip_key k;
+	struct xlb_addr a;
 	char msg[256];
 	enum xlb_algo algo;
 	const char *s = NULL;
@@ -406,6 +414,9 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	if (get_str(p, ve, "vip", &s))
 		return -EINVAL;
 	if (xlb_vip_parse(s, &k))
+		return perr(p, ve, "%s", libmsg(msg, sizeof(msg)));
+	xlb_addr_from_vip(&k, &a);
+	if (xlb_addr_check_unicast(&a, "VIP"))
 		return perr(p, ve, "%s", libmsg(msg, sizeof(msg)));
 	err = xlb_model_vip_add(&c->model, &k, &v);
 	if (err == -EEXIST)

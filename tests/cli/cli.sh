@@ -178,6 +178,37 @@ expect 2 "vip add bad prefix" vip add 203.0.113.11:80/tcp --src-prefix 33,64
 expect 2 "vip add unknown option" vip add 203.0.113.11:80/tcp --colour red
 expect 2 "vip add option without value" vip add 203.0.113.11:80/tcp --algo
 
+# Addresses no packet can be balanced to or from are refused as VIPs and
+# backends (usage errors: exit 2), naming their class; nothing is added.
+classes=(0.0.0.0=unspecified 127.0.0.1=loopback 169.254.10.1=link-local
+	224.0.0.5=multicast 255.255.255.255=broadcast ::=unspecified ::1=loopback
+	fe80::1=link-local ff02::1=multicast ::ffff:203.0.113.10=IPv4-mapped)
+before=$(snapshot)
+for ac in "${classes[@]}"; do
+	a=${ac%%=*} cls=${ac#*=}
+	case $a in *:*) v="[$a]:80/tcp" vb=$VIP6 ;; *) v="$a:80/tcp" vb=$VIP4 ;; esac
+	msg=$(x vip add "$v" 2>&1 >/dev/null)
+	rc=$?
+	case "$rc:$msg" in
+	"2:xlb: VIP $a is a"*" $cls "*) pass "vip add $v refused ($cls)" ;;
+	*) fail "vip add $v: exit $rc: $msg" ;;
+	esac
+	msg=$(x backend add "$vb" "$a" 2>&1 >/dev/null)
+	rc=$?
+	case "$rc:$msg" in
+	"2:xlb: backend $a is a"*" $cls "*) pass "backend add $a refused ($cls)" ;;
+	*) fail "backend add $a: exit $rc: $msg" ;;
+	esac
+done
+msg=$(x backend add "$VIP4" 203.0.113.10 2>&1 >/dev/null)
+rc=$?
+case "$rc:$msg" in
+"2:xlb: backend 203.0.113.10 is the address of its VIP $VIP4"*) pass "a backend at its VIP's address refused" ;;
+*) fail "backend add at the VIP's address: exit $rc: $msg" ;;
+esac
+expect 2 "an IPv6 backend at its VIP's address refused" backend add "$VIP6" 2001:db8:f:0::10
+if [ "$before" = "$(snapshot)" ]; then pass "refused addresses added nothing"; else fail "refused addresses changed state"; fi
+
 for i in 11 12 13; do
 	expect 0 "backend add 198.51.100.$i" backend add "$VIP4" 198.51.100.$i
 done

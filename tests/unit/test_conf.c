@@ -291,6 +291,107 @@ static void test_bad(void **state)
 	}
 }
 
+/* Addresses that cannot be a VIP or a backend, with the class named. */
+static const struct {
+	const char *addr;
+	const char *cls;
+} nonunicast[] = {
+	{ "0.0.0.0", "an unspecified" },
+	{ "0.1.2.3", "a this-network (0.0.0.0/8)" },
+	{ "127.0.0.1", "a loopback" },
+	{ "127.255.255.254", "a loopback" },
+	{ "169.254.0.1", "a link-local" },
+	{ "169.254.255.255", "a link-local" },
+	{ "224.0.0.1", "a multicast" },
+	{ "239.255.255.250", "a multicast" },
+	{ "255.255.255.255", "a broadcast" },
+	{ "::", "an unspecified" },
+	{ "::1", "a loopback" },
+	{ "fe80::1", "a link-local" },
+	{ "febf:ffff::1", "a link-local" },
+	{ "ff02::1", "a multicast" },
+	{ "ff0e::101", "a multicast" },
+	{ "::ffff:203.0.113.20", "an IPv4-mapped IPv6" },
+};
+
+/* Their neighbours, which are ordinary unicast addresses. */
+static const char *const unicast[] = {
+	"1.0.0.0",	   "126.255.255.255", "128.0.0.1",     "169.253.255.255",
+	"169.255.0.1",	   "223.255.255.255", "198.51.100.11", "::2",
+	"fe7f:ffff::1",	   "fec0::1",	      "fe00::1",       "2001:db8::11",
+	"::fffe:c633:640b",
+};
+
+static void test_addr_classes(void **state)
+{
+	char text[512], want[256], vip[80];
+	struct xlb_conf c;
+	struct xlb_addr a;
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(nonunicast); i++) {
+		bool v6 = strchr(nonunicast[i].addr, ':');
+
+		a = addr(nonunicast[i].addr);
+		xlb_err_clear();
+		assert_int_equal(xlb_addr_check_unicast(&a, "thing"), -EINVAL);
+		snprintf(want, sizeof(want), "thing %s is %s address",
+			 nonunicast[i].addr, nonunicast[i].cls);
+		if (!strstr(xlb_errmsg(), want))
+			fail_msg("%s: message '%s', want '%s'", nonunicast[i].addr,
+				 xlb_errmsg(), want);
+
+		/* As a VIP in a file: refused at the VIP's line. */
+		snprintf(vip, sizeof(vip), v6 ? "[%s]:80/tcp" : "%s:80/tcp",
+			 nonunicast[i].addr);
+		snprintf(text, sizeof(text), "vips = (\n { vip = \"%s\"; } );\n",
+			 vip);
+		err = xlb_conf_parse(text, "test.conf", &c);
+		snprintf(want, sizeof(want), "test.conf:2: VIP %s is %s address",
+			 nonunicast[i].addr, nonunicast[i].cls);
+		if (err != -EINVAL || strncmp(xlb_errmsg(), want, strlen(want)))
+			fail_msg("VIP %s: %d '%s', want '%s'", vip, err,
+				 xlb_errmsg(), want);
+
+		/* As a backend of a VIP of the same family. */
+		snprintf(text, sizeof(text),
+			 "vips = ( { vip = \"%s\";\n backends = ( { addr = \"%s\"; } ); } );\n",
+			 v6 ? "[2001:db8::10]:80/tcp" : "203.0.113.10:80/tcp",
+			 nonunicast[i].addr);
+		err = xlb_conf_parse(text, "test.conf", &c);
+		snprintf(want, sizeof(want), "test.conf:2: backend %s is %s address",
+			 nonunicast[i].addr, nonunicast[i].cls);
+		if (err != -EINVAL || strncmp(xlb_errmsg(), want, strlen(want)))
+			fail_msg("backend %s: %d '%s', want '%s'", nonunicast[i].addr,
+				 err, xlb_errmsg(), want);
+	}
+	for (i = 0; i < ARRAY_SIZE(unicast); i++) {
+		a = addr(unicast[i]);
+		if (xlb_addr_check_unicast(&a, "thing"))
+			fail_msg("%s refused: %s", unicast[i], xlb_errmsg());
+	}
+
+	/* A backend at its own VIP's address, either family. */
+	err = xlb_conf_parse("vips = ( { vip = \"203.0.113.10:80/tcp\";\n"
+			     " backends = ( { addr = \"203.0.113.10\"; } ); } );\n",
+			     "test.conf", &c);
+	assert_int_equal(err, -EINVAL);
+	assert_string_equal(xlb_errmsg(),
+			    "test.conf:2: backend 203.0.113.10 is the address of its VIP 203.0.113.10:80/tcp");
+	err = xlb_conf_parse("vips = ( { vip = \"[2001:db8::10]:80/tcp\";\n"
+			     " backends = ( { addr = \"2001:db8:0::10\"; } ); } );\n",
+			     "test.conf", &c);
+	assert_int_equal(err, -EINVAL);
+	assert_non_null(strstr(xlb_errmsg(),
+			       "test.conf:2: backend 2001:db8:0::10 is the address of its VIP [2001:db8::10]:80/tcp"));
+	/* A neighbour of the VIP's address is an ordinary backend. */
+	parse_ok("vips = ( { vip = \"203.0.113.10:80/tcp\";\n"
+		 " backends = ( { addr = \"203.0.113.11\"; } ); } );\n",
+		 &c);
+	xlb_conf_free(&c);
+}
+
 static void test_load_errors(void **state)
 {
 	struct xlb_conf c;
@@ -546,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_addr_classes),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_merge),
