@@ -27,6 +27,7 @@
 
 struct pctx {
 	const char *name; /* file name for messages */
+	unsigned int last_line; /* where the text ends */
 };
 
 /* Records "NAME:LINE: reason" for setting s and returns -EINVAL. */
@@ -547,9 +548,16 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 			return -EINVAL;
 		c->has_new_flow_limit = true;
 	}
+	/*
+	 * A file lists every VIP, so one without the list (empty, or cut
+	 * short by a full disk or an interrupted copy) would delete them
+	 * all. Only `vips = ();` says "no VIPs".
+	 */
 	vips = config_setting_get_member(root, "vips");
 	if (!vips)
-		return 0;
+		return xlb_errf(-EINVAL,
+				"%s:%u: no 'vips' setting (is the file complete?): a file lists every VIP; write 'vips = ();' to remove them all",
+				p->name, p->last_line);
 	if (!config_setting_is_list(vips) &&
 	    !(config_setting_is_array(vips) && !config_setting_length(vips)))
 		return perr(p, vips, "vips must be a list ( { vip = ...; }, ... )");
@@ -639,14 +647,18 @@ void xlb_conf_free(struct xlb_conf *c)
 
 int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
 {
-	struct pctx p = { .name = name ? name : "<config>" };
+	struct pctx p = { .name = name ? name : "<config>", .last_line = 1 };
 	struct xlb_model all;
 	config_t cf;
 	unsigned int line;
+	const char *q;
 	char msg[400];
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	for (q = text; *q; q++)
+		if (*q == '\n' && q[1])
+			p.last_line++;
 	line = include_line(text);
 	if (line)
 		return xlb_errf(-EINVAL, "%s:%u: @include is not supported", p.name,

@@ -17,7 +17,9 @@
  *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up"; } );
  *     } );
  *
- * Every setting but vip/addr is optional. A file that fails validation is
+ * `vips` is required, so that an empty or truncated file is refused rather
+ * than read as "no VIPs": `vips = ();` removes every VIP. Every other
+ * setting but vip/addr is optional. A file that fails validation is
  * refused whole, with "FILE:LINE: reason".
  *
  * Defaults: algo maglev, table_size 65537, fwd ipip, src_prefix [32, 128];

@@ -1127,7 +1127,7 @@ static void do_reload(struct daemon *d)
 		xlb_conf_free(&conf);
 	}
 	if (err)
-		dlog("reload failed, keeping the running configuration: %s",
+		dlog("error: reload failed, keeping the running configuration: %s",
 		     xlb_errmsg());
 }
 

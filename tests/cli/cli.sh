@@ -368,6 +368,44 @@ sed -i 's/^new_flow_limit = .*/new_flow_limit = 0;/' "$TMP/lim.conf"
 expect 0 "apply new_flow_limit 0" apply -f "$TMP/lim.conf"
 if [ "$(limit)" = 0 ]; then pass "new_flow_limit back to 0"; else fail "new_flow_limit 0: map says '$(limit)'"; fi
 
+# A file cut short (a full disk, an interrupted copy) never empties the
+# balancer: cut at every line and inside tokens, `apply -f` refuses it
+# (exit 1, "FILE:LINE: reason") or gives the whole file's state.
+x save >"$TMP/full.conf"
+ref=$(x save)
+nl=$(wc -l <"$TMP/full.conf")
+cuts=()
+for ((n = 0; n < nl; n++)); do cuts+=("$(head -n "$n" "$TMP/full.conf" | wc -c)"); done
+for tok in 'seed = "0001' 'tcp_timeout = 30' 'new_flow_limit = ' 'vips = (' 'addr = "198.51.1'; do
+	pre=${ref%%"$tok"*}
+	[ "$pre" != "$ref" ] && cuts+=($((${#pre} + ${#tok})))
+done
+bad=0
+for n in "${cuts[@]}"; do
+	head -c "$n" "$TMP/full.conf" >"$TMP/cut.conf"
+	err=$(x apply -f "$TMP/cut.conf" 2>&1 >/dev/null)
+	rc=$?
+	if { [ $rc -eq 1 ] && [[ $err == "xlb: $TMP/cut.conf:"[0-9]*": "* ]]; } ||
+		{ [ $rc -eq 0 ] && [ "$n" -ge $(($(wc -c <"$TMP/full.conf") - 2)) ]; }; then
+		if [ "$(x save)" != "$ref" ]; then
+			fail "cut at byte $n (exit $rc) changed the state"
+			bad=$((bad + 1))
+		fi
+	else
+		fail "cut at byte $n: exit $rc: $err"
+		bad=$((bad + 1))
+	fi
+done
+[ $bad -eq 0 ] && pass "${#cuts[@]} truncations of a saved file refused, state kept"
+: >"$TMP/empty.conf"
+msg=$(x restore "$TMP/empty.conf" 2>&1 >/dev/null)
+rc=$?
+case "$rc:$msg" in
+"1:xlb: $TMP/empty.conf:1: no 'vips' setting"*"'vips = ();'"*) pass "restore of an empty file refused" ;;
+*) fail "restore of an empty file: exit $rc: $msg" ;;
+esac
+if [ "$(x save)" = "$ref" ]; then pass "an empty file deleted nothing"; else fail "an empty file changed the state"; fi
+
 # top: flows grouped by client source, entered by the data path itself: the
 # program attached to v0 runs on a TCP ACK from 198.18.0.SRC:SPORT to the VIP.
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \

@@ -175,10 +175,13 @@ static void test_valid(void **state)
 	assert_int_equal(v->n_be, 0);
 	xlb_conf_free(&c);
 
-	/* An empty file is a valid, empty configuration. */
-	parse_ok("", &c);
+	/* An explicitly empty list is a valid, empty configuration. */
+	parse_ok("vips = ();\n", &c);
 	assert_int_equal(c.model.n_vips, 0);
 	assert_false(c.has_seed || c.has_src4 || c.has_src6);
+	xlb_conf_free(&c);
+	parse_ok("vips = [];", &c);
+	assert_int_equal(c.model.n_vips, 0);
 	xlb_conf_free(&c);
 }
 
@@ -264,6 +267,13 @@ static const struct bad bads[] = {
 	  "               { addr = \"198.51.100.3\"; } ); } );\n",
 	  2, "3 backends do not fit 2 slots" },
 	{ "\n@include \"/etc/passwd\"\n", 2, "@include is not supported" },
+	/* Without the VIP list (its last line named): nothing to delete by. */
+	{ "", 1, "no 'vips' setting (is the file complete?)" },
+	{ "\n", 1, "no 'vips' setting" },
+	{ "# xlb configuration\n", 1, "write 'vips = ();' to remove them all" },
+	{ "seed = \"00112233445566778899aabbccddeeff\";\ntcp_timeout = 30", 2,
+	  "no 'vips' setting" },
+	{ "seed = \"00112233445566778899aabbccddeeff\";\n\n", 2, "no 'vips' setting" },
 };
 
 static void test_bad(void **state)
@@ -571,6 +581,47 @@ static void test_save_restore(void **state)
 	xlb_model_free(&live);
 }
 
+/*
+ * A saved file cut at every byte (a full disk, an interrupted copy) is
+ * refused, or means what the whole file means: never fewer VIPs.
+ */
+static void test_truncated(void **state)
+{
+	struct xlb_model live;
+	struct xlb_conf full, c;
+	size_t len, n, ok = 0;
+	char *text, *cut;
+
+	live_model(&live);
+	text = write_str(&live, NULL);
+	parse_ok(text, &full);
+	len = strlen(text);
+	cut = malloc(len + 1);
+	assert_non_null(cut);
+	for (n = 0; n < len; n++) {
+		memcpy(cut, text, n);
+		cut[n] = '\0';
+		xlb_err_clear();
+		if (xlb_conf_parse(cut, "test.conf", &c)) {
+			if (strncmp(xlb_errmsg(), "test.conf:", 10))
+				fail_msg("cut at %zu: message '%s'", n, xlb_errmsg());
+			continue;
+		}
+		if (!xlb_conf_model_same(&c.model, &full.model) ||
+		    memcmp(&c.model.cfg, &full.model.cfg, sizeof(c.model.cfg)))
+			fail_msg("cut at %zu: %zu VIPs, not the file's meaning:\n%s",
+				 n, c.model.n_vips, cut);
+		ok++;
+		xlb_conf_free(&c);
+	}
+	/* Only the last ";" and newline can go. */
+	assert_true(ok <= 2);
+	free(cut);
+	free(text);
+	xlb_conf_free(&full);
+	xlb_model_free(&live);
+}
+
 static void test_merge(void **state)
 {
 	static const char file[] =
@@ -650,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_addr_classes),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_save_restore),
+		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_merge),
 	};
 
