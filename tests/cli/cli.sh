@@ -406,6 +406,83 @@ case "$rc:$msg" in
 esac
 if [ "$(x save)" = "$ref" ]; then pass "an empty file deleted nothing"; else fail "an empty file changed the state"; fi
 
+# Settings made when attaching are not changed by a file under traffic:
+# another seed, src4 or src6 is refused (exit 1, naming it and the option
+# that allows it; the seed only by fingerprint) and changes nothing, until
+# --reseed / --new-src let it through and stderr says what that breaks.
+SEED0=000102030405060708090a0b0c0d0e0f
+SEED1=f0e0d0c0b0a090807060504030201000
+x save >"$TMP/fixed.conf"
+ref=$(x save)
+cfg0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
+unchanged() {
+	if [ "$(x save)" = "$ref" ] &&
+		[ "$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)" = "$cfg0" ]; then
+		pass "$1: nothing changed"
+	else
+		fail "$1: the state changed"
+	fi
+}
+# refused NAME WANT CMD...: exit 1 with WANT in the message, state kept.
+refused() {
+	local name=$1 want=$2 msg rc
+	shift 2
+	msg=$(x "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 1 ] && [[ $msg == "xlb: "*"$want"* ]] && [[ $msg != *"$SEED1"* ]] &&
+		[[ $msg != *"$SEED0"* ]]; then
+		pass "$name ($msg)"
+	else
+		fail "$name: exit $rc: $msg"
+	fi
+	unchanged "$name"
+}
+sed "s/^seed = .*/seed = \"$SEED1\";/" "$TMP/fixed.conf" >"$TMP/seed1.conf"
+refused "apply another seed" "$TMP/seed1.conf: seed (fingerprint " apply -f "$TMP/seed1.conf"
+refused "restore another seed" "; --reseed (xlb apply, xlb restore) changes it" restore "$TMP/seed1.conf"
+refused "--new-src does not reseed" "seed (fingerprint" apply --new-src -f "$TMP/seed1.conf"
+msg=$(x apply --reseed -f "$TMP/seed1.conf" 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && [[ $msg == "xlb: reseeded (fingerprint "*" -> "*"): every client has moved"* ]] &&
+	grep -qx "seed = \"$SEED1\";" <<<"$(x save)"; then
+	pass "apply --reseed changes the seed and says what it breaks"
+else
+	fail "apply --reseed: exit $rc: $msg"
+fi
+msg=$(x restore "$TMP/fixed.conf" --reseed 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && [[ $msg == "xlb: reseeded"* ]]; then pass "restore --reseed"; else fail "restore --reseed: exit $rc: $msg"; fi
+# back() NAME: the saved state is the first one again (xlb_config's vip_gen
+# has moved: it counts commits).
+back() {
+	if [ "$(x save)" = "$ref" ]; then pass "$1"; else fail "$1: $(diff <(x save) <(echo "$ref"))"; fi
+	cfg0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
+}
+back "reseeded back"
+sed 's/^src4 = .*/src4 = "192.0.2.99";/' "$TMP/fixed.conf" >"$TMP/src4.conf"
+refused "apply another src4" \
+	"src4 192.0.2.99 differs from the running balancer's 192.0.2.1; --new-src" apply -f "$TMP/src4.conf"
+refused "--reseed does not change src4" "src4 192.0.2.99 differs" restore --reseed "$TMP/src4.conf"
+sed 's/^src6 = .*/src6 = "2001:db8:1::99";/' "$TMP/fixed.conf" >"$TMP/src6.conf"
+refused "restore another src6" \
+	"src6 2001:db8:1::99 differs from the running balancer's 2001:db8:1::1; --new-src" restore "$TMP/src6.conf"
+msg=$(x apply -f "$TMP/src6.conf" --new-src 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && [ "$msg" = "xlb: src6 changed 2001:db8:1::1 -> 2001:db8:1::99: backends that accept tunnelled packets only from 2001:db8:1::1 drop them" ] &&
+	grep -qx 'src6 = "2001:db8:1::99";' <<<"$(x save)"; then
+	pass "apply --new-src changes src6"
+else
+	fail "apply --new-src: exit $rc: $msg"
+fi
+expect 0 "restore --new-src" restore --new-src "$TMP/fixed.conf"
+back "sources back"
+{ echo "flows = 4096;"; cat "$TMP/fixed.conf"; } >"$TMP/flows.conf"
+refused "a file with flows" \
+	"flows.conf:1: flows is not a file setting: the flow table is sized when xlb attaches" \
+	apply --reseed --new-src -f "$TMP/flows.conf"
+expect 2 "apply with an unknown option" apply --reseeed -f "$TMP/fixed.conf"
+expect 2 "restore with two files" restore "$TMP/fixed.conf" "$TMP/fixed.conf"
+
 # top: flows grouped by client source, entered by the data path itself: the
 # program attached to v0 runs on a TCP ACK from 198.18.0.SRC:SPORT to the VIP.
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
@@ -512,6 +589,12 @@ else
 	fail "attach --flows 1048576: $(bpftool map show pinned "$PIN3/xlb_flows" 2>&1)"
 fi
 x3 restore "$TMP/cur.conf" >/dev/null 2>&1 || fail "restore into the larger table's maps"
+# Maps without VIPs steer nothing yet: they take the file's seed.
+if grep -qx "seed = \"$SEED0\";" <<<"$(x3 save)"; then
+	pass "a balancer without VIPs takes the file's seed"
+else
+	fail "restore over a balancer without VIPs: $(x3 save | grep seed)"
+fi
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
 	'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
 flow 01 10 && flow 01 11 && flow 02 10

@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	/* Merging over itself changes nothing. */
-	if (!xlb_conf_merge(&c2, &c.model, &m3)) {
+	if (!xlb_conf_merge(&c2, &c.model, 0, &m3)) {
 		if (!xlb_conf_model_same(&m3, &c.model))
 			abort();
 		xlb_model_free(&m3);

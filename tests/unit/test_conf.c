@@ -568,12 +568,12 @@ static void test_save_restore(void **state)
 	parse_ok(text, &c);
 	/* Restoring over a fresh deployment: the same model, the same tables. */
 	empty.cfg.nexthop_ttl_ns = live.cfg.nexthop_ttl_ns;
-	assert_int_equal(xlb_conf_merge(&c, &empty, &out), 0);
+	assert_int_equal(xlb_conf_merge(&c, &empty, 0, &out), 0);
 	assert_true(xlb_conf_model_same(&live, &out));
 	assert_same_tables(&live, &out);
 	xlb_model_free(&out);
 	/* Over the live one itself: nothing changes. */
-	assert_int_equal(xlb_conf_merge(&c, &live, &out), 0);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
 	assert_true(xlb_conf_model_same(&live, &out));
 	xlb_model_free(&out);
 	free(text);
@@ -645,7 +645,7 @@ static void test_merge(void **state)
 	lb = xlb_model_be(xlb_model_vip(&live, &k), &a);
 	lb->since_ns = 1234;
 	parse_ok(file, &c);
-	assert_int_equal(xlb_conf_merge(&c, &live, &out), 0);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
 
 	/* Settings the file leaves out keep their live values. */
 	assert_memory_equal(out.cfg.seed, live.cfg.seed, sizeof(live.cfg.seed));
@@ -686,9 +686,103 @@ static void test_merge(void **state)
 	/* A file without sources, over a live config without them: refused. */
 	live.cfg.src4 = 0;
 	parse_ok(file, &c);
-	assert_int_equal(xlb_conf_merge(&c, &live, &out), -EINVAL);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), -EINVAL);
 	assert_non_null(strstr(xlb_errmsg(), "no IPv4 source address"));
 	xlb_conf_free(&c);
+	xlb_model_free(&live);
+}
+
+/* The message recorded names what and never prints the seed. */
+static void assert_refused(const char *what)
+{
+	if (!strstr(xlb_errmsg(), what))
+		fail_msg("message '%s', want '%s'", xlb_errmsg(), what);
+	assert_null(strstr(xlb_errmsg(), "243f6a88"));
+	assert_null(strstr(xlb_errmsg(), "0f0e0d0c"));
+}
+
+/*
+ * Settings made when attaching: a file over a balancer with VIPs may
+ * repeat them, changes them only when the flags say so, and sets them
+ * where there is no VIP yet.
+ */
+static void test_fixed(void **state)
+{
+	struct xlb_model live, empty = { 0 }, out;
+	struct xlb_conf c;
+	struct xlb_addr a;
+	char *text, fpr[9], want[160];
+
+	live_model(&live);
+	live.cfg.flow_sets = 65536;
+	text = write_str(&live, NULL);
+	parse_ok(text, &c);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	xlb_model_free(&out);
+
+	/* Another seed. */
+	c.model.cfg.seed[0] = 0x0f0e0d0c0b0a0908ULL;
+	xlb_err_clear();
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), -EINVAL);
+	xlb_seed_fpr(c.model.cfg.seed, fpr);
+	snprintf(want, sizeof(want), "test.conf: seed (fingerprint %s) differs from the running balancer's (",
+		 fpr);
+	assert_refused(want);
+	assert_refused("--reseed (xlb apply, xlb restore) changes it, which moves every client");
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_NEW_SRC, &out), -EINVAL);
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED, &out), 0);
+	assert_true(out.cfg.seed[0] == 0x0f0e0d0c0b0a0908ULL);
+	assert_true(out.cfg.seed[1] == live.cfg.seed[1]);
+	xlb_model_free(&out);
+	/* Where nothing is balanced yet, the file's seed is taken. */
+	empty.cfg = live.cfg;
+	assert_int_equal(xlb_conf_merge(&c, &empty, 0, &out), 0);
+	assert_true(out.cfg.seed[0] == 0x0f0e0d0c0b0a0908ULL);
+	xlb_model_free(&out);
+	c.model.cfg.seed[0] = live.cfg.seed[0];
+
+	/* Another src4. */
+	c.model.cfg.src4 = addr("198.51.100.2").a[0];
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED, &out), -EINVAL);
+	assert_refused("test.conf: src4 198.51.100.2 differs from the running balancer's 198.51.100.1; --new-src");
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_NEW_SRC, &out), 0);
+	assert_int_equal(out.cfg.src4, c.model.cfg.src4);
+	xlb_model_free(&out);
+	assert_int_equal(xlb_conf_merge(&c, &empty, 0, &out), 0);
+	xlb_model_free(&out);
+	/* A balancer without an IPv4 source yet sent nothing from one. */
+	live.cfg.src4 = 0;
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	assert_int_equal(out.cfg.src4, c.model.cfg.src4);
+	xlb_model_free(&out);
+	live.cfg.src4 = addr("198.51.100.1").a[0];
+	c.model.cfg.src4 = live.cfg.src4;
+
+	/* Another src6. */
+	a = addr("2001:db8::2");
+	memcpy(c.model.cfg.src6, a.a, sizeof(a.a));
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED, &out), -EINVAL);
+	assert_refused("test.conf: src6 2001:db8::2 differs from the running balancer's 2001:db8::1; --new-src");
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_NEW_SRC, &out), 0);
+	assert_memory_equal(out.cfg.src6, a.a, sizeof(a.a));
+	xlb_model_free(&out);
+
+	/* A file that leaves them out keeps the live ones. */
+	c.has_seed = c.has_src4 = c.has_src6 = false;
+	c.model.cfg.seed[0] = 1;
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	assert_memory_equal(&out.cfg, &live.cfg, sizeof(out.cfg));
+	/* The flow table's size is always the live one. */
+	assert_int_equal(out.cfg.flow_sets, 65536);
+	xlb_model_free(&out);
+	xlb_conf_free(&c);
+
+	/* ... and no file names it. */
+	assert_int_equal(xlb_conf_parse("\nflows = 4096;\nvips = ();\n", "test.conf", &c),
+			 -EINVAL);
+	assert_string_equal(xlb_errmsg(),
+			    "test.conf:2: flows is not a file setting: the flow table is sized when xlb attaches (xlb attach --flows N)");
+	free(text);
 	xlb_model_free(&live);
 }
 
@@ -703,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
