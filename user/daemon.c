@@ -992,7 +992,12 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 	}
 	/* Note what others changed since the last look, as an adoption. */
 	sync_records(d, &old, startup ? conf : &d->conf);
-	err = xlb_conf_merge(conf, &old, &md);
+	/*
+	 * No flags: neither a start nor a reload changes the seed or the
+	 * sources of a balancer with VIPs (an operator does, with `xlb
+	 * apply --reseed` or `--new-src`, then edits the file to match).
+	 */
+	err = xlb_conf_merge(conf, &old, 0, &md);
 	if (err) {
 		xlb_model_free(&old);
 		unlock_maps(d);
@@ -1130,7 +1135,7 @@ static void do_reload(struct daemon *d)
 		xlb_conf_free(&conf);
 	}
 	if (err)
-		dlog("reload failed, keeping the running configuration: %s",
+		dlog("error: reload failed, keeping the running configuration: %s",
 		     xlb_errmsg());
 }
 
