@@ -370,6 +370,30 @@ static bool src_zero6(const __be32 *a)
 	return !(a[0] | a[1] | a[2] | a[3]);
 }
 
+/*
+ * The same rules as where addresses come in (addr.c), again here: nothing
+ * that reaches the maps by any path is a host's own or a group's address.
+ */
+static int vip_addr_check(const struct xlb_vip_ent *v)
+{
+	struct xlb_addr a = { .family = v->key.family };
+
+	memcpy(a.a, v->key.addr, sizeof(a.a));
+	return xlb_addr_check_unicast(&a, "VIP");
+}
+
+static int be_addr_check(const struct xlb_vip_ent *v, const struct xlb_be_ent *b)
+{
+	char ab[XLB_ADDR_STRLEN];
+
+	if (b->addr.family == v->key.family &&
+	    !memcmp(b->addr.a, v->key.addr, sizeof(b->addr.a))) {
+		xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
+		return xlb_errf(-EINVAL, "backend %s is its own VIP's address", ab);
+	}
+	return xlb_addr_check_unicast(&b->addr, "backend");
+}
+
 /* The tables' memory, bounded up front (XLB_TABLE_SLOTS_BUDGET). */
 static int budget_check(const struct xlb_model *md)
 {
@@ -416,10 +440,16 @@ int xlb_model_validate(const struct xlb_model *md)
 		if (v->n_be > v->table_size)
 			return xlb_errf(-EINVAL, "VIP %s: %zu backends do not fit %u slots",
 					vb, v->n_be, v->table_size);
+		err = vip_addr_check(v);
+		if (err)
+			return err;
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *b = &v->be[j];
 
 			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
+			err = be_addr_check(v, b);
+			if (err)
+				return err;
 			if (j && !xlb_addr_cmp(&v->be[j - 1].addr, &b->addr))
 				return xlb_errf(-EEXIST, "VIP %s: duplicate backend %s",
 						vb, ab);
