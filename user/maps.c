@@ -103,6 +103,11 @@ static const struct {
 	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats), XLB_MAX_VIPS },
 	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats), XLB_MAX_BACKENDS },
 	{ XLB_PIN_VIP_FILTER, offsetof(struct xlb_maps, vip_filter), 1 },
+	{ XLB_PIN_COMMIT, offsetof(struct xlb_maps, commit), 1 },
+	{ XLB_PIN_REC_VIPS, offsetof(struct xlb_maps, rec_vips),
+	  XLB_REC_SLOTS * XLB_MAX_VIPS },
+	{ XLB_PIN_REC_BACKENDS, offsetof(struct xlb_maps, rec_backends),
+	  XLB_REC_SLOTS * XLB_MAX_BACKENDS },
 };
 
 /*
@@ -292,6 +297,23 @@ int xlb_maps_lock(struct xlb_maps *m)
 		m->lock_fd = -1;
 		return xlb_errf(err, "can't lock %s: %s", m->dir,
 				strerror(-err));
+	}
+	return 0;
+}
+
+int xlb_maps_trylock(struct xlb_maps *m)
+{
+	if (m->lock_fd >= 0)
+		return 0;
+	m->lock_fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->lock_fd < 0)
+		return -errno;
+	if (flock(m->lock_fd, LOCK_EX | LOCK_NB)) {
+		int err = -errno;
+
+		close(m->lock_fd);
+		m->lock_fd = -1;
+		return err;
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@ struct xlb_bpf;
 struct xlb_maps {
 	int config, vips, tables, backends, state, nexthop, flows, stats;
 	int vip_stats, be_stats, vip_filter;
+	int commit, rec_vips, rec_backends; /* the commit record (xlb.h) */
 	int lock_fd; /* the pin directory, flock()ed while writing */
 	char dir[PATH_MAX];
 };
@@ -46,6 +47,8 @@ void xlb_maps_close(struct xlb_maps *m);
 /* Exclusive lock for a read-modify-write of the state. */
 int xlb_maps_lock(struct xlb_maps *m);
 void xlb_maps_unlock(struct xlb_maps *m);
+/* The lock if it is free now; -EWOULDBLOCK if another process holds it. */
+int xlb_maps_trylock(struct xlb_maps *m);
 
 /* Sums a per-CPU counter array entry of nfields __u64 into out. */
 int xlb_percpu_sum(int fd, __u32 key, __u64 *out, int nfields);
