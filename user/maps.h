@@ -27,7 +27,7 @@ struct xlb_maps {
 extern int xlb_lock_timeout_ms;
 
 /* The daemon's single-instance guard, a directory in the pin directory. */
-#define XLB_PIN_DAEMON_GUARD "xlb_daemon.lock"
+#define XLB_PIN_DAEMON_GUARD "xlb_daemon_lock" /* bpffs refuses dots */
 
 /*
  * Opens pin directory dir (absolute) and returns its descriptor, or
