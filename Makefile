@@ -113,6 +113,13 @@ test:
 	$(Q)$(MAKE) --no-print-directory all fuzz
 	$(Q)bash tests/run.sh
 
+# The long tier: the kill-point sweep over every bpf() call of each commit
+# (tests/cli/crash.sh; the default suite takes 35 points per commit).
+test-long:
+	$(Q)bash scripts/deps.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)CRASH_ALL=1 bash tests/cli/crash.sh
+
 bench:
 	$(Q)bash scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all
@@ -133,4 +140,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test bench demo install clean fuzz format
+.PHONY: all test test-long bench demo install clean fuzz format

@@ -157,4 +157,35 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xlb_be_stats SEC(".maps");
 
+/*
+ * The controller's commit record (xlb.h, struct xlb_commit): never read
+ * here, made and pinned with the other maps so that they live and go
+ * together.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_commit);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_commit SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_REC_SLOTS * XLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct xlb_rec_vip);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_rec_vips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_REC_SLOTS * XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_rec_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xlb_rec_backends SEC(".maps");
+
 #endif /* XLB_MAPS_H */

@@ -28,6 +28,15 @@
 #define XLB_NEW_FLOW_LIMIT_MAX 100000000 /* inserts per CPU per second */
 #define XLB_TABLE_SIZE_MAX 4194304 /* slots per VIP table */
 #define XLB_TABLE_SIZE_DEFAULT 65537
+/*
+ * Slots of every VIP's table together: each takes 4 bytes in its live
+ * place and as much in its idle one, so 2^26 is 512 MiB at most (e.g. 1,024
+ * VIPs of 65,537 slots, or 16 of 4,194,301). A commit beyond it is refused
+ * before anything is built.
+ */
+#ifndef XLB_TABLE_SLOTS_BUDGET
+#define XLB_TABLE_SLOTS_BUDGET (1U << 26)
+#endif
 #define XLB_WEIGHT_MAX 65535
 #define XLB_RAMP_FULL 1000 /* slow-start progress: permille of weight */
 #define XLB_BACKEND_NONE 0xffffU /* slot with no usable backend; no id */
@@ -43,8 +52,11 @@
  * xlb_config.new_flow_limit, the insert window in xlb_clock and the
  * flow_limited counter; tables of 16-bit slots in pairs (xlb_slot_pair).
  * 6: xlb_config.vip_gen and xlb_vip_cache.
+ * 7: the controller's commit record (xlb_commit, xlb_rec_vips,
+ * xlb_rec_backends) is the source of truth, not the data path's maps;
+ * new counters (nexthop_stale and the refused packets' drop reasons).
  */
-#define XLB_ABI 6
+#define XLB_ABI 7
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
@@ -65,6 +77,9 @@
 #define XLB_PIN_VIP_STATS "xlb_vip_stats"
 #define XLB_PIN_BE_STATS "xlb_be_stats"
 #define XLB_PIN_VIP_FILTER "xlb_vip_filter"
+#define XLB_PIN_COMMIT "xlb_commit"
+#define XLB_PIN_REC_VIPS "xlb_rec_vips"
+#define XLB_PIN_REC_BACKENDS "xlb_rec_backends"
 
 /* Address families as stored in maps (values of AF_INET / AF_INET6). */
 #define XLB_AF_INET 2
@@ -109,6 +124,7 @@ enum xlb_stat {
 	XLB_STAT_ICMP_ERR, /* ICMP error relayed to the flow's backend */
 	XLB_STAT_FRAG, /* IP fragment steered by address */
 	XLB_STAT_NH_REFRESH, /* next-hop cache (re)filled by a FIB lookup */
+	XLB_STAT_NH_STALE, /* kernel lost the neighbour: last known MAC kept a TTL more */
 	XLB_STAT_TOO_BIG, /* too big once encapsulated: ICMP sent to the client */
 	/* Drops, one per reason; keep XLB_STAT_DROP_FIRST first. */
 	XLB_STAT_DROP_FIRST,
@@ -371,5 +387,55 @@ struct xlb_counters {
 	__u64 new_flows; /* flows chosen through the table */
 };
 _Static_assert(sizeof(struct xlb_counters) == 24, "xlb_counters layout");
+
+/*
+ * The controller's record of the configuration, which the data path never
+ * reads. Two slots of records (xlb_rec_vips, xlb_rec_backends); xlb_commit
+ * names the one that holds the committed configuration. A commit writes
+ * the other slot, and every data-path object no committed record refers
+ * to yet (new backend ids, tables in idle places), then makes them the
+ * truth with one write of xlb_commit: a writer killed before that write
+ * leaves the old configuration whole; one killed after it leaves
+ * `pending` set, and the next writer finishes the data path's maps from
+ * the record before anything else (roll forward). Readers read the
+ * records, never the data path's maps, so nothing half-written is ever
+ * adopted.
+ */
+#define XLB_REC_SLOTS 2
+
+/* A VIP's record: its key and the entry the data path gets for it. */
+struct xlb_rec_vip {
+	struct xlb_vip_key key; /* the VIP */
+	__u32 pad0;
+	struct xlb_vip vip; /* id, table place, settings; flags without ALIAS */
+};
+_Static_assert(sizeof(struct xlb_rec_vip) == 64, "xlb_rec_vip layout");
+
+/* A backend's record (xlb_rec_backends, slot * XLB_MAX_BACKENDS + i). */
+struct xlb_rec_backend {
+	struct xlb_backend be; /* xlb_backends value, vip_id its VIP's id */
+	__u32 id; /* backend id (index of xlb_backends and xlb_state) */
+	__u32 state; /* enum xlb_be_state */
+};
+_Static_assert(sizeof(struct xlb_rec_backend) == 56, "xlb_rec_backend layout");
+
+/* Where the last commit got to (xlb_commit.phase). */
+enum xlb_commit_phase {
+	XLB_COMMIT_DONE = 0, /* the data path's maps say what the slot says */
+	XLB_COMMIT_STAGING = 1, /* a writer is making objects nothing refers to */
+	XLB_COMMIT_APPLYING = 2, /* the slot is committed; the maps may lag */
+};
+
+/* Which record slot is the truth (xlb_commit, a single entry). */
+struct xlb_commit {
+	__u64 gen; /* commits made; moves with every commit point */
+	__u32 slot; /* record slot holding the committed configuration */
+	__u32 phase; /* enum xlb_commit_phase */
+	__u32 n_vips[XLB_REC_SLOTS]; /* VIP records in each slot */
+	__u32 n_backends[XLB_REC_SLOTS]; /* backend records in each slot */
+	struct xlb_config cfg; /* settings the committed slot was made with */
+};
+_Static_assert(sizeof(struct xlb_commit) == 32 + sizeof(struct xlb_config),
+	       "xlb_commit layout");
 
 #endif /* XLB_H */

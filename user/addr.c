@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "addr.h"
@@ -117,6 +118,56 @@ int xlb_addr_cmp(const struct xlb_addr *x, const struct xlb_addr *y)
 	if (x->family != y->family)
 		return x->family < y->family ? -1 : 1;
 	return memcmp(x->a, y->a, sizeof(x->a));
+}
+
+/* The class that keeps a out of VIPs and backends, or NULL. */
+static const char *addr_nonunicast(const struct xlb_addr *a)
+{
+	const __u8 *b = (const __u8 *)a->a;
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	size_t i;
+	bool zero = true;
+
+	if (a->family == XLB_AF_INET) {
+		if (b[0] == 0)
+			return a->a[0] ? "this-network (0.0.0.0/8)" : "unspecified";
+		if (b[0] == 127)
+			return "loopback";
+		if (b[0] == 169 && b[1] == 254)
+			return "link-local";
+		if (b[0] >= 224 && b[0] < 240)
+			return "multicast";
+		if (a->a[0] == 0xffffffff)
+			return "broadcast";
+		return NULL;
+	}
+	for (i = 0; i < 15; i++)
+		zero = zero && !b[i];
+	if (zero && !b[15])
+		return "unspecified";
+	if (zero && b[15] == 1)
+		return "loopback";
+	if (b[0] == 0xff)
+		return "multicast";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "link-local";
+	/* Never on the wire: an IPv4 peer is written as IPv4. */
+	if (!memcmp(b, mapped, sizeof(mapped)))
+		return "IPv4-mapped IPv6";
+	return NULL;
+}
+
+int xlb_addr_check_unicast(const struct xlb_addr *a, const char *what)
+{
+	const char *cls = addr_nonunicast(a);
+	char buf[XLB_ADDR_STRLEN];
+
+	if (!cls)
+		return 0;
+	xlb_addr_fmt(a->family, a->a, buf, sizeof(buf));
+	return xlb_errf(-EINVAL,
+			"%s %s is a%s %s address: VIPs and backends must be unicast addresses other hosts can reach",
+			what, buf, strchr("aeiouAEIOU", cls[0]) ? "n" : "", cls);
 }
 
 void xlb_addr_from_vip(const struct xlb_vip_key *k, struct xlb_addr *a)

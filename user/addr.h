@@ -29,6 +29,14 @@ const char *xlb_proto_name(__u8 proto);
 void xlb_addr_fmt(__u8 family, const __be32 *a, char *buf, size_t len);
 void xlb_vip_fmt(const struct xlb_vip_key *k, char *buf, size_t len);
 int xlb_addr_cmp(const struct xlb_addr *x, const struct xlb_addr *y);
+/*
+ * 0 when a can be a VIP or a backend: a unicast address another host can
+ * send to. Unspecified (0.0.0.0/8, ::), loopback (127/8, ::1), link-local
+ * (169.254/16, fe80::/10), multicast (224/4, ff00::/8), broadcast
+ * (255.255.255.255) and IPv4-mapped IPv6 (::ffff:0:0/96) addresses give
+ * -EINVAL, with "WHAT ADDR is a CLASS address" recorded.
+ */
+int xlb_addr_check_unicast(const struct xlb_addr *a, const char *what);
 void xlb_addr_from_vip(const struct xlb_vip_key *k, struct xlb_addr *a);
 
 #endif /* XLB_ADDR_H */

@@ -21,6 +21,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "cli.h"
+#include "host.h"
+#include "neigh.h"
 #include "util.h"
 #include "xlb.skel.h"
 #include "decap.skel.h"
@@ -207,38 +209,6 @@ static int attach_fd(int prog_fd, int ifindex, enum xdp_attach_mode mode,
 	return 0;
 }
 
-static int set_sysctl(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	int err = 0;
-
-	if (!f)
-		return xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
-	if (fputs("1\n", f) < 0)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (err)
-		return xlb_errf(err, "can't write %s", path);
-	return 0;
-}
-
-/* bpf_fib_lookup answers only when forwarding is on for the device. */
-static int enable_forwarding(const char *dev)
-{
-	char path[128];
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", dev);
-	err = set_sysctl(path);
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", dev);
-	if (access(path, F_OK))
-		return 0; /* IPv6 disabled on the device */
-	return set_sysctl(path);
-}
-
 /* Up to max global addresses of dev per family (getifaddrs, netns-aware). */
 static int dev_addrs(const char *dev, __be32 *v4, __u32 *n4, __be32 (*v6)[4],
 		     __u32 *n6, __u32 max)
@@ -383,12 +353,19 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		err = xlb_errf(-errno, "can't write config: %s", strerror(errno));
 		goto out;
 	}
-	err = enable_forwarding(dev);
-	if (!err)
-		err = attach_fd(bpf_program__fd(skel->progs.xlb_main), ifindex,
-				mode, mode_given, &used);
+	/* Forwarding on lo, not on dev: the next-hop lookups need it
+	 * (bpf/nexthop.h), and dev must not route for its neighbours. */
+	err = xlb_host_enable(ifindex);
 	if (err)
 		goto out;
+	err = attach_fd(bpf_program__fd(skel->progs.xlb_main), ifindex,
+			mode, mode_given, &used);
+	if (err) {
+		bool last;
+
+		xlb_host_restore(ifindex, &last);
+		goto out;
+	}
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 
@@ -441,9 +418,21 @@ static int detach_named(struct xlb_ctx *c, const char *dev, const char *name)
 
 int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
 {
+	int ifindex, rc, err;
+	bool last;
+
 	if (argc != 1)
 		return xlb_usage(c, "usage: xlb detach DEV");
-	return detach_named(c, argv[0], XLB_PROG_NAME);
+	ifindex = (int)if_nametoindex(argv[0]);
+	rc = detach_named(c, argv[0], XLB_PROG_NAME);
+	if (rc != XLB_EXIT_OK)
+		return rc;
+	/* The host gets back what attach changed once no interface needs it:
+	 * the sysctls, and the neighbour entries kept for the backends. */
+	err = xlb_host_restore(ifindex, &last);
+	if (!err && last)
+		err = xlb_neigh_sync(NULL, 0);
+	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 
 static int decap_attach(struct xlb_ctx *c, int argc, char **argv)

@@ -4,8 +4,13 @@
  * `xlb restore FILE` / `xlb apply -f FILE` turn back into the same state.
  * A file that fails validation changes nothing: it is parsed, merged and
  * validated, and every table built, before the first map write.
+ *
+ * The seed and the outer sources, made when attaching, are not changed
+ * under traffic unless asked for (--reseed, --new-src: see
+ * xlb_conf_merge), and what that breaks is said on stderr.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -34,7 +39,39 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv)
 	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 
-static int apply_file(struct xlb_ctx *c, const char *path)
+/* Says on stderr what a change that --reseed or --new-src let through breaks. */
+static void say_fixed_changes(const struct xlb_model *old,
+			      const struct xlb_model *md)
+{
+	char a[XLB_ADDR_STRLEN], b[XLB_ADDR_STRLEN];
+
+	/* A balancer without VIPs had nothing to break. */
+	if (!old->n_vips)
+		return;
+	if (memcmp(old->cfg.seed, md->cfg.seed, sizeof(md->cfg.seed))) {
+		xlb_seed_fpr(old->cfg.seed, a);
+		xlb_seed_fpr(md->cfg.seed, b);
+		fprintf(stderr,
+			"xlb: reseeded (fingerprint %s -> %s): every client has moved to another table slot and every established flow has lost its pinning; every node behind the same route needs the same seed\n",
+			a, b);
+	}
+	if (old->cfg.src4 != md->cfg.src4) {
+		xlb_addr_fmt(XLB_AF_INET, &old->cfg.src4, a, sizeof(a));
+		xlb_addr_fmt(XLB_AF_INET, &md->cfg.src4, b, sizeof(b));
+		fprintf(stderr,
+			"xlb: src4 changed %s -> %s: backends that accept tunnelled packets only from %s drop them\n",
+			a, b, a);
+	}
+	if (memcmp(old->cfg.src6, md->cfg.src6, sizeof(md->cfg.src6))) {
+		xlb_addr_fmt(XLB_AF_INET6, old->cfg.src6, a, sizeof(a));
+		xlb_addr_fmt(XLB_AF_INET6, md->cfg.src6, b, sizeof(b));
+		fprintf(stderr,
+			"xlb: src6 changed %s -> %s: backends that accept tunnelled packets only from %s drop them\n",
+			a, b, a);
+	}
+}
+
+static int apply_file(struct xlb_ctx *c, const char *path, unsigned int flags)
 {
 	struct xlb_model old, md, want;
 	struct xlb_conf conf;
@@ -49,9 +86,11 @@ static int apply_file(struct xlb_ctx *c, const char *path)
 		xlb_conf_free(&conf);
 		return xlb_fail_rc(c, err);
 	}
-	err = xlb_conf_merge(&conf, &old, &want);
+	err = xlb_conf_merge(&conf, &old, flags, &want);
 	if (!err) {
 		err = xlb_model_commit(&m, &old, &want);
+		if (!err)
+			say_fixed_changes(&old, &want);
 		xlb_model_free(&want);
 	}
 	xlb_conf_free(&conf);
@@ -61,16 +100,50 @@ static int apply_file(struct xlb_ctx *c, const char *path)
 	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 
+/*
+ * [--reseed] [--new-src] and, for apply, -f FILE, in any order; the file
+ * is *path. -EINVAL on anything else.
+ */
+static int apply_args(int argc, char **argv, bool f_opt, const char **path,
+		      unsigned int *flags)
+{
+	int i;
+
+	*path = NULL;
+	*flags = 0;
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--reseed")) {
+			*flags |= XLB_MERGE_RESEED;
+		} else if (!strcmp(argv[i], "--new-src")) {
+			*flags |= XLB_MERGE_NEW_SRC;
+		} else if (f_opt && !strcmp(argv[i], "-f") && i + 1 < argc &&
+			   !*path) {
+			*path = argv[++i];
+		} else if (!f_opt && argv[i][0] != '-' && !*path) {
+			*path = argv[i];
+		} else {
+			return -EINVAL;
+		}
+	}
+	return *path ? 0 : -EINVAL;
+}
+
 int cmd_restore(struct xlb_ctx *c, int argc, char **argv)
 {
-	if (argc != 1)
-		return xlb_usage(c, "usage: xlb restore FILE");
-	return apply_file(c, argv[0]);
+	unsigned int flags;
+	const char *path;
+
+	if (apply_args(argc, argv, false, &path, &flags))
+		return xlb_usage(c, "usage: xlb restore [--reseed] [--new-src] FILE");
+	return apply_file(c, path, flags);
 }
 
 int cmd_apply(struct xlb_ctx *c, int argc, char **argv)
 {
-	if (argc != 2 || strcmp(argv[0], "-f"))
-		return xlb_usage(c, "usage: xlb apply -f FILE");
-	return apply_file(c, argv[1]);
+	unsigned int flags;
+	const char *path;
+
+	if (apply_args(argc, argv, true, &path, &flags))
+		return xlb_usage(c, "usage: xlb apply [--reseed] [--new-src] -f FILE");
+	return apply_file(c, path, flags);
 }

@@ -28,6 +28,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_ICMP_ERR] = "icmp_err",
 	[XLB_STAT_FRAG] = "frag",
 	[XLB_STAT_NH_REFRESH] = "nexthop_refresh",
+	[XLB_STAT_NH_STALE] = "nexthop_stale",
 	[XLB_STAT_TOO_BIG] = "icmp_too_big_sent",
 	[XLB_STAT_DROP_MALFORMED] = "drop_malformed",
 	[XLB_STAT_DROP_NO_BACKEND] = "drop_no_backend",

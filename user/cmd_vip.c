@@ -105,12 +105,16 @@ static int vip_add(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_model old, md;
 	struct xlb_vip_key k;
 	struct xlb_vip_ent *v, scratch;
+	struct xlb_addr a;
 	struct xlb_maps m;
 	int err;
 
 	if (argc < 1)
 		return xlb_usage(c, "usage: xlb vip add VIP [--algo A] [--table-size N] [--fwd ipip|l2dsr] [--src-prefix V4LEN,V6LEN]");
 	if (xlb_vip_parse(argv[0], &k))
+		return xlb_usage(c, "%s", xlb_errmsg());
+	xlb_addr_from_vip(&k, &a);
+	if (xlb_addr_check_unicast(&a, "VIP"))
 		return xlb_usage(c, "%s", xlb_errmsg());
 	/* Options are checked before anything is opened. */
 	memset(&scratch, 0, sizeof(scratch));
@@ -323,11 +327,33 @@ static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 	return 0;
 }
 
-/* Parses VIP ADDR [opts]; opens and reads state. */
+/* A new backend's address: one packets can be tunnelled to. */
+static int be_addr_check(const struct xlb_vip_key *k, const struct xlb_addr *a)
+{
+	char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
+	struct xlb_addr va;
+
+	if (xlb_addr_check_unicast(a, "backend"))
+		return -EINVAL;
+	/* Sent to its own VIP, a packet would come back to the balancer. */
+	xlb_addr_from_vip(k, &va);
+	if (!xlb_addr_cmp(a, &va)) {
+		xlb_vip_fmt(k, vb, sizeof(vb));
+		xlb_addr_fmt(a->family, a->a, ab, sizeof(ab));
+		return xlb_errf(-EINVAL, "backend %s is the address of its VIP %s",
+				ab, vb);
+	}
+	return 0;
+}
+
+/*
+ * Parses VIP ADDR [opts]; opens and reads state. Only an added backend's
+ * address is checked: one already live can still be set or deleted.
+ */
 static int be_begin(struct xlb_ctx *c, int argc, char **argv, bool set,
-		    struct be_opts *o, struct xlb_maps *m, struct xlb_model *old,
-		    struct xlb_model *md, struct xlb_vip_ent **v,
-		    struct xlb_addr *a)
+		    bool add, struct be_opts *o, struct xlb_maps *m,
+		    struct xlb_model *old, struct xlb_model *md,
+		    struct xlb_vip_ent **v, struct xlb_addr *a)
 {
 	struct xlb_vip_key k;
 	char vb[XLB_VIP_STRLEN];
@@ -338,7 +364,7 @@ static int be_begin(struct xlb_ctx *c, int argc, char **argv, bool set,
 				 set ? "set" : "add/del",
 				 set ? " [--state up|down|drain] [--drain-timeout S]" : "");
 	if (xlb_vip_parse(argv[0], &k) || xlb_addr_parse(argv[1], a) ||
-	    parse_be_opts(argc, argv, o, set))
+	    (add && be_addr_check(&k, a)) || parse_be_opts(argc, argv, o, set))
 		return xlb_usage(c, "%s", xlb_errmsg());
 	err = xlb_begin(c, m, old, md);
 	if (err)
@@ -361,7 +387,7 @@ static int backend_add(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_maps m;
 	int rc;
 
-	rc = be_begin(c, argc, argv, false, &o, &m, &old, &md, &v, &a);
+	rc = be_begin(c, argc, argv, false, true, &o, &m, &old, &md, &v, &a);
 	if (rc)
 		return rc;
 	if (xlb_model_be_add(v, &a, o.has_weight ? o.weight : 1, NULL))
@@ -379,7 +405,7 @@ static int backend_set(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_maps m;
 	int rc;
 
-	rc = be_begin(c, argc, argv, true, &o, &m, &old, &md, &v, &a);
+	rc = be_begin(c, argc, argv, true, false, &o, &m, &old, &md, &v, &a);
 	if (rc)
 		return rc;
 	b = xlb_model_be(v, &a);
@@ -413,7 +439,7 @@ static int backend_del(struct xlb_ctx *c, int argc, char **argv)
 
 	if (argc != 2)
 		return xlb_usage(c, "usage: xlb backend del VIP ADDR");
-	rc = be_begin(c, argc, argv, false, &o, &m, &old, &md, &v, &a);
+	rc = be_begin(c, argc, argv, false, false, &o, &m, &old, &md, &v, &a);
 	if (rc)
 		return rc;
 	if (xlb_model_be_del(v, &a))

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "table.h"
 #include "util.h"
+#include "xlb_hash.h"
 
 #define NS_PER_S 1000000000ULL
 #define CONF_MAX_BYTES (64U << 20)
@@ -27,6 +28,7 @@
 
 struct pctx {
 	const char *name; /* file name for messages */
+	unsigned int last_line; /* where the text ends */
 };
 
 /* Records "NAME:LINE: reason" for setting s and returns -EINVAL. */
@@ -296,7 +298,7 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 	const config_setting_t *e, *ae;
 	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN], msg[256];
 	struct xlb_be_ent *b;
-	struct xlb_addr a;
+	struct xlb_addr a, va;
 	__u32 weight = 1, state = XLB_BE_UP, ramp = XLB_RAMP_FULL;
 	bool has_state = false, has_ramp = false;
 	const char *s = NULL;
@@ -312,8 +314,15 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 		return perr(p, g, "backend without 'addr'");
 	if (get_str(p, ae, "backend addr", &s))
 		return -EINVAL;
-	if (xlb_addr_parse(s, &a))
+	if (xlb_addr_parse(s, &a) || xlb_addr_check_unicast(&a, "backend"))
 		return perr(p, ae, "%s", libmsg(msg, sizeof(msg)));
+	/* Sent to its own VIP, a packet would come back to the balancer. */
+	xlb_addr_from_vip(&v->key, &va);
+	if (!xlb_addr_cmp(&a, &va)) {
+		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		return perr(p, ae, "backend %s is the address of its VIP %s", s,
+			    vb);
+	}
 	if ((e = config_setting_get_member(g, "weight")) &&
 	    get_u32(p, e, "weight", 0, XLB_WEIGHT_MAX, &weight))
 		return -EINVAL;
@@ -390,6 +399,7 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	struct xlb_vip_conf *vc;
 	struct xlb_vip_ent *v;
 	struct xlb_vip_key k;
+	struct xlb_addr a;
 	char msg[256];
 	enum xlb_algo algo;
 	const char *s = NULL;
@@ -406,6 +416,9 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	if (get_str(p, ve, "vip", &s))
 		return -EINVAL;
 	if (xlb_vip_parse(s, &k))
+		return perr(p, ve, "%s", libmsg(msg, sizeof(msg)));
+	xlb_addr_from_vip(&k, &a);
+	if (xlb_addr_check_unicast(&a, "VIP"))
 		return perr(p, ve, "%s", libmsg(msg, sizeof(msg)));
 	err = xlb_model_vip_add(&c->model, &k, &v);
 	if (err == -EEXIST)
@@ -486,6 +499,9 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 	const char *s = NULL;
 	int err, i, n;
 
+	/* A natural thing to look for in a file, so say where it is set. */
+	if ((e = config_setting_get_member(root, "flows")))
+		return perr(p, e, "flows is not a file setting: the flow table is sized when xlb attaches (xlb attach --flows N)");
 	err = only_keys(p, root, keys, "");
 	if (err)
 		return err;
@@ -536,9 +552,16 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 			return -EINVAL;
 		c->has_new_flow_limit = true;
 	}
+	/*
+	 * A file lists every VIP, so one without the list (empty, or cut
+	 * short by a full disk or an interrupted copy) would delete them
+	 * all. Only `vips = ();` says "no VIPs".
+	 */
 	vips = config_setting_get_member(root, "vips");
 	if (!vips)
-		return 0;
+		return xlb_errf(-EINVAL,
+				"%s:%u: no 'vips' setting (is the file complete?): a file lists every VIP; write 'vips = ();' to remove them all",
+				p->name, p->last_line);
 	if (!config_setting_is_list(vips) &&
 	    !(config_setting_is_array(vips) && !config_setting_length(vips)))
 		return perr(p, vips, "vips must be a list ( { vip = ...; }, ... )");
@@ -618,6 +641,8 @@ void xlb_conf_free(struct xlb_conf *c)
 {
 	size_t i;
 
+	free(c->name);
+	c->name = NULL;
 	if (c->vips)
 		for (i = 0; i < c->model.n_vips; i++)
 			free(c->vips[i].be);
@@ -628,14 +653,18 @@ void xlb_conf_free(struct xlb_conf *c)
 
 int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
 {
-	struct pctx p = { .name = name ? name : "<config>" };
+	struct pctx p = { .name = name ? name : "<config>", .last_line = 1 };
 	struct xlb_model all;
 	config_t cf;
 	unsigned int line;
+	const char *q;
 	char msg[400];
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	for (q = text; *q; q++)
+		if (*q == '\n' && q[1])
+			p.last_line++;
 	line = include_line(text);
 	if (line)
 		return xlb_errf(-EINVAL, "%s:%u: @include is not supported", p.name,
@@ -663,6 +692,11 @@ int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
 				   "%s", libmsg(msg, sizeof(msg)));
 	}
 	config_destroy(&cf);
+	if (!err) {
+		out->name = strdup(p.name);
+		if (!out->name)
+			err = -ENOMEM;
+	}
 	if (err) {
 		/* Messages from allocation failures carry no location. */
 		if (err == -ENOMEM)
@@ -914,18 +948,79 @@ static void merge_be(struct xlb_be_ent *b, const struct xlb_be_conf *bc,
 		b->id = lb->id;
 }
 
+void xlb_seed_fpr(const __u64 seed[2], char buf[9])
+{
+	/* A fixed, public key: the fingerprint names a seed, it hides it
+	 * only as far as 32 bits of a PRF's output leave 96 unknown. */
+	static const __u64 key[2] = { 0x786c622d73656564ULL, 0 }; /* "xlb-seed" */
+
+	snprintf(buf, 9, "%08x", (unsigned int)(xlb_siphash13(key, seed, 2) >> 32));
+}
+
+/*
+ * The settings made when attaching are read by the data path on every
+ * packet, so a file that gives other values changes them under traffic:
+ * the seed keys the client hash, the tables and the flow table's tags (a
+ * new one moves every client and orphans every established flow's entry,
+ * and nodes behind one ECMP route stop agreeing), and backends may accept
+ * tunnelled packets only from the old src4/src6. See xlb_conf_merge.
+ */
+static int check_fixed(const struct xlb_conf *c, const struct xlb_model *live,
+		       unsigned int flags)
+{
+	const struct xlb_config *fc = &c->model.cfg, *lc = &live->cfg;
+	const char *name = c->name ? c->name : "<config>";
+	char fa[XLB_ADDR_STRLEN], la[XLB_ADDR_STRLEN];
+	bool live_src6 = lc->src6[0] | lc->src6[1] | lc->src6[2] | lc->src6[3];
+
+	if (!live->n_vips)
+		return 0;
+	if (c->has_seed && !(flags & XLB_MERGE_RESEED) &&
+	    memcmp(fc->seed, lc->seed, sizeof(fc->seed))) {
+		xlb_seed_fpr(fc->seed, fa);
+		xlb_seed_fpr(lc->seed, la);
+		return xlb_errf(-EINVAL,
+				"%s: seed (fingerprint %s) differs from the running balancer's (%s); --reseed (xlb apply, xlb restore) changes it, which moves every client and drops every established flow's pinning",
+				name, fa, la);
+	}
+	/* A source the balancer has none of yet carried no packet. */
+	if (c->has_src4 && lc->src4 && fc->src4 != lc->src4 &&
+	    !(flags & XLB_MERGE_NEW_SRC)) {
+		xlb_addr_fmt(XLB_AF_INET, &fc->src4, fa, sizeof(fa));
+		xlb_addr_fmt(XLB_AF_INET, &lc->src4, la, sizeof(la));
+		return xlb_errf(-EINVAL,
+				"%s: src4 %s differs from the running balancer's %s; --new-src (xlb apply, xlb restore) changes it, and backends that accept tunnelled packets only from %s drop them",
+				name, fa, la, la);
+	}
+	if (c->has_src6 && live_src6 &&
+	    memcmp(fc->src6, lc->src6, sizeof(fc->src6)) &&
+	    !(flags & XLB_MERGE_NEW_SRC)) {
+		xlb_addr_fmt(XLB_AF_INET6, fc->src6, fa, sizeof(fa));
+		xlb_addr_fmt(XLB_AF_INET6, lc->src6, la, sizeof(la));
+		return xlb_errf(-EINVAL,
+				"%s: src6 %s differs from the running balancer's %s; --new-src (xlb apply, xlb restore) changes it, and backends that accept tunnelled packets only from %s drop them",
+				name, fa, la, la);
+	}
+	return 0;
+}
+
 int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
-		   struct xlb_model *out)
+		   unsigned int flags, struct xlb_model *out)
 {
 	struct xlb_config *cfg;
 	__u64 now = xlb_now_real_ns();
 	size_t i, j;
 	int err;
 
+	memset(out, 0, sizeof(*out));
+	err = check_fixed(c, live, flags);
+	if (err)
+		return err;
 	err = xlb_model_copy(&c->model, out);
 	if (err)
 		return xlb_errf(err, "out of memory");
 	cfg = &out->cfg;
+	/* flow_sets among them: the flow table's size is the live one. */
 	*cfg = live->cfg;
 	if (c->has_seed)
 		memcpy(cfg->seed, c->model.cfg.seed, sizeof(cfg->seed));

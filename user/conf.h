@@ -17,7 +17,9 @@
  *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up"; } );
  *     } );
  *
- * Every setting but vip/addr is optional. A file that fails validation is
+ * `vips` is required, so that an empty or truncated file is refused rather
+ * than read as "no VIPs": `vips = ();` removes every VIP. Every other
+ * setting but vip/addr is optional. A file that fails validation is
  * refused whole, with "FILE:LINE: reason".
  *
  * Defaults: algo maglev, table_size 65537, fwd ipip, src_prefix [32, 128];
@@ -78,6 +80,7 @@ struct xlb_vip_conf {
 };
 
 struct xlb_conf {
+	char *name; /* the file's name, for messages */
 	char interface[IF_NAMESIZE]; /* "" when not given */
 	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;
 	bool has_new_flow_limit;
@@ -112,6 +115,12 @@ bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b);
 int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		   const struct xlb_conf *c);
 
+/* What xlb_conf_merge lets a file change on a balancer with VIPs. */
+enum {
+	XLB_MERGE_RESEED = 1 << 0, /* the seed (apply/restore --reseed) */
+	XLB_MERGE_NEW_SRC = 1 << 1, /* src4 and src6 (--new-src) */
+};
+
 /*
  * The model a file asks for on top of the live one: file VIPs and
  * backends replace live ones (live ids and generations are kept by the
@@ -119,8 +128,22 @@ int xlb_conf_write(FILE *f, const struct xlb_model *md,
  * that is live keeps its live state, ramp and timestamps unless the file
  * gives its state (and ramp) explicitly. Validated against the result's
  * config (src4/src6 from the live one when the file has none).
+ *
+ * The settings made when attaching are not changed under traffic: once
+ * the live model has a VIP, a file whose seed, src4 or src6 differs from
+ * the live one is refused (-EINVAL, "FILE: seed differs ...") unless
+ * flags let it through. A balancer without VIPs takes them from the file:
+ * it steers nothing yet (that is how a new node takes its deployment's
+ * seed). The flow table's size is never a file's to change (flow_sets
+ * stays the live one).
  */
 int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
-		   struct xlb_model *out);
+		   unsigned int flags, struct xlb_model *out);
+
+/*
+ * A short fingerprint of a seed for messages (8 hex digits and a NUL):
+ * the seed itself keys the client hash and is never printed.
+ */
+void xlb_seed_fpr(const __u64 seed[2], char buf[9]);
 
 #endif /* XLB_CONF_H */

@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "record.h"
 #include "util.h"
 
 #define SYNC_MS 1000 /* re-read the live model (operator changes, drains) */
@@ -392,6 +393,8 @@ static int flip_down(struct be *b, __u64 *took_ns)
 	if (bpf_map_lookup_elem(d->m.state, &b->id, &st) || st != XLB_BE_UP)
 		return -EAGAIN;
 	t0 = xlb_now_mono_ns();
+	/* The record first: a kill between the two leaves a commit to repair. */
+	xlb_record_set_state(&d->m, b->id, XLB_BE_DOWN);
 	if (bpf_map_update_elem(d->m.state, &b->id, &down, BPF_EXIST))
 		return -errno;
 	*took_ns = xlb_now_mono_ns() - t0;
@@ -974,7 +977,12 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 	}
 	/* Note what others changed since the last look, as an adoption. */
 	sync_records(d, &old, startup ? conf : &d->conf);
-	err = xlb_conf_merge(conf, &old, &md);
+	/*
+	 * No flags: neither a start nor a reload changes the seed or the
+	 * sources of a balancer with VIPs (an operator does, with `xlb
+	 * apply --reseed` or `--new-src`, then edits the file to match).
+	 */
+	err = xlb_conf_merge(conf, &old, 0, &md);
 	if (err) {
 		xlb_model_free(&old);
 		unlock_maps(d);
@@ -1112,7 +1120,7 @@ static void do_reload(struct daemon *d)
 		xlb_conf_free(&conf);
 	}
 	if (err)
-		dlog("reload failed, keeping the running configuration: %s",
+		dlog("error: reload failed, keeping the running configuration: %s",
 		     xlb_errmsg());
 }
 

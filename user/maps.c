@@ -258,6 +258,11 @@ static const struct {
 	{ XLB_PIN_VIP_STATS, offsetof(struct xlb_maps, vip_stats), XLB_MAX_VIPS },
 	{ XLB_PIN_BE_STATS, offsetof(struct xlb_maps, be_stats), XLB_MAX_BACKENDS },
 	{ XLB_PIN_VIP_FILTER, offsetof(struct xlb_maps, vip_filter), 1 },
+	{ XLB_PIN_COMMIT, offsetof(struct xlb_maps, commit), 1 },
+	{ XLB_PIN_REC_VIPS, offsetof(struct xlb_maps, rec_vips),
+	  XLB_REC_SLOTS * XLB_MAX_VIPS },
+	{ XLB_PIN_REC_BACKENDS, offsetof(struct xlb_maps, rec_backends),
+	  XLB_REC_SLOTS * XLB_MAX_BACKENDS },
 };
 
 /*
@@ -550,8 +555,11 @@ static int flock_holder(int fd)
 	return found;
 }
 
-/* flock(LOCK_EX) on a new open of the pin directory within timeout_ms. */
-static int lock_within(struct xlb_maps *m, int timeout_ms)
+/*
+ * flock(LOCK_EX) on a new open of the pin directory within timeout_ms;
+ * a try (timeout 0, no message) when try.
+ */
+static int lock_within(struct xlb_maps *m, int timeout_ms, bool try)
 {
 	__u64 deadline = xlb_now_mono_ns() + (__u64)timeout_ms * 1000000ULL;
 	int fd, err, pid;
@@ -578,6 +586,10 @@ static int lock_within(struct xlb_maps *m, int timeout_ms)
 			return xlb_errf(err, "can't lock %s: %s", m->dir,
 					strerror(-err));
 		}
+		if (try) {
+			close(fd);
+			return -EWOULDBLOCK; /* a try: the caller decides */
+		}
 		if (xlb_now_mono_ns() >= deadline) {
 			pid = flock_holder(fd);
 			close(fd);
@@ -599,12 +611,12 @@ static int lock_within(struct xlb_maps *m, int timeout_ms)
 
 int xlb_maps_lock(struct xlb_maps *m)
 {
-	return lock_within(m, xlb_lock_timeout_ms);
+	return lock_within(m, xlb_lock_timeout_ms, false);
 }
 
 int xlb_maps_trylock(struct xlb_maps *m)
 {
-	return lock_within(m, 0);
+	return lock_within(m, 0, true);
 }
 
 void xlb_maps_unlock(struct xlb_maps *m)

@@ -15,6 +15,7 @@ struct xlb_bpf;
 struct xlb_maps {
 	int config, vips, tables, backends, state, nexthop, flows, stats;
 	int vip_stats, be_stats, vip_filter;
+	int commit, rec_vips, rec_backends; /* the commit record (xlb.h) */
 	int lock_fd; /* the pin directory, flock()ed while writing */
 	int dir_fd;  /* the pin directory as checked when opened */
 	bool rdonly; /* maps opened read-only: writers are refused */
@@ -87,7 +88,10 @@ void xlb_maps_close(struct xlb_maps *m);
  * had by then, -EROFS when the maps were opened read-only.
  */
 int xlb_maps_lock(struct xlb_maps *m);
-/* xlb_maps_lock without waiting. */
+/*
+ * The lock if it is free now: -EWOULDBLOCK (no message) if another
+ * process holds it, -EROFS as xlb_maps_lock.
+ */
 int xlb_maps_trylock(struct xlb_maps *m);
 void xlb_maps_unlock(struct xlb_maps *m);
 

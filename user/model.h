@@ -42,11 +42,18 @@ struct xlb_vip_ent {
 
 struct xlb_model {
 	struct xlb_config cfg;
+	__u64 gen; /* the commit record's generation it was read at */
 	struct xlb_vip_ent *vips;
 	size_t n_vips;
 };
 
-int xlb_model_read(const struct xlb_maps *m, struct xlb_model *md);
+/*
+ * Reads the committed configuration from the commit record (record.h),
+ * first finishing a commit whose writer died if the lock is free.
+ */
+int xlb_model_read(struct xlb_maps *m, struct xlb_model *md);
+/* Sorts VIPs by key and each VIP's backends by address. */
+void xlb_model_sort(struct xlb_model *md);
 /* Reads the n entries of an array map (batched where the kernel can). */
 int xlb_array_read(int fd, void *vals, size_t vsize, __u32 n);
 void xlb_model_free(struct xlb_model *md);
@@ -76,13 +83,31 @@ int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		    struct xlb_slot **out);
 
 /*
- * Makes the maps say what md says, given that they now say what old says
- * (old as xlb_model_read returned it, under the lock held since: sorted).
- * Assigns ids in md. Validates and builds every table before the first
- * map write.
+ * Makes md the committed configuration, given old as xlb_model_read
+ * returned it under the lock held since. Assigns ids in md. Validates and
+ * builds every table before the first map write; a process killed at any
+ * point leaves old or md, never a mix (commit.c).
  */
-int xlb_model_commit(const struct xlb_maps *m, const struct xlb_model *old,
+int xlb_model_commit(struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_model *md);
+/*
+ * Under the lock: finishes or sweeps what a killed writer left (the commit
+ * record's phase not DONE); 0 when there was nothing to do.
+ */
+int xlb_model_recover(struct xlb_maps *m);
+
+/* The data path's entries for v and its backend b. */
+void xlb_model_vip_value(const struct xlb_vip_ent *v, struct xlb_vip *val);
+void xlb_model_be_value(const struct xlb_vip_ent *v, const struct xlb_be_ent *b,
+			struct xlb_backend *val);
+/* Bytes of a mapped table of size slots. */
+size_t xlb_table_bytes(__u32 size);
+/*
+ * Empties the flow entries of backends marked in gone[] and of VIPs
+ * marked in vip_gone[].
+ */
+void xlb_flows_forget(const struct xlb_maps *m, const bool *gone,
+		      const bool *vip_gone);
 
 /* Maps v's live table read-only; xlb_table_unmap releases it. */
 int xlb_table_map_live(const struct xlb_maps *m, const struct xlb_vip_ent *v,

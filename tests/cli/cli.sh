@@ -178,6 +178,37 @@ expect 2 "vip add bad prefix" vip add 203.0.113.11:80/tcp --src-prefix 33,64
 expect 2 "vip add unknown option" vip add 203.0.113.11:80/tcp --colour red
 expect 2 "vip add option without value" vip add 203.0.113.11:80/tcp --algo
 
+# Addresses no packet can be balanced to or from are refused as VIPs and
+# backends (usage errors: exit 2), naming their class; nothing is added.
+classes=(0.0.0.0=unspecified 127.0.0.1=loopback 169.254.10.1=link-local
+	224.0.0.5=multicast 255.255.255.255=broadcast ::=unspecified ::1=loopback
+	fe80::1=link-local ff02::1=multicast ::ffff:203.0.113.10=IPv4-mapped)
+before=$(snapshot)
+for ac in "${classes[@]}"; do
+	a=${ac%%=*} cls=${ac#*=}
+	case $a in *:*) v="[$a]:80/tcp" vb=$VIP6 ;; *) v="$a:80/tcp" vb=$VIP4 ;; esac
+	msg=$(x vip add "$v" 2>&1 >/dev/null)
+	rc=$?
+	case "$rc:$msg" in
+	"2:xlb: VIP $a is a"*" $cls "*) pass "vip add $v refused ($cls)" ;;
+	*) fail "vip add $v: exit $rc: $msg" ;;
+	esac
+	msg=$(x backend add "$vb" "$a" 2>&1 >/dev/null)
+	rc=$?
+	case "$rc:$msg" in
+	"2:xlb: backend $a is a"*" $cls "*) pass "backend add $a refused ($cls)" ;;
+	*) fail "backend add $a: exit $rc: $msg" ;;
+	esac
+done
+msg=$(x backend add "$VIP4" 203.0.113.10 2>&1 >/dev/null)
+rc=$?
+case "$rc:$msg" in
+"2:xlb: backend 203.0.113.10 is the address of its VIP $VIP4"*) pass "a backend at its VIP's address refused" ;;
+*) fail "backend add at the VIP's address: exit $rc: $msg" ;;
+esac
+expect 2 "an IPv6 backend at its VIP's address refused" backend add "$VIP6" 2001:db8:f:0::10
+if [ "$before" = "$(snapshot)" ]; then pass "refused addresses added nothing"; else fail "refused addresses changed state"; fi
+
 for i in 11 12 13; do
 	expect 0 "backend add 198.51.100.$i" backend add "$VIP4" 198.51.100.$i
 done
@@ -337,6 +368,121 @@ sed -i 's/^new_flow_limit = .*/new_flow_limit = 0;/' "$TMP/lim.conf"
 expect 0 "apply new_flow_limit 0" apply -f "$TMP/lim.conf"
 if [ "$(limit)" = 0 ]; then pass "new_flow_limit back to 0"; else fail "new_flow_limit 0: map says '$(limit)'"; fi
 
+# A file cut short (a full disk, an interrupted copy) never empties the
+# balancer: cut at every line and inside tokens, `apply -f` refuses it
+# (exit 1, "FILE:LINE: reason") or gives the whole file's state.
+x save >"$TMP/full.conf"
+ref=$(x save)
+nl=$(wc -l <"$TMP/full.conf")
+cuts=()
+for ((n = 0; n < nl; n++)); do cuts+=("$(head -n "$n" "$TMP/full.conf" | wc -c)"); done
+for tok in 'seed = "0001' 'tcp_timeout = 30' 'new_flow_limit = ' 'vips = (' 'addr = "198.51.1'; do
+	pre=${ref%%"$tok"*}
+	[ "$pre" != "$ref" ] && cuts+=($((${#pre} + ${#tok})))
+done
+bad=0
+for n in "${cuts[@]}"; do
+	head -c "$n" "$TMP/full.conf" >"$TMP/cut.conf"
+	err=$(x apply -f "$TMP/cut.conf" 2>&1 >/dev/null)
+	rc=$?
+	if { [ $rc -eq 1 ] && [[ $err == "xlb: $TMP/cut.conf:"[0-9]*": "* ]]; } ||
+		{ [ $rc -eq 0 ] && [ "$n" -ge $(($(wc -c <"$TMP/full.conf") - 2)) ]; }; then
+		if [ "$(x save)" != "$ref" ]; then
+			fail "cut at byte $n (exit $rc) changed the state"
+			bad=$((bad + 1))
+		fi
+	else
+		fail "cut at byte $n: exit $rc: $err"
+		bad=$((bad + 1))
+	fi
+done
+[ $bad -eq 0 ] && pass "${#cuts[@]} truncations of a saved file refused, state kept"
+: >"$TMP/empty.conf"
+msg=$(x restore "$TMP/empty.conf" 2>&1 >/dev/null)
+rc=$?
+case "$rc:$msg" in
+"1:xlb: $TMP/empty.conf:1: no 'vips' setting"*"'vips = ();'"*) pass "restore of an empty file refused" ;;
+*) fail "restore of an empty file: exit $rc: $msg" ;;
+esac
+if [ "$(x save)" = "$ref" ]; then pass "an empty file deleted nothing"; else fail "an empty file changed the state"; fi
+
+# Settings made when attaching are not changed by a file under traffic:
+# another seed, src4 or src6 is refused (exit 1, naming it and the option
+# that allows it; the seed only by fingerprint) and changes nothing, until
+# --reseed / --new-src let it through and stderr says what that breaks.
+SEED0=000102030405060708090a0b0c0d0e0f
+SEED1=f0e0d0c0b0a090807060504030201000
+x save >"$TMP/fixed.conf"
+ref=$(x save)
+cfg0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
+unchanged() {
+	if [ "$(x save)" = "$ref" ] &&
+		[ "$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)" = "$cfg0" ]; then
+		pass "$1: nothing changed"
+	else
+		fail "$1: the state changed"
+	fi
+}
+# refused NAME WANT CMD...: exit 1 with WANT in the message, state kept.
+refused() {
+	local name=$1 want=$2 msg rc
+	shift 2
+	msg=$(x "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 1 ] && [[ $msg == "xlb: "*"$want"* ]] && [[ $msg != *"$SEED1"* ]] &&
+		[[ $msg != *"$SEED0"* ]]; then
+		pass "$name ($msg)"
+	else
+		fail "$name: exit $rc: $msg"
+	fi
+	unchanged "$name"
+}
+sed "s/^seed = .*/seed = \"$SEED1\";/" "$TMP/fixed.conf" >"$TMP/seed1.conf"
+refused "apply another seed" "$TMP/seed1.conf: seed (fingerprint " apply -f "$TMP/seed1.conf"
+refused "restore another seed" "; --reseed (xlb apply, xlb restore) changes it" restore "$TMP/seed1.conf"
+refused "--new-src does not reseed" "seed (fingerprint" apply --new-src -f "$TMP/seed1.conf"
+msg=$(x apply --reseed -f "$TMP/seed1.conf" 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && [[ $msg == "xlb: reseeded (fingerprint "*" -> "*"): every client has moved"* ]] &&
+	grep -qx "seed = \"$SEED1\";" <<<"$(x save)"; then
+	pass "apply --reseed changes the seed and says what it breaks"
+else
+	fail "apply --reseed: exit $rc: $msg"
+fi
+msg=$(x restore "$TMP/fixed.conf" --reseed 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && [[ $msg == "xlb: reseeded"* ]]; then pass "restore --reseed"; else fail "restore --reseed: exit $rc: $msg"; fi
+# back() NAME: the saved state is the first one again (xlb_config's vip_gen
+# has moved: it counts commits).
+back() {
+	if [ "$(x save)" = "$ref" ]; then pass "$1"; else fail "$1: $(diff <(x save) <(echo "$ref"))"; fi
+	cfg0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
+}
+back "reseeded back"
+sed 's/^src4 = .*/src4 = "192.0.2.99";/' "$TMP/fixed.conf" >"$TMP/src4.conf"
+refused "apply another src4" \
+	"src4 192.0.2.99 differs from the running balancer's 192.0.2.1; --new-src" apply -f "$TMP/src4.conf"
+refused "--reseed does not change src4" "src4 192.0.2.99 differs" restore --reseed "$TMP/src4.conf"
+sed 's/^src6 = .*/src6 = "2001:db8:1::99";/' "$TMP/fixed.conf" >"$TMP/src6.conf"
+refused "restore another src6" \
+	"src6 2001:db8:1::99 differs from the running balancer's 2001:db8:1::1; --new-src" restore "$TMP/src6.conf"
+msg=$(x apply -f "$TMP/src6.conf" --new-src 2>&1 >/dev/null)
+rc=$?
+if [ $rc -eq 0 ] && [ "$msg" = "xlb: src6 changed 2001:db8:1::1 -> 2001:db8:1::99: backends that accept tunnelled packets only from 2001:db8:1::1 drop them" ] &&
+	grep -qx 'src6 = "2001:db8:1::99";' <<<"$(x save)"; then
+	pass "apply --new-src changes src6"
+else
+	fail "apply --new-src: exit $rc: $msg"
+fi
+expect 0 "restore --new-src" restore --new-src "$TMP/fixed.conf"
+back "sources back"
+{ echo "flows = 4096;"; cat "$TMP/fixed.conf"; } >"$TMP/flows.conf"
+refused "a file with flows" \
+	"flows.conf:1: flows is not a file setting: the flow table is sized when xlb attaches" \
+	apply --reseed --new-src -f "$TMP/flows.conf"
+expect 2 "apply with an unknown option" apply --reseeed -f "$TMP/fixed.conf"
+expect 2 "restore with two files" restore "$TMP/fixed.conf" "$TMP/fixed.conf"
+
 # top: flows grouped by client source, entered by the data path itself: the
 # program attached to v0 runs on a TCP ACK from 198.18.0.SRC:SPORT to the VIP.
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
@@ -443,6 +589,12 @@ else
 	fail "attach --flows 1048576: $(bpftool map show pinned "$PIN3/xlb_flows" 2>&1)"
 fi
 x3 restore "$TMP/cur.conf" >/dev/null 2>&1 || fail "restore into the larger table's maps"
+# Maps without VIPs steer nothing yet: they take the file's seed.
+if grep -qx "seed = \"$SEED0\";" <<<"$(x3 save)"; then
+	pass "a balancer without VIPs takes the file's seed"
+else
+	fail "restore over a balancer without VIPs: $(x3 save | grep seed)"
+fi
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
 	'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
 flow 01 10 && flow 01 11 && flow 02 10

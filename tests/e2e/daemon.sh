@@ -13,8 +13,9 @@
 #      connections go elsewhere; after the drain timeout the backend is gone;
 #   5. SIGKILL during traffic: no connection fails; restarted, the daemon
 #      adopts the live state and no client moves;
-#   6. a bad config file: FILE:LINE error and exit 1; SIGHUP with a bad file:
-#      error logged, state unchanged, daemon still running;
+#   6. a bad config file: FILE:LINE error and exit 1; SIGHUP with a bad,
+#      empty or truncated file, or one with another seed or src4: error
+#      logged, state unchanged, daemon still running;
 #   7. flap damping: a backend failing again soon after its comeback;
 #   8. operator changes made with the CLI meanwhile are kept;
 # and finally SIGTERM: exit 0, the data path keeps forwarding.
@@ -558,6 +559,41 @@ else
 fi
 cp "$OUT/good.conf" "$CONF"
 
+# refused_reload NAME FILE WANT: SIGHUP with FILE as the configuration is
+# refused, logged as an error naming WANT; the live state and the seed
+# stay, the daemon runs on.
+refused_err() { [ "$(grep -c 'error: reload failed' "$DLOG")" -gt "$n0" ]; }
+refused_reload() {
+	local name=$1 file=$2 want=$3 seed0
+	vipjson states >"$OUT/r-before"
+	seed0=$(lab_xlb save | grep '^seed')
+	cp "$file" "$CONF"
+	n0=$(grep -c 'error: reload failed' "$DLOG")
+	kill -HUP "$DPID"
+	lab_wait 5 refused_err
+	sleep 1
+	vipjson states >"$OUT/r-after"
+	if [ "$(grep -c 'error: reload failed' "$DLOG")" -gt "$n0" ] && alive &&
+		cmp -s "$OUT/r-before" "$OUT/r-after" &&
+		[ "$(lab_xlb save | grep '^seed')" = "$seed0" ] &&
+		grep 'error: reload failed' "$DLOG" | tail -n1 | grep -qF -- "$want"; then
+		lab_pass "$name: refused, logged as an error, state kept ($(grep 'reload failed' "$DLOG" | tail -n1 | cut -d' ' -f3-))"
+	else
+		fail_log "$name: refused, logged as an error, state kept"
+	fi
+	cp "$OUT/good.conf" "$CONF"
+}
+: >"$OUT/empty.conf"
+refused_reload "SIGHUP with an empty file" "$OUT/empty.conf" "$CONF:1: no 'vips' setting"
+head -n 4 "$OUT/good.conf" >"$OUT/cut.conf"
+refused_reload "SIGHUP with a truncated file" "$OUT/cut.conf" "$CONF:"
+sed 's/^seed = .*/seed = "00000000000000000000000000000001";/' "$OUT/good.conf" >"$OUT/seed.conf"
+refused_reload "SIGHUP with another seed" "$OUT/seed.conf" \
+	"$CONF: seed (fingerprint "
+{ echo 'src4 = "192.0.2.254";'; cat "$OUT/good.conf"; } >"$OUT/src4.conf"
+refused_reload "SIGHUP with another src4" "$OUT/src4.conf" \
+	"$CONF: src4 192.0.2.254 differs from the running balancer's"
+
 # Health still acts after the failed reload: b2 turns unhealthy (HTTP 503).
 lab_backend_health 2 down
 down2() { [ "$(vipjson be "$VIP4:$PORT/tcp" "${LAB_BE4[1]}" state)" = down ]; }
@@ -617,5 +653,17 @@ if [ "$rc" -eq 0 ] && [ "$bad" -eq 0 ] && ! grep -q ERR "$OUT/c6-after-term"; th
 else
 	lab_fail "SIGTERM: exit 0 (got $rc), the data path keeps forwarding ($bad moved)"
 fi
+
+# A daemon started over a balancer with VIPs does not change its seed or
+# sources either, and an empty file is no configuration.
+for f in seed.conf:"$OUT/seed.conf: seed (fingerprint " empty.conf:"$OUT/empty.conf:1: no 'vips' setting"; do
+	err=$(lab_ns lb timeout 10 "$XLB" --pin-dir "$LAB_PIN_DIR" daemon --config "$OUT/${f%%:*}" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq 1 ] && [[ $err == *"${f#*:}"* ]] && lab_xlb save | grep -qx "seed = \"$SEED\";"; then
+		lab_pass "a daemon started with ${f%%:*} exits 1, changing nothing ($err)"
+	else
+		lab_fail "a daemon started with ${f%%:*}: exit $rc: $err"
+	fi
+done
 
 lab_summary

@@ -3,8 +3,9 @@
  * fuzz_args.c - libFuzzer harness for the command-line parsers: VIPs,
  * addresses, numbers and `vip add` options. Each must either accept its
  * input and produce a value that formats back and re-parses to the same
- * value, or reject it with a message. A number accepted is digits only; vip
- * options accepted name no option twice.
+ * value, or reject it with a message; an address's class check gives the
+ * same answer for the address as written and as formatted. A number
+ * accepted is digits only; vip options accepted name no option twice.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			xlb_addr_fmt(a.family, a.a, buf, sizeof(buf));
 			if (xlb_addr_parse(buf, &a2) || xlb_addr_cmp(&a, &a2))
 				abort();
+			/* The class check: said why, and the same either way. */
+			xlb_err_clear();
+			if (xlb_addr_check_unicast(&a, "x")) {
+				if (!*xlb_errmsg() || !xlb_addr_check_unicast(&a2, "x"))
+					abort();
+			} else if (xlb_addr_check_unicast(&a2, "x")) {
+				abort();
+			}
 		}
 		break;
 	case 2:

@@ -4,7 +4,8 @@
  * (xlb_conf_parse). Every input must either be refused with
  * "NAME:LINE: reason", or parse into a configuration that xlb_conf_write
  * prints as text that parses back to the same model and prints the same
- * text again.
+ * text again, with only unicast VIPs and backends. Seeds in
+ * tests/fuzz/corpus/conf (a file needs its `vips` list to parse at all).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct xlb_conf c, c2;
 	struct xlb_model m3;
 	char *text, *out, *out2;
+	size_t i, j;
 
 	text = malloc(size + 1);
 	if (!text)
@@ -63,6 +65,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		return 0;
 	}
+	/* Every VIP and backend accepted is unicast, no backend its VIP. */
+	for (i = 0; i < c.model.n_vips; i++) {
+		const struct xlb_vip_ent *v = &c.model.vips[i];
+		struct xlb_addr va;
+
+		xlb_addr_from_vip(&v->key, &va);
+		if (xlb_addr_check_unicast(&va, "VIP"))
+			abort();
+		for (j = 0; j < v->n_be; j++)
+			if (xlb_addr_check_unicast(&v->be[j].addr, "backend") ||
+			    !xlb_addr_cmp(&v->be[j].addr, &va))
+				abort();
+	}
 	out = write_str(&c);
 	if (xlb_conf_parse(out, NAME, &c2)) {
 		fprintf(stderr, "written text refused: %s\n%s", xlb_errmsg(), out);
@@ -78,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	/* Merging over itself changes nothing. */
-	if (!xlb_conf_merge(&c2, &c.model, &m3)) {
+	if (!xlb_conf_merge(&c2, &c.model, 0, &m3)) {
 		if (!xlb_conf_model_same(&m3, &c.model))
 			abort();
 		xlb_model_free(&m3);

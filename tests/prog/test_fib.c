@@ -88,11 +88,11 @@ static int setup_fib(void **state)
 	       "ip -6 neigh add 2001:db8:9::2 lladdr 02:00:00:00:09:62 dev xa nud permanent; "
 	       "ip route add 10.50.0.0/24 via 10.9.0.2 dev xa"))
 		fail_msg("building the test namespace failed (ip, veth)");
-	sysctl("/proc/sys/net/ipv4/conf/all/forwarding", "1");
-	sysctl("/proc/sys/net/ipv4/conf/xa/forwarding", "1");
-	sysctl("/proc/sys/net/ipv4/conf/xc/forwarding", "1");
-	sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1");
-	sysctl("/proc/sys/net/ipv6/conf/xa/forwarding", "1");
+	/* Explicitly off everywhere but lo, IPv6's global switch included. */
+	sysctl("/proc/sys/net/ipv4/conf/all/forwarding", "0");
+	sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "0");
+	sysctl("/proc/sys/net/ipv4/conf/lo/forwarding", "1");
+	sysctl("/proc/sys/net/ipv6/conf/lo/forwarding", "1");
 
 	e = pt_env_open();
 	fc->c.e = e;
@@ -249,9 +249,8 @@ static void test_fib_failures(void **state)
 	expect_fib_drop(e, 1, 6, XLB_STAT_DROP_NO_NEIGH, "IPv6 backend without a neighbour entry");
 	expect_fib_drop(e, 1, 3, XLB_STAT_DROP_NO_ROUTE, "unreachable backend");
 	expect_fib_drop(e, 2, 7, XLB_STAT_DROP_NOT_ONLINK, "l2dsr backend behind a gateway");
-	sysctl("/proc/sys/net/ipv4/conf/xa/forwarding", "0");
-	sysctl("/proc/sys/net/ipv4/conf/all/forwarding", "0");
-	expect_fib_drop(e, 1, 1, XLB_STAT_DROP_NO_ROUTE, "forwarding disabled on ingress");
+	sysctl("/proc/sys/net/ipv4/conf/lo/forwarding", "0");
+	expect_fib_drop(e, 1, 1, XLB_STAT_DROP_NO_ROUTE, "forwarding disabled on lo");
 }
 
 /* The cache is used until it expires, then refreshed from the FIB. */
@@ -288,6 +287,103 @@ static void test_fib_cache(void **state)
 	expect_fib_fwd(e, 1, 1, XDP_TX, mac_n2b, mac_xa, XA, false, "refresh after the neighbour moved");
 }
 
+/* Sends a SYN to vip 1 through be; its verdict, the cache checked after. */
+static int stale_send(struct pt_env *e, __u32 be, __u8 *in, size_t *inlen,
+		      __u8 *out, __u32 *outlen)
+{
+	use_backend(e, 1, be);
+	return send_syn(e, 1, in, inlen, out, outlen);
+}
+
+/*
+ * The kernel loses the neighbour entry (garbage collection, a flush): the
+ * MAC the cache learnt is used for another TTL instead of dropping, and
+ * the next successful lookup takes over again.
+ */
+static void test_fib_stale(void **state)
+{
+	struct pt_env *e = ((struct pt_ctx *)*state)->e;
+	static __u8 in[PT_BUF], out[PT_BUF], exp[PT_BUF];
+	struct xlb_nexthop nh;
+	__u64 s0, d0;
+	__u32 outlen;
+	size_t inlen, elen;
+	int v;
+
+	expect_fib_fwd(e, 1, 1, XDP_TX, mac_n2, mac_xa, XA, true, "resolved before the loss");
+	expect_fib_fwd(e, 1, 5, XDP_TX, mac_n6, mac_xa, XA, true, "IPv6 resolved before the loss");
+	if (sh("ip neigh del 10.9.0.2 dev xa; ip -6 neigh del 2001:db8:9::2 dev xa"))
+		fail_msg("ip neigh del failed");
+	for (__u32 be = 1; be <= 5; be += 4) {
+		nh = nh_cpu0(e, be);
+		nh.expires_ns = 1;
+		pt_set_nexthop(e, be, &nh);
+		s0 = pt_stat(e, XLB_STAT_NH_STALE);
+		d0 = pt_stat(e, XLB_STAT_DROP_NO_NEIGH);
+		v = stale_send(e, be, in, &inlen, out, &outlen);
+		if (v != XDP_TX)
+			fail_msg("be %u: neighbour gone: verdict %d, expected XDP_TX "
+				 "(no_neigh +%llu)", be, v,
+				 (unsigned long long)(pt_stat(e, XLB_STAT_DROP_NO_NEIGH) - d0));
+		assert_int_equal(pt_stat(e, XLB_STAT_NH_STALE) - s0, 1);
+		elen = pt_expect_fwd(e, 1, be, in, inlen, out, outlen, exp);
+		pt_assert_bytes("neighbour gone: last known MAC used", exp, elen,
+				out, outlen);
+		nh = nh_cpu0(e, be);
+		if (nh.expires_ns <= pt_now_coarse() ||
+		    nh.expires_ns > pt_now_coarse() + e->cfg.nexthop_ttl_ns + 100000000ULL)
+			fail_msg("be %u: stale entry not kept for one TTL", be);
+		/* Within that TTL, no lookup and no second count. */
+		v = stale_send(e, be, in, &inlen, out, &outlen);
+		assert_int_equal(v, XDP_TX);
+		assert_int_equal(pt_stat(e, XLB_STAT_NH_STALE) - s0, 1);
+	}
+	/* Resolved again with another MAC: the lookup wins at expiry. */
+	if (sh("ip neigh add 10.9.0.2 lladdr 02:00:00:00:09:99 dev xa nud permanent"))
+		fail_msg("ip neigh add failed");
+	nh = nh_cpu0(e, 1);
+	nh.expires_ns = 1;
+	pt_set_nexthop(e, 1, &nh);
+	expect_fib_fwd(e, 1, 1, XDP_TX, mac_n2b, mac_xa, XA, false, "resolved again after the loss");
+}
+
+/* A CPU that never resolved the backend borrows another CPU's MAC. */
+static void test_fib_borrow(void **state)
+{
+	struct pt_env *e = ((struct pt_ctx *)*state)->e;
+	static __u8 in[PT_BUF], out[PT_BUF], exp[PT_BUF];
+	struct xlb_nexthop *all, nh;
+	__u32 id = 2, outlen; /* 10.9.0.3: routed out of xa, no neighbour */
+	size_t inlen, elen;
+	__u64 s0;
+	int v;
+
+	if (e->ncpus < 2)
+		skip();
+	all = calloc(e->ncpus, sizeof(*all));
+	assert_non_null(all);
+	all[1] = (struct xlb_nexthop){ .dmac = { 2, 0, 0, 0, 0x09, 3 },
+				       .smac = { 2, 0, 0, 0, 0x0a, 1 },
+				       .ifindex = XA, .expires_ns = 1 };
+	assert_int_equal(bpf_map_update_elem(e->nexthop, &id, all, 0), 0);
+	s0 = pt_stat(e, XLB_STAT_NH_STALE);
+	v = stale_send(e, id, in, &inlen, out, &outlen);
+	assert_int_equal(v, XDP_TX);
+	assert_int_equal(pt_stat(e, XLB_STAT_NH_STALE) - s0, 1);
+	e->nh[id] = all[1];
+	elen = pt_expect_fwd(e, 1, id, in, inlen, out, outlen, exp);
+	pt_assert_bytes("CPU 1's MAC borrowed", exp, elen, out, outlen);
+	nh = nh_cpu0(e, id);
+	assert_memory_equal(nh.dmac, all[1].dmac, 6);
+	/* Learnt toward another interface: not borrowed. */
+	all[1].ifindex = XC;
+	all[0] = (struct xlb_nexthop){ 0 };
+	assert_int_equal(bpf_map_update_elem(e->nexthop, &id, all, 0), 0);
+	free(all);
+	expect_fib_drop(e, 1, id, XLB_STAT_DROP_NO_NEIGH,
+			"MAC learnt on another interface not borrowed");
+}
+
 int pt_tests_fib(struct CMUnitTest *t, int max)
 {
 	int n = 0;
@@ -303,6 +399,14 @@ int pt_tests_fib(struct CMUnitTest *t, int max)
 	if (n < max)
 		t[n++] = (struct CMUnitTest){ "fib: cache used until expiry, then refreshed",
 					      test_fib_cache, setup_fib,
+					      teardown_fib, NULL };
+	if (n < max)
+		t[n++] = (struct CMUnitTest){ "fib: neighbour lost, last known MAC kept for a TTL",
+					      test_fib_stale, setup_fib,
+					      teardown_fib, NULL };
+	if (n < max)
+		t[n++] = (struct CMUnitTest){ "fib: neighbour never resolved here, another CPU's MAC borrowed",
+					      test_fib_borrow, setup_fib,
 					      teardown_fib, NULL };
 	return n;
 }

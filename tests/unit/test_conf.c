@@ -175,10 +175,13 @@ static void test_valid(void **state)
 	assert_int_equal(v->n_be, 0);
 	xlb_conf_free(&c);
 
-	/* An empty file is a valid, empty configuration. */
-	parse_ok("", &c);
+	/* An explicitly empty list is a valid, empty configuration. */
+	parse_ok("vips = ();\n", &c);
 	assert_int_equal(c.model.n_vips, 0);
 	assert_false(c.has_seed || c.has_src4 || c.has_src6);
+	xlb_conf_free(&c);
+	parse_ok("vips = [];", &c);
+	assert_int_equal(c.model.n_vips, 0);
 	xlb_conf_free(&c);
 }
 
@@ -264,6 +267,13 @@ static const struct bad bads[] = {
 	  "               { addr = \"198.51.100.3\"; } ); } );\n",
 	  2, "3 backends do not fit 2 slots" },
 	{ "\n@include \"/etc/passwd\"\n", 2, "@include is not supported" },
+	/* Without the VIP list (its last line named): nothing to delete by. */
+	{ "", 1, "no 'vips' setting (is the file complete?)" },
+	{ "\n", 1, "no 'vips' setting" },
+	{ "# xlb configuration\n", 1, "write 'vips = ();' to remove them all" },
+	{ "seed = \"00112233445566778899aabbccddeeff\";\ntcp_timeout = 30", 2,
+	  "no 'vips' setting" },
+	{ "seed = \"00112233445566778899aabbccddeeff\";\n\n", 2, "no 'vips' setting" },
 };
 
 static void test_bad(void **state)
@@ -289,6 +299,107 @@ static void test_bad(void **state)
 		assert_null(c.vips);
 		assert_int_equal(c.model.n_vips, 0);
 	}
+}
+
+/* Addresses that cannot be a VIP or a backend, with the class named. */
+static const struct {
+	const char *addr;
+	const char *cls;
+} nonunicast[] = {
+	{ "0.0.0.0", "an unspecified" },
+	{ "0.1.2.3", "a this-network (0.0.0.0/8)" },
+	{ "127.0.0.1", "a loopback" },
+	{ "127.255.255.254", "a loopback" },
+	{ "169.254.0.1", "a link-local" },
+	{ "169.254.255.255", "a link-local" },
+	{ "224.0.0.1", "a multicast" },
+	{ "239.255.255.250", "a multicast" },
+	{ "255.255.255.255", "a broadcast" },
+	{ "::", "an unspecified" },
+	{ "::1", "a loopback" },
+	{ "fe80::1", "a link-local" },
+	{ "febf:ffff::1", "a link-local" },
+	{ "ff02::1", "a multicast" },
+	{ "ff0e::101", "a multicast" },
+	{ "::ffff:203.0.113.20", "an IPv4-mapped IPv6" },
+};
+
+/* Their neighbours, which are ordinary unicast addresses. */
+static const char *const unicast[] = {
+	"1.0.0.0",	   "126.255.255.255", "128.0.0.1",     "169.253.255.255",
+	"169.255.0.1",	   "223.255.255.255", "198.51.100.11", "::2",
+	"fe7f:ffff::1",	   "fec0::1",	      "fe00::1",       "2001:db8::11",
+	"::fffe:c633:640b",
+};
+
+static void test_addr_classes(void **state)
+{
+	char text[512], want[256], vip[80];
+	struct xlb_conf c;
+	struct xlb_addr a;
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(nonunicast); i++) {
+		bool v6 = strchr(nonunicast[i].addr, ':');
+
+		a = addr(nonunicast[i].addr);
+		xlb_err_clear();
+		assert_int_equal(xlb_addr_check_unicast(&a, "thing"), -EINVAL);
+		snprintf(want, sizeof(want), "thing %s is %s address",
+			 nonunicast[i].addr, nonunicast[i].cls);
+		if (!strstr(xlb_errmsg(), want))
+			fail_msg("%s: message '%s', want '%s'", nonunicast[i].addr,
+				 xlb_errmsg(), want);
+
+		/* As a VIP in a file: refused at the VIP's line. */
+		snprintf(vip, sizeof(vip), v6 ? "[%s]:80/tcp" : "%s:80/tcp",
+			 nonunicast[i].addr);
+		snprintf(text, sizeof(text), "vips = (\n { vip = \"%s\"; } );\n",
+			 vip);
+		err = xlb_conf_parse(text, "test.conf", &c);
+		snprintf(want, sizeof(want), "test.conf:2: VIP %s is %s address",
+			 nonunicast[i].addr, nonunicast[i].cls);
+		if (err != -EINVAL || strncmp(xlb_errmsg(), want, strlen(want)))
+			fail_msg("VIP %s: %d '%s', want '%s'", vip, err,
+				 xlb_errmsg(), want);
+
+		/* As a backend of a VIP of the same family. */
+		snprintf(text, sizeof(text),
+			 "vips = ( { vip = \"%s\";\n backends = ( { addr = \"%s\"; } ); } );\n",
+			 v6 ? "[2001:db8::10]:80/tcp" : "203.0.113.10:80/tcp",
+			 nonunicast[i].addr);
+		err = xlb_conf_parse(text, "test.conf", &c);
+		snprintf(want, sizeof(want), "test.conf:2: backend %s is %s address",
+			 nonunicast[i].addr, nonunicast[i].cls);
+		if (err != -EINVAL || strncmp(xlb_errmsg(), want, strlen(want)))
+			fail_msg("backend %s: %d '%s', want '%s'", nonunicast[i].addr,
+				 err, xlb_errmsg(), want);
+	}
+	for (i = 0; i < ARRAY_SIZE(unicast); i++) {
+		a = addr(unicast[i]);
+		if (xlb_addr_check_unicast(&a, "thing"))
+			fail_msg("%s refused: %s", unicast[i], xlb_errmsg());
+	}
+
+	/* A backend at its own VIP's address, either family. */
+	err = xlb_conf_parse("vips = ( { vip = \"203.0.113.10:80/tcp\";\n"
+			     " backends = ( { addr = \"203.0.113.10\"; } ); } );\n",
+			     "test.conf", &c);
+	assert_int_equal(err, -EINVAL);
+	assert_string_equal(xlb_errmsg(),
+			    "test.conf:2: backend 203.0.113.10 is the address of its VIP 203.0.113.10:80/tcp");
+	err = xlb_conf_parse("vips = ( { vip = \"[2001:db8::10]:80/tcp\";\n"
+			     " backends = ( { addr = \"2001:db8:0::10\"; } ); } );\n",
+			     "test.conf", &c);
+	assert_int_equal(err, -EINVAL);
+	assert_non_null(strstr(xlb_errmsg(),
+			       "test.conf:2: backend 2001:db8:0::10 is the address of its VIP [2001:db8::10]:80/tcp"));
+	/* A neighbour of the VIP's address is an ordinary backend. */
+	parse_ok("vips = ( { vip = \"203.0.113.10:80/tcp\";\n"
+		 " backends = ( { addr = \"203.0.113.11\"; } ); } );\n",
+		 &c);
+	xlb_conf_free(&c);
 }
 
 static void test_load_errors(void **state)
@@ -457,16 +568,57 @@ static void test_save_restore(void **state)
 	parse_ok(text, &c);
 	/* Restoring over a fresh deployment: the same model, the same tables. */
 	empty.cfg.nexthop_ttl_ns = live.cfg.nexthop_ttl_ns;
-	assert_int_equal(xlb_conf_merge(&c, &empty, &out), 0);
+	assert_int_equal(xlb_conf_merge(&c, &empty, 0, &out), 0);
 	assert_true(xlb_conf_model_same(&live, &out));
 	assert_same_tables(&live, &out);
 	xlb_model_free(&out);
 	/* Over the live one itself: nothing changes. */
-	assert_int_equal(xlb_conf_merge(&c, &live, &out), 0);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
 	assert_true(xlb_conf_model_same(&live, &out));
 	xlb_model_free(&out);
 	free(text);
 	xlb_conf_free(&c);
+	xlb_model_free(&live);
+}
+
+/*
+ * A saved file cut at every byte (a full disk, an interrupted copy) is
+ * refused, or means what the whole file means: never fewer VIPs.
+ */
+static void test_truncated(void **state)
+{
+	struct xlb_model live;
+	struct xlb_conf full, c;
+	size_t len, n, ok = 0;
+	char *text, *cut;
+
+	live_model(&live);
+	text = write_str(&live, NULL);
+	parse_ok(text, &full);
+	len = strlen(text);
+	cut = malloc(len + 1);
+	assert_non_null(cut);
+	for (n = 0; n < len; n++) {
+		memcpy(cut, text, n);
+		cut[n] = '\0';
+		xlb_err_clear();
+		if (xlb_conf_parse(cut, "test.conf", &c)) {
+			if (strncmp(xlb_errmsg(), "test.conf:", 10))
+				fail_msg("cut at %zu: message '%s'", n, xlb_errmsg());
+			continue;
+		}
+		if (!xlb_conf_model_same(&c.model, &full.model) ||
+		    memcmp(&c.model.cfg, &full.model.cfg, sizeof(c.model.cfg)))
+			fail_msg("cut at %zu: %zu VIPs, not the file's meaning:\n%s",
+				 n, c.model.n_vips, cut);
+		ok++;
+		xlb_conf_free(&c);
+	}
+	/* Only the last ";" and newline can go. */
+	assert_true(ok <= 2);
+	free(cut);
+	free(text);
+	xlb_conf_free(&full);
 	xlb_model_free(&live);
 }
 
@@ -493,7 +645,7 @@ static void test_merge(void **state)
 	lb = xlb_model_be(xlb_model_vip(&live, &k), &a);
 	lb->since_ns = 1234;
 	parse_ok(file, &c);
-	assert_int_equal(xlb_conf_merge(&c, &live, &out), 0);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
 
 	/* Settings the file leaves out keep their live values. */
 	assert_memory_equal(out.cfg.seed, live.cfg.seed, sizeof(live.cfg.seed));
@@ -534,9 +686,103 @@ static void test_merge(void **state)
 	/* A file without sources, over a live config without them: refused. */
 	live.cfg.src4 = 0;
 	parse_ok(file, &c);
-	assert_int_equal(xlb_conf_merge(&c, &live, &out), -EINVAL);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), -EINVAL);
 	assert_non_null(strstr(xlb_errmsg(), "no IPv4 source address"));
 	xlb_conf_free(&c);
+	xlb_model_free(&live);
+}
+
+/* The message recorded names what and never prints the seed. */
+static void assert_refused(const char *what)
+{
+	if (!strstr(xlb_errmsg(), what))
+		fail_msg("message '%s', want '%s'", xlb_errmsg(), what);
+	assert_null(strstr(xlb_errmsg(), "243f6a88"));
+	assert_null(strstr(xlb_errmsg(), "0f0e0d0c"));
+}
+
+/*
+ * Settings made when attaching: a file over a balancer with VIPs may
+ * repeat them, changes them only when the flags say so, and sets them
+ * where there is no VIP yet.
+ */
+static void test_fixed(void **state)
+{
+	struct xlb_model live, empty = { 0 }, out;
+	struct xlb_conf c;
+	struct xlb_addr a;
+	char *text, fpr[9], want[160];
+
+	live_model(&live);
+	live.cfg.flow_sets = 65536;
+	text = write_str(&live, NULL);
+	parse_ok(text, &c);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	xlb_model_free(&out);
+
+	/* Another seed. */
+	c.model.cfg.seed[0] = 0x0f0e0d0c0b0a0908ULL;
+	xlb_err_clear();
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), -EINVAL);
+	xlb_seed_fpr(c.model.cfg.seed, fpr);
+	snprintf(want, sizeof(want), "test.conf: seed (fingerprint %s) differs from the running balancer's (",
+		 fpr);
+	assert_refused(want);
+	assert_refused("--reseed (xlb apply, xlb restore) changes it, which moves every client");
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_NEW_SRC, &out), -EINVAL);
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED, &out), 0);
+	assert_true(out.cfg.seed[0] == 0x0f0e0d0c0b0a0908ULL);
+	assert_true(out.cfg.seed[1] == live.cfg.seed[1]);
+	xlb_model_free(&out);
+	/* Where nothing is balanced yet, the file's seed is taken. */
+	empty.cfg = live.cfg;
+	assert_int_equal(xlb_conf_merge(&c, &empty, 0, &out), 0);
+	assert_true(out.cfg.seed[0] == 0x0f0e0d0c0b0a0908ULL);
+	xlb_model_free(&out);
+	c.model.cfg.seed[0] = live.cfg.seed[0];
+
+	/* Another src4. */
+	c.model.cfg.src4 = addr("198.51.100.2").a[0];
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED, &out), -EINVAL);
+	assert_refused("test.conf: src4 198.51.100.2 differs from the running balancer's 198.51.100.1; --new-src");
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_NEW_SRC, &out), 0);
+	assert_int_equal(out.cfg.src4, c.model.cfg.src4);
+	xlb_model_free(&out);
+	assert_int_equal(xlb_conf_merge(&c, &empty, 0, &out), 0);
+	xlb_model_free(&out);
+	/* A balancer without an IPv4 source yet sent nothing from one. */
+	live.cfg.src4 = 0;
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	assert_int_equal(out.cfg.src4, c.model.cfg.src4);
+	xlb_model_free(&out);
+	live.cfg.src4 = addr("198.51.100.1").a[0];
+	c.model.cfg.src4 = live.cfg.src4;
+
+	/* Another src6. */
+	a = addr("2001:db8::2");
+	memcpy(c.model.cfg.src6, a.a, sizeof(a.a));
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED, &out), -EINVAL);
+	assert_refused("test.conf: src6 2001:db8::2 differs from the running balancer's 2001:db8::1; --new-src");
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_NEW_SRC, &out), 0);
+	assert_memory_equal(out.cfg.src6, a.a, sizeof(a.a));
+	xlb_model_free(&out);
+
+	/* A file that leaves them out keeps the live ones. */
+	c.has_seed = c.has_src4 = c.has_src6 = false;
+	c.model.cfg.seed[0] = 1;
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	assert_memory_equal(&out.cfg, &live.cfg, sizeof(out.cfg));
+	/* The flow table's size is always the live one. */
+	assert_int_equal(out.cfg.flow_sets, 65536);
+	xlb_model_free(&out);
+	xlb_conf_free(&c);
+
+	/* ... and no file names it. */
+	assert_int_equal(xlb_conf_parse("\nflows = 4096;\nvips = ();\n", "test.conf", &c),
+			 -EINVAL);
+	assert_string_equal(xlb_errmsg(),
+			    "test.conf:2: flows is not a file setting: the flow table is sized when xlb attaches (xlb attach --flows N)");
+	free(text);
 	xlb_model_free(&live);
 }
 
@@ -546,9 +792,12 @@ int main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_addr_classes),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_save_restore),
+		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
