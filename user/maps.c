@@ -411,8 +411,11 @@ fail:
 	return err;
 }
 
-/* Replaces *fd by a new descriptor of its map got by id (read-write). */
-static int reopen_by_id(int *fd, const char *dir, const char *name)
+/*
+ * For a mappable map, replaces *fd by a new descriptor of the map got by
+ * id (read-write, so that it can be mapped); others are left as they are.
+ */
+static int reopen_mappable(int *fd, const char *dir, const char *name)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
@@ -421,6 +424,8 @@ static int reopen_by_id(int *fd, const char *dir, const char *name)
 	if (bpf_obj_get_info_by_fd(*fd, &info, &len))
 		return xlb_errf(-errno, "can't inspect %s/%s: %s", dir, name,
 				strerror(errno));
+	if (!(info.map_flags & BPF_F_MMAPABLE))
+		return 0;
 	nfd = bpf_map_get_fd_by_id(info.id);
 	if (nfd < 0)
 		return xlb_errf(-errno, "can't open %s/%s: %s", dir, name,
@@ -482,13 +487,17 @@ int xlb_maps_open_mode(const char *dir, struct xlb_maps *m, bool rdonly)
 	/*
 	 * The kernel maps a map only through a writable descriptor (a
 	 * read-only one loses VM_SHARED, which BPF requires), and readers
-	 * walk the flow table mapped PROT_READ: theirs comes by id, which
-	 * a read-only bpffs does not stop.
+	 * map the mappable arrays (flows, backends, records) PROT_READ:
+	 * theirs come by id, which a read-only bpffs does not stop. The
+	 * lock still refuses writers (m->rdonly).
 	 */
-	err = rdonly ? reopen_by_id(&m->flows, dir, XLB_PIN_FLOWS) : 0;
-	if (err) {
-		xlb_maps_close(m);
-		return err;
+	for (i = 0; rdonly && i < ARRAY_SIZE(pin_names); i++) {
+		err = reopen_mappable((int *)((char *)m + pin_names[i].off), dir,
+				      pin_names[i].name);
+		if (err) {
+			xlb_maps_close(m);
+			return err;
+		}
 	}
 	err = abi_check(m->config, dir, &cfg);
 	for (i = 0; i < ARRAY_SIZE(pin_names) && !err; i++)
