@@ -4,7 +4,7 @@
  * health-checks every backend, and changes backend states as checks pass
  * and fail, in one thread (health.c's event loop).
  *
- * The pinned maps stay the source of truth. Before every commit the daemon
+ * The commit record stays the source of truth. Before every commit the daemon
  * takes the lock, re-reads the live model and applies only its own change
  * to it (a health state, a slow-start step, the removal of a drained
  * backend), so what operators do with the CLI meanwhile is kept. A backend

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * model.h - the controller's view of the whole configuration, read from
- * the pinned maps (the source of truth), edited in memory, validated in
- * full, and committed: tables are built into fresh inner maps and swapped
- * in with one update each; no live table is ever edited.
+ * the commit record (the source of truth, record.h), edited in memory,
+ * validated in full, and committed (commit.c): tables are built into idle
+ * places and swapped in with one update each; no live table is ever
+ * edited.
  */
 #ifndef XLB_MODEL_H
 #define XLB_MODEL_H
