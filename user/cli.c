@@ -103,3 +103,15 @@ const char *xlb_opt_value(int argc, char **argv, int *i)
 		return NULL;
 	return argv[++*i];
 }
+
+int xlb_opt_once(struct xlb_seen *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return xlb_errf(-EINVAL, "%s given twice", name);
+	if (s->n < (int)ARRAY_SIZE(s->name))
+		snprintf(s->name[s->n++], sizeof(s->name[0]), "%s", name);
+	return 0;
+}

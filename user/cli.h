@@ -47,6 +47,18 @@ int xlb_begin(struct xlb_ctx *c, struct xlb_maps *m, struct xlb_model *old,
 /* Looks an option's value up: "--name VALUE"; advances *i. */
 const char *xlb_opt_value(int argc, char **argv, int *i);
 
+/* The options one parse has met, to refuse any given twice. */
+struct xlb_seen {
+	char name[16][32];
+	int n;
+};
+
+/*
+ * Notes option name; -EINVAL with "NAME given twice" recorded when this
+ * parse met it already (a second value would silently win otherwise).
+ */
+int xlb_opt_once(struct xlb_seen *s, const char *name);
+
 /* Applies vip add options argv[from..] to v; 0 or -EINVAL. */
 int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from);
 

@@ -143,7 +143,7 @@ static int attach_same_config(struct xlb_ctx *c, const char *dev,
 	const char *what = NULL;
 	int err;
 
-	err = xlb_maps_open(c->pin_dir, &m);
+	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (err)
 		return xlb_fail_rc(c, err);
 	err = xlb_config_read(&m, &cfg);
@@ -249,6 +249,7 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_config cfg;
 	__u32 zero = 0, n4, n6;
 	__be32 a4[1], a6[1][4];
+	struct xlb_seen seen = { 0 };
 	int ifindex, err, i, rc;
 
 	for (i = 0; i < argc; i++) {
@@ -257,6 +258,8 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--seed") ||
 		    !strcmp(argv[i], "--src4") || !strcmp(argv[i], "--src6") ||
 		    !strcmp(argv[i], "--flows")) {
+			if (xlb_opt_once(&seen, argv[i]))
+				return xlb_usage(c, "attach: %s", xlb_errmsg());
 			v = xlb_opt_value(argc, argv, &i);
 			if (!v)
 				return xlb_usage(c, "%s needs a value", argv[i]);

@@ -85,6 +85,7 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_maps m;
 	const struct xlb_be_ent *wb;
 	double moved, share, bal0, bal1;
+	struct xlb_seen seen = { 0 };
 	char **chg;
 	int nchg = 0, i, rc, err;
 	size_t j;
@@ -97,6 +98,10 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--algo")) {
 			const char *o = argv[i], *val = xlb_opt_value(argc, argv, &i);
 
+			if (xlb_opt_once(&seen, o)) {
+				free(chg);
+				return xlb_usage(c, "simulate: %s", xlb_errmsg());
+			}
 			if (!val) {
 				free(chg);
 				return xlb_usage(c, "%s needs a value", o);
@@ -127,7 +132,7 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 		err = xlb_model_copy(&conf.model, &md);
 		xlb_conf_free(&conf);
 	} else {
-		err = xlb_maps_open(c->pin_dir, &m);
+		err = xlb_maps_open_ro(c->pin_dir, &m);
 		if (!err) {
 			err = xlb_model_read(&m, &md);
 			xlb_maps_close(&m);

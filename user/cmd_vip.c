@@ -59,6 +59,7 @@ static int parse_prefixes(const char *s, __u8 *v4, __u8 *v6)
 /* Applies vip options argv[from..] to v; returns 0 or -EINVAL. */
 int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from)
 {
+	struct xlb_seen seen = { 0 };
 	int i;
 
 	for (i = from; i < argc; i++) {
@@ -67,6 +68,10 @@ int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from)
 
 		if (!val)
 			return xlb_errf(-EINVAL, "%s needs a value", o);
+		if ((!strcmp(o, "--algo") || !strcmp(o, "--table-size") ||
+		     !strcmp(o, "--fwd") || !strcmp(o, "--src-prefix")) &&
+		    xlb_opt_once(&seen, o))
+			return -EINVAL;
 		if (!strcmp(o, "--algo")) {
 			if (xlb_algo_parse(val, &a))
 				return xlb_errf(-EINVAL,
@@ -75,7 +80,8 @@ int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from)
 			v->algo = (__u8)a;
 		} else if (!strcmp(o, "--table-size")) {
 			if (xlb_parse_u32(val, 1, XLB_TABLE_SIZE_MAX, &v->table_size))
-				return xlb_errf(-EINVAL, "invalid table size '%s' (1-%d)",
+				return xlb_errf(-EINVAL,
+						"invalid --table-size '%s' (want 1-%d)",
 						val, XLB_TABLE_SIZE_MAX);
 		} else if (!strcmp(o, "--fwd")) {
 			if (xlb_fwd_parse(val, &v->fwd))
@@ -184,7 +190,7 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "usage: xlb vip show [VIP]");
 	if (argc == 1 && xlb_vip_parse(argv[0], &k))
 		return xlb_usage(c, "%s", xlb_errmsg());
-	err = xlb_maps_open(c->pin_dir, &m);
+	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (!err)
 		err = xlb_model_read(&m, &md);
 	if (err) {
@@ -282,6 +288,7 @@ struct be_opts {
 
 static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 {
+	struct xlb_seen seen = { 0 };
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -291,9 +298,15 @@ static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 
 		if (!val)
 			return xlb_errf(-EINVAL, "%s needs a value", opt);
+		if ((!strcmp(opt, "--weight") ||
+		     (set && (!strcmp(opt, "--state") ||
+			      !strcmp(opt, "--drain-timeout")))) &&
+		    xlb_opt_once(&seen, opt))
+			return -EINVAL;
 		if (!strcmp(opt, "--weight")) {
 			if (xlb_parse_u32(val, 0, XLB_WEIGHT_MAX, &o->weight))
-				return xlb_errf(-ERANGE, "weight '%s' out of range 0-%d",
+				return xlb_errf(-ERANGE,
+						"invalid --weight '%s' (want 0-%d)",
 						val, XLB_WEIGHT_MAX);
 			o->has_weight = true;
 		} else if (set && !strcmp(opt, "--state")) {
@@ -302,7 +315,10 @@ static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 			o->has_state = true;
 		} else if (set && !strcmp(opt, "--drain-timeout")) {
 			if (xlb_parse_u32(val, 0, 86400 * 365, &o->drain_s))
-				return xlb_errf(-ERANGE, "invalid drain timeout '%s'", val);
+				return xlb_errf(-ERANGE,
+						"invalid --drain-timeout '%s' (want "
+						"seconds, 0-%d)",
+						val, 86400 * 365);
 			o->has_drain = true;
 		} else {
 			return xlb_errf(-EINVAL, "unknown option '%s'", opt);

@@ -552,22 +552,7 @@ static void on_pol_timer(struct xlb_timer *t)
 
 static int lock_maps(struct daemon *d, bool wait)
 {
-	int fd;
-
-	if (wait)
-		return xlb_maps_lock(&d->m);
-	fd = open(d->m.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return xlb_errf(-errno, "can't open %s: %s", d->m.dir,
-				strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	d->m.lock_fd = fd;
-	return 0;
+	return wait ? xlb_maps_lock(&d->m) : xlb_maps_trylock(&d->m);
 }
 
 static void unlock_maps(struct daemon *d)
@@ -1185,30 +1170,26 @@ static void daemon_free(struct daemon *d)
 }
 
 /*
- * One daemon per pin directory: an abstract socket named after it, which
- * the kernel releases however the daemon ends (SIGKILL included).
+ * One daemon per pin directory: a lock on a directory inside it, which
+ * only root can open (the pin directory is root's alone, see
+ * xlb_pin_dir_open) and which the kernel releases however the daemon ends
+ * (SIGKILL included). It is not the commit lock, which the daemon takes
+ * only while committing. With an interface to attach to, the pin
+ * directory is made if missing.
  */
-static int instance_lock(const char *dir)
+static int instance_lock(const char *dir, bool create)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n;
+	int fd, pid;
 
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xlb-daemon:%s", dir);
-	if (n >= (int)sizeof(sa.sun_path) - 1)
-		n = sizeof(sa.sun_path) - 2;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return xlb_errf(-errno, "can't create a socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n))) {
-		int err = -errno;
-
-		close(fd);
-		if (err == -EADDRINUSE)
-			return xlb_errf(-EBUSY, "another xlb daemon runs for %s", dir);
-		return xlb_errf(err, "can't bind the instance socket: %s",
-				strerror(-err));
-	}
+	fd = xlb_pin_guard(dir, XLB_PIN_DAEMON_GUARD, create, &pid);
+	if (fd == -ENOENT)
+		return xlb_errf(fd, "no xlb maps in %s: run 'xlb attach DEV' first",
+				dir);
+	if (fd == -EBUSY && pid)
+		return xlb_errf(fd, "another xlb daemon runs for %s (pid %d)", dir,
+				pid);
+	if (fd == -EBUSY)
+		return xlb_errf(fd, "another xlb daemon runs for %s", dir);
 	return fd;
 }
 
@@ -1241,6 +1222,8 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	d.sig.fd = -1;
 	d.loop.ep = d.loop.tfd = -1;
 	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc && d.path)
+			return xlb_usage(c, "daemon: --config given twice");
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			d.path = argv[++i];
 		else
@@ -1252,12 +1235,12 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	if (getrandom(&d.rng, sizeof(d.rng), GRND_NONBLOCK) != sizeof(d.rng))
 		d.rng = xlb_now_mono_ns();
 	d.rng |= 1;
-	d.m.lock_fd = -1;
+	d.m.lock_fd = d.m.dir_fd = -1;
 
 	err = xlb_conf_load(d.path, &d.conf);
 	if (err)
 		return xlb_fail_rc(c, err);
-	inst = instance_lock(c->pin_dir);
+	inst = instance_lock(c->pin_dir, d.conf.interface[0]);
 	if (inst < 0) {
 		xlb_conf_free(&d.conf);
 		return xlb_fail_rc(c, inst);

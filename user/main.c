@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* main.c - the `xlb` command line: global options and dispatch. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +17,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: xlb [OPTIONS] COMMAND\n"
-		"OPTIONS := { --pin-dir DIR | -j|--json | -p|--pretty | -v|--verbose | -h|--help | -V|--version }\n"
+		"OPTIONS := { --pin-dir DIR | --lock-timeout S | -j|--json | -p|--pretty | -v|--verbose | -h|--help | -V|--version }\n"
 		"COMMAND := {\n"
 		"  attach DEV [--mode native|generic] [--seed HEX32] [--src4 ADDR] [--src6 ADDR]\n"
 		"         [--flows N]\n"
@@ -43,7 +45,9 @@ static void usage(FILE *f)
 		"PROTO  := tcp | udp\n"
 		"ALGO   := maglev | ring | rendezvous | modulo   (default maglev)\n"
 		"CHANGE := del ADDR | add ADDR [W] | weight ADDR W | state ADDR up|down|drain\n"
-		"Pinned maps live in --pin-dir (default " XLB_PIN_DIR_DEFAULT ").\n");
+		"Pinned maps live in --pin-dir (default " XLB_PIN_DIR_DEFAULT "), a directory\n"
+		"on bpffs that only root may own or write. Writers wait up to --lock-timeout\n"
+		"seconds (default 5) for another xlb's lock on it.\n");
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -87,10 +91,45 @@ static const struct xlb_cmd commands[] = {
 	{ NULL, NULL },
 };
 
+/* "--NAME" of the option whose getopt value is val, for messages. */
+static const char *opt_name(const struct option *opts, int val)
+{
+	static char buf[32];
+
+	for (; opts->name; opts++)
+		if (opts->val == val)
+			break;
+	snprintf(buf, sizeof(buf), "--%s", opts->name ? opts->name : "?");
+	return buf;
+}
+
+/*
+ * --pin-dir: one directory however it is spelled with trailing slashes
+ * ("DIR/" is DIR); absolute, so that its checks start from the root.
+ */
+static int pin_dir_arg(const char *arg, const char **out)
+{
+	static char buf[PATH_MAX];
+	size_t n = strlen(arg);
+
+	if (!n)
+		return xlb_errf(-EINVAL, "--pin-dir needs a directory (got \"\")");
+	if (arg[0] != '/')
+		return xlb_errf(-EINVAL, "--pin-dir '%s': give an absolute path", arg);
+	if (n >= sizeof(buf))
+		return xlb_errf(-ENAMETOOLONG, "--pin-dir: path too long");
+	memcpy(buf, arg, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	*out = buf;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "lock-timeout", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -99,13 +138,26 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xlb_ctx c = { .pin_dir = XLB_PIN_DIR_DEFAULT };
+	struct xlb_seen seen = { 0 };
+	__u32 secs;
 	int opt;
 
 	/* '+': stop at the command so its own options reach it. */
-	while ((opt = getopt_long(argc, argv, "+jpvhV", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:jpvhV", opts, NULL)) != -1) {
+		if (opt != '?' && opt != ':' &&
+		    xlb_opt_once(&seen, opt_name(opts, opt)))
+			return xlb_usage(&c, "%s", xlb_errmsg());
 		switch (opt) {
 		case 'd':
-			c.pin_dir = optarg;
+			if (pin_dir_arg(optarg, &c.pin_dir))
+				return xlb_usage(&c, "%s", xlb_errmsg());
+			break;
+		case 'L':
+			if (xlb_parse_u32(optarg, 0, 3600, &secs))
+				return xlb_usage(&c, "invalid --lock-timeout '%s' "
+						 "(want seconds, 0-3600)", optarg);
+			xlb_lock_timeout_ms = (int)secs * 1000;
 			break;
 		case 'j':
 			c.json = true;
@@ -122,9 +174,10 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("xlb %s\n", XLB_VERSION);
 			return XLB_EXIT_OK;
+		case ':':
+			return xlb_usage(&c, "%s needs a value", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return XLB_EXIT_USAGE;
+			return xlb_usage(&c, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	libbpf_set_print(libbpf_print);
