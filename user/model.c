@@ -325,8 +325,20 @@ static int record_read(const struct xlb_maps *m, struct xlb_model *md,
  */
 static void finish_dead_commit(struct xlb_maps *m, const struct xlb_commit *h)
 {
+	struct xlb_maps w;
+
 	if (h->phase == XLB_COMMIT_DONE)
 		return;
+	if (m->rdonly) {
+		/* A reader's maps: writable ones, where this view allows. */
+		if (!xlb_maps_open(m->dir, &w)) {
+			if (!w.rdonly && !xlb_maps_trylock(&w))
+				xlb_model_recover(&w);
+			xlb_maps_close(&w);
+		}
+		xlb_err_clear();
+		return;
+	}
 	if (m->lock_fd >= 0) {
 		xlb_model_recover(m);
 		return;
