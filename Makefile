@@ -76,7 +76,15 @@ $(BUILD)/libxlb.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/xlb: user/main.c $(BUILD)/libxlb.a $(USER_HDRS)
+# The commit `xlb --version` names (a tarball without .git says unknown);
+# the header changes only when the commit does.
+GIT_COMMIT = $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+
+$(BUILD)/version.h: FORCE | $(BUILD)
+	$(Q)echo '#define XLB_COMMIT "$(GIT_COMMIT)"' >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/xlb: user/main.c $(BUILD)/libxlb.a $(USER_HDRS) $(BUILD)/version.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(LIBS) -o $@
 
@@ -140,4 +148,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test test-long bench demo install clean fuzz format
+.PHONY: FORCE all test test-long bench demo install clean fuzz format

@@ -10,8 +10,10 @@
 #include <xdp/libxdp.h>
 #include "cli.h"
 #include "util.h"
+#include "xlb.h"
 
-#define XLB_VERSION "0.1.0"
+#define XLB_VERSION "0.2.0"
+#include "version.h" /* XLB_COMMIT, made by make from git */
 
 static void usage(FILE *f)
 {
@@ -172,7 +174,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return XLB_EXIT_OK;
 		case 'V':
-			printf("xlb %s\n", XLB_VERSION);
+			printf("xlb %s (commit %s, map layout %d)\n", XLB_VERSION,
+			       XLB_COMMIT, XLB_ABI);
 			return XLB_EXIT_OK;
 		case ':':
 			return xlb_usage(&c, "%s needs a value", argv[optind - 1]);

@@ -441,8 +441,17 @@ sed "s/^seed = .*/seed = \"$SEED1\";/" "$TMP/fixed.conf" >"$TMP/seed1.conf"
 refused "apply another seed" "$TMP/seed1.conf: seed (fingerprint " apply -f "$TMP/seed1.conf"
 refused "restore another seed" "; --reseed (xlb apply, xlb restore) changes it" restore "$TMP/seed1.conf"
 refused "--new-src does not reseed" "seed (fingerprint" apply --new-src -f "$TMP/seed1.conf"
+tbl0=$(x -j table "$VIP4")
 msg=$(x apply --reseed -f "$TMP/seed1.conf" 2>&1 >/dev/null)
 rc=$?
+# Every table is rebuilt with the new seed: the live one differs, and the
+# old seed gives back the old table byte for byte.
+tbl1=$(x -j table "$VIP4")
+if [ -n "$tbl0" ] && [ "$tbl1" != "$tbl0" ]; then
+	pass "apply --reseed rebuilds the tables with the new seed"
+else
+	fail "apply --reseed left the table as the old seed built it"
+fi
 if [ $rc -eq 0 ] && [[ $msg == "xlb: reseeded (fingerprint "*" -> "*"): every client has moved"* ]] &&
 	grep -qx "seed = \"$SEED1\";" <<<"$(x save)"; then
 	pass "apply --reseed changes the seed and says what it breaks"
@@ -459,6 +468,11 @@ back() {
 	cfg0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
 }
 back "reseeded back"
+if [ "$(x -j table "$VIP4")" = "$tbl0" ]; then
+	pass "the old seed gives back the old table"
+else
+	fail "the old seed does not give back the old table"
+fi
 sed 's/^src4 = .*/src4 = "192.0.2.99";/' "$TMP/fixed.conf" >"$TMP/src4.conf"
 refused "apply another src4" \
 	"src4 192.0.2.99 differs from the running balancer's 192.0.2.1; --new-src" apply -f "$TMP/src4.conf"
