@@ -44,8 +44,8 @@ moved() { python3 - "$@" <<'PY'
 import sys
 a = open(sys.argv[1]).read().split(); b = open(sys.argv[2]).read().split()
 who = sys.argv[3]
-moved = sum(1 for x, y in zip(a, b) if x != y)
 a = [x.split("/")[0] for x in a]; b = [x.split("/")[0] for x in b]
+moved = sum(1 for x, y in zip(a, b) if x != y)
 need = abs(b.count(who) - a.count(who))
 print(moved, need)
 PY
@@ -101,7 +101,7 @@ step "down" 198.51.100.11 backend set "$VIP" 198.51.100.11 --state down
 tab x >"$TMP/a"
 x backend del "$VIP" 198.51.100.11
 tab x >"$TMP/b"
-if cmp -s "$TMP/a" "$TMP/b"; then
+if cmp -s <(cut -d/ -f1 "$TMP/a") <(cut -d/ -f1 "$TMP/b"); then
 	pass "removing a DOWN backend moves nothing more"
 else
 	fail "removing a DOWN backend moves nothing more"
