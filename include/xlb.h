@@ -100,6 +100,7 @@ enum xlb_algo {
 	XLB_ALGO_RING = 1,
 	XLB_ALGO_RENDEZVOUS = 2,
 	XLB_ALGO_MODULO = 3,
+	XLB_ALGO_STABLE = 4, /* Maglev, then history: moves only what changed */
 	XLB_ALGO_COUNT,
 };
 

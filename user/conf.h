@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "model.h"
+#include "table.h"
 
 enum xlb_check_type {
 	XLB_CHECK_NONE = 0,
@@ -77,6 +78,8 @@ struct xlb_vip_conf {
 	__u32 drain_timeout_s; /* default 300 */
 	struct xlb_be_conf *be; /* same order as the model VIP's backends */
 	size_t n_be;
+	/* stable: table_snapshot, loaded and checked (history.h); or NULL */
+	struct xlb_tb_snapshot *snap;
 };
 
 struct xlb_conf {
@@ -114,6 +117,10 @@ bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b);
  */
 int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		   const struct xlb_conf *c);
+/* The same, with snap_path[i] and snap_digest[i] for md->vips[i] (or NULL). */
+int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
+			const struct xlb_conf *c, char *const *snap_path,
+			const __u64 *snap_digest);
 
 /* What xlb_conf_merge lets a file change on a balancer with VIPs. */
 enum {

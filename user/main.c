@@ -38,7 +38,7 @@ static void usage(FILE *f)
 		"  simulate VIP CHANGE [-f FILE] [--algo ALGO]\n"
 		"  stats [VIP]\n"
 		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
-		"  save\n"
+		"  save [--snapshot-dir DIR]\n"
 		"  restore [--reseed] [--new-src] FILE\n"
 		"  apply [--reseed] [--new-src] -f FILE\n"
 		"  daemon --config FILE\n"

@@ -521,9 +521,17 @@ int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out)
 int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		    struct xlb_slot **out)
 {
+	return xlb_model_table_prev(md, v, NULL, out);
+}
+
+int xlb_model_table_prev(const struct xlb_model *md,
+			 const struct xlb_vip_ent *v,
+			 const struct xlb_tb_prev *prev, struct xlb_slot **out)
+{
 	struct xlb_tb_params p = {
 		.algo = (enum xlb_algo)v->algo,
 		.size = v->table_size,
+		.prev = prev, /* stable: the table it continues (history.h) */
 	};
 	struct xlb_tb_backend *tb = NULL;
 	struct xlb_slot *slots;

@@ -82,6 +82,11 @@ int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out);
 /* Builds v's table as the model says (caller frees *out). */
 int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		    struct xlb_slot **out);
+struct xlb_tb_prev;
+/* The same, continuing prev's history when v is stable (history.h). */
+int xlb_model_table_prev(const struct xlb_model *md,
+			 const struct xlb_vip_ent *v,
+			 const struct xlb_tb_prev *prev, struct xlb_slot **out);
 
 /*
  * Makes md the committed configuration, given old as xlb_model_read
