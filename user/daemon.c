@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "log.h"
 #include "record.h"
 #include "util.h"
 
@@ -65,6 +66,7 @@ struct be {
 	struct xlb_vip_key vkey;
 	struct xlb_addr addr;
 	char name[XLB_ADDR_STRLEN + XLB_VIP_STRLEN + 8]; /* "ADDR of VIP" */
+	char vname[XLB_VIP_STRLEN], aname[XLB_ADDR_STRLEN]; /* journal fields */
 	struct xlb_check ck; /* type NONE: not checked */
 	__u32 slow_start_s, drain_timeout_s;
 
@@ -127,21 +129,8 @@ struct daemon {
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
 
-static void __attribute__((format(printf, 1, 2))) dlog(const char *fmt, ...)
-{
-	char ts[32], msg[1024];
-	struct timespec now;
-	struct tm tm;
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	localtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s.%03ld xlb: %s\n", ts, now.tv_nsec / 1000000L, msg);
-}
+/* A line about backend b, with its VIP and address as journal fields. */
+#define blog(b, prio, ...) xlb_log_kv(prio, (b)->vname, (b)->aname, __VA_ARGS__)
 
 static __u64 rnd(struct daemon *d)
 {
@@ -254,6 +243,8 @@ static struct be *be_new(struct daemon *d, const struct xlb_vip_key *k,
 	xlb_addr_fmt(a->family, a->a, ab, sizeof(ab));
 	xlb_vip_fmt(k, vb, sizeof(vb));
 	snprintf(b->name, sizeof(b->name), "%s of %s", ab, vb);
+	snprintf(b->vname, sizeof(b->vname), "%s", vb);
+	snprintf(b->aname, sizeof(b->aname), "%s", ab);
 	b->ck.type = XLB_CHECK_NONE;
 	b->drain_timeout_s = 300;
 	xlb_probe_init(&b->probe, &d->loop);
@@ -366,10 +357,10 @@ static void bring_up(struct be *b, const char *reason)
 	b->up_at = b->fell ? xlb_ms() : 0;
 	want(b, W_UP, slow ? XLB_RAMP_FULL / RAMP_STEPS : XLB_RAMP_FULL);
 	if (slow)
-		dlog("backend %s up: %s; slow start over %u s", b->name, reason,
+		blog(b, LOG_NOTICE, "backend %s up: %s; slow start over %u s", b->name, reason,
 		     b->slow_start_s);
 	else
-		dlog("backend %s up: %s", b->name, reason);
+		blog(b, LOG_NOTICE, "backend %s up: %s", b->name, reason);
 }
 
 /*
@@ -409,7 +400,7 @@ static void on_fall(struct be *b)
 	if (b->want == W_UP) {
 		/* Failing again before its comeback was committed. */
 		b->want = W_NONE;
-		dlog("backend %s failing again: %u failed checks (%s); stays down",
+		blog(b, LOG_WARNING, "backend %s failing again: %u failed checks (%s); stays down",
 		     b->name, b->bad, b->why);
 		return;
 	}
@@ -417,7 +408,7 @@ static void on_fall(struct be *b)
 		if (b->pol == P_HOLD)
 			pol_cancel(b); /* failing again while held down */
 		if (!b->owned_down)
-			dlog("backend %s failing: %u failed checks (%s); state %s unchanged",
+			blog(b, LOG_INFO, "backend %s failing: %u failed checks (%s); state %s unchanged",
 			     b->name, b->bad, b->why, xlb_state_name(b->state));
 		return;
 	}
@@ -428,10 +419,10 @@ static void on_fall(struct be *b)
 	b->owned_down = true;
 	b->fell = true;
 	if (err)
-		dlog("backend %s down: %u failed checks (%s)", b->name, b->bad,
+		blog(b, LOG_WARNING, "backend %s down: %u failed checks (%s)", b->name, b->bad,
 		     b->why);
 	else
-		dlog("backend %s down: %u failed checks (%s); state flipped in %llu.%03llu us",
+		blog(b, LOG_WARNING, "backend %s down: %u failed checks (%s); state flipped in %llu.%03llu us",
 		     b->name, b->bad, b->why, (unsigned long long)(took / 1000),
 		     (unsigned long long)(took % 1000));
 
@@ -443,7 +434,7 @@ static void on_fall(struct be *b)
 			b->hold_ms = b->hold_ms ? b->hold_ms * 2 : base;
 			if (b->hold_ms > FLAP_HOLD_MAX_MS)
 				b->hold_ms = FLAP_HOLD_MAX_MS;
-			dlog("backend %s flapping (up only %llu.%llu s): held down for at least %llu s",
+			blog(b, LOG_WARNING, "backend %s flapping (up only %llu.%llu s): held down for at least %llu s",
 			     b->name, (unsigned long long)((now - b->up_at) / 1000),
 			     (unsigned long long)((now - b->up_at) % 1000 / 100),
 			     (unsigned long long)((b->hold_ms + 999) / 1000));
@@ -464,13 +455,13 @@ static void on_rise(struct be *b)
 		return; /* apply_pending brings it back once DOWN is committed */
 	if (b->state != XLB_BE_DOWN || !b->owned_down) {
 		if (b->state != XLB_BE_UP)
-			dlog("backend %s healthy: %u successful checks; state %s unchanged%s",
+			blog(b, LOG_INFO, "backend %s healthy: %u successful checks; state %s unchanged%s",
 			     b->name, b->ok, xlb_state_name(b->state),
 			     b->state == XLB_BE_DOWN ? " (set by the operator)" : "");
 		return;
 	}
 	if (b->hold_until > now) {
-		dlog("backend %s healthy again but held down %llu.%llu s more (flapping)",
+		blog(b, LOG_INFO, "backend %s healthy again but held down %llu.%llu s more (flapping)",
 		     b->name, (unsigned long long)((b->hold_until - now) / 1000),
 		     (unsigned long long)((b->hold_until - now) % 1000 / 100));
 		pol_arm(b, P_HOLD, b->hold_until);
@@ -502,7 +493,7 @@ static void on_probe_done(struct xlb_probe *p, bool ok, const char *why)
 			on_fall(b);
 		} else if (!b->healthy && b->bad == b->ck.fall && b->owned_down &&
 			   b->state == XLB_BE_DOWN) {
-			dlog("backend %s still down: %u failed checks (%s)", b->name,
+			blog(b, LOG_INFO, "backend %s still down: %u failed checks (%s)", b->name,
 			     b->bad, b->why);
 		}
 	}
@@ -580,7 +571,7 @@ static void unlock_maps(struct daemon *d)
 /* A live state that the daemon did not write. */
 static void external_change(struct be *b, const struct xlb_be_ent *e)
 {
-	dlog("backend %s: state %s -> %s (not by the daemon)", b->name,
+	blog(b, LOG_NOTICE, "backend %s: state %s -> %s (not by the daemon)", b->name,
 	     xlb_state_name(b->state), xlb_state_name(e->state));
 	pol_cancel(b);
 	b->owned_down = false;
@@ -632,7 +623,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 			if (!b) {
 				b = be_new(d, &v->key, &e->addr);
 				if (!b) {
-					dlog("out of memory");
+					xlb_log(LOG_ERR, "out of memory");
 					continue;
 				}
 				/* Adopted: UP live means healthy, fall failures away. */
@@ -652,7 +643,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 				if (!b->drain_seen)
 					b->drain_seen = xlb_ms();
 				if (b->want == W_NONE && drain_over(b)) {
-					dlog("backend %s drained: %s; removing it", b->name,
+					blog(b, LOG_NOTICE, "backend %s drained: %s; removing it", b->name,
 					     b->drain_deadline_ns ? "deadline passed" :
 								    "drain_timeout passed");
 					want(b, W_REMOVE, 0);
@@ -671,7 +662,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 
 		if (!b->seen && !b->dead) {
 			if (b->want != W_REMOVE)
-				dlog("backend %s gone from the live state (not by the daemon)",
+				blog(b, LOG_NOTICE, "backend %s gone from the live state (not by the daemon)",
 				     b->name);
 			be_drop(b);
 		}
@@ -737,7 +728,7 @@ static int apply_pending(struct daemon *d)
 				changed = true;
 				nch++;
 			} else {
-				dlog("backend %s: left %s (changed meanwhile)", b->name,
+				blog(b, LOG_INFO, "backend %s: left %s (changed meanwhile)", b->name,
 				     xlb_state_name(e->state));
 				b->owned_down = false;
 				b->want = W_NONE;
@@ -751,7 +742,7 @@ static int apply_pending(struct daemon *d)
 				changed = true;
 				nch++;
 			} else {
-				dlog("backend %s: left %s (changed meanwhile)", b->name,
+				blog(b, LOG_INFO, "backend %s: left %s (changed meanwhile)", b->name,
 				     xlb_state_name(e->state));
 				b->want = W_NONE;
 			}
@@ -787,13 +778,13 @@ static int apply_pending(struct daemon *d)
 	}
 	unlock_maps(d);
 	if (err) {
-		dlog("commit failed: %s; retrying in %d ms", xlb_errmsg(), RETRY_MS);
+		xlb_log(LOG_ERR, "commit failed: %s; retrying in %d ms", xlb_errmsg(), RETRY_MS);
 		xlb_model_free(&old);
 		xlb_model_free(&md);
 		goto retry;
 	}
 	if (changed)
-		dlog("committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
+		xlb_log(LOG_INFO, "committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
 		     (unsigned long long)(took / 1000000),
 		     (unsigned long long)(took / 1000 % 1000));
 	for (i = 0; i < d->n_be; i++) {
@@ -812,13 +803,13 @@ static int apply_pending(struct daemon *d)
 			b->state = XLB_BE_UP;
 			b->ramp = b->want_ramp;
 			if (w == W_RAMP)
-				dlog("backend %s slow start: %u%%%s", b->name,
+				blog(b, LOG_INFO, "backend %s slow start: %u%%%s", b->name,
 				     b->ramp / 10,
 				     b->ramp >= XLB_RAMP_FULL ? ", done" : "");
 			if (b->ramp < XLB_RAMP_FULL)
 				pol_arm(b, P_RAMP, xlb_ms() + ramp_step_ms(b));
 		} else if (w == W_REMOVE) {
-			dlog("backend %s removed", b->name);
+			blog(b, LOG_NOTICE, "backend %s removed", b->name);
 			b->want = W_REMOVE; /* sync_records drops it quietly */
 		}
 	}
@@ -918,7 +909,7 @@ static void check_drains(struct daemon *d)
 
 		if (!b->dead && b->state == XLB_BE_DRAIN && b->want == W_NONE &&
 		    drain_over(b)) {
-			dlog("backend %s drained: %s; removing it", b->name,
+			blog(b, LOG_NOTICE, "backend %s drained: %s; removing it", b->name,
 			     b->drain_deadline_ns ? "deadline passed" :
 						    "drain_timeout passed");
 			want(b, W_REMOVE, 0);
@@ -947,7 +938,7 @@ static void on_sync_timer(struct xlb_timer *t)
 	unlock_maps(d);
 	if (err) {
 		d->snap.valid = false;
-		dlog("can't read the live state: %s", xlb_errmsg());
+		xlb_log(LOG_ERR, "can't read the live state: %s", xlb_errmsg());
 		return;
 	}
 	sync_records(d, &live, &d->conf);
@@ -1093,7 +1084,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		const struct xlb_vip_ent *v = xlb_model_vip(&md, &b->vkey);
 
 		if (!v || !xlb_model_be(v, &b->addr)) {
-			dlog("backend %s removed: not in the file", b->name);
+			blog(b, LOG_NOTICE, "backend %s removed: not in the file", b->name);
 			b->want = W_REMOVE; /* dropped quietly below */
 			continue;
 		}
@@ -1105,7 +1096,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		memset(conf, 0, sizeof(*conf));
 	}
 	sync_records(d, &md, &d->conf);
-	dlog("%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
+	xlb_log(LOG_NOTICE, "%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
 	     d->path, md.n_vips, d->n_be, commit ? "; live state updated" :
 						    "; live state already matches",
 	     added ? " (new backends wait for their checks)" : "");
@@ -1128,14 +1119,14 @@ static void do_reload(struct daemon *d)
 	int err;
 
 	d->reload = false;
-	dlog("SIGHUP: reloading %s", d->path);
+	xlb_log(LOG_INFO, "SIGHUP: reloading %s", d->path);
 	err = xlb_conf_load(d->path, &conf);
 	if (!err) {
 		err = apply_config(d, &conf, false);
 		xlb_conf_free(&conf);
 	}
 	if (err)
-		dlog("error: reload failed, keeping the running configuration: %s",
+		xlb_log(LOG_ERR, "reload failed, keeping the running configuration: %s",
 		     xlb_errmsg());
 }
 
@@ -1148,7 +1139,7 @@ static void on_signal(struct xlb_io *io, __u32 events)
 		if (si.ssi_signo == SIGHUP) {
 			d->reload = true;
 		} else {
-			dlog("%s: exiting; the data path keeps forwarding",
+			xlb_log(LOG_NOTICE, "%s: exiting; the data path keeps forwarding",
 			     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			d->stop = true;
 		}
@@ -1221,7 +1212,7 @@ static int open_maps(struct daemon *d)
 	err = xlb_maps_open(d->c->pin_dir, &d->m);
 	if (err != -ENOENT || !d->conf.interface[0])
 		return err;
-	dlog("no maps in %s: attaching to %s", d->c->pin_dir, d->conf.interface);
+	xlb_log(LOG_NOTICE, "no maps in %s: attaching to %s", d->c->pin_dir, d->conf.interface);
 	argv[0] = d->conf.interface;
 	err = cmd_attach(d->c, 1, argv);
 	fflush(stdout);

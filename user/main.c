@@ -9,8 +9,6 @@
 #include "cli.h"
 #include "util.h"
 
-#define XLB_VERSION "0.1.0"
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -31,7 +29,10 @@ static void usage(FILE *f)
 		"  lookup VIP CLIENT [CLIENT...]\n"
 		"  table VIP\n"
 		"  simulate VIP CHANGE [-f FILE] [--algo ALGO]\n"
-		"  stats [VIP]\n"
+		"  status                          data path, maps, daemon, VIPs at a glance\n"
+		"  vip check VIP [--min-up N]      exit 0 when VIP has N usable backends\n"
+		"  check FILE                      validate a configuration as the daemon would\n"
+		"  stats [VIP] [--prometheus]\n"
 		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
 		"  save\n"
 		"  restore [--reseed] [--new-src] FILE\n"
@@ -77,6 +78,8 @@ static const struct xlb_cmd commands[] = {
 	{ "table", cmd_table },
 	{ "simulate", cmd_simulate },
 	{ "stats", cmd_stats },
+	{ "status", cmd_status },
+	{ "check", cmd_check },
 	{ "top", cmd_top },
 	{ "save", cmd_save },
 	{ "restore", cmd_restore },
