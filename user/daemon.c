@@ -145,6 +145,7 @@ struct daemon {
 	struct xlb_timer t_wdog;
 	__u64 wdog_ms; /* feed interval; 0: no watchdog */
 	char status[160]; /* the last STATUS= sent */
+	bool ready; /* READY=1 sent: STATUS= from then on */
 	struct xlb_metrics_srv *msrv;
 	char maddr[sizeof(((struct xlb_conf *)0)->metrics)];
 	__u64 reattaches, reloads_ok, reloads_failed, commits;
@@ -1165,6 +1166,8 @@ static void notify_status(struct daemon *d, const char *extra)
 	size_t i, up = 0, n = 0, vips = d->conf.model.n_vips;
 	char st[sizeof(d->status)];
 
+	if (!d->ready)
+		return;
 	for (i = 0; i < d->n_be; i++) {
 		if (d->be[i]->dead)
 			continue;
@@ -1577,6 +1580,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 		xlb_timer_arm(&d.loop, &d.t_wdog, xlb_ms());
 	}
 	sd_notify(0, "READY=1");
+	d.ready = true;
 	notify_status(&d, NULL);
 
 	while (!d.stop) {
