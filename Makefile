@@ -134,6 +134,10 @@ install: $(BUILD)/xlb
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/xlb|$(PREFIX)/sbin/xlb|' scripts/xlb.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service
+	# A sample configuration, never over one that exists.
+	install -d $(DESTDIR)/etc/xlb
+	test -e $(DESTDIR)/etc/xlb/xlb.conf || \
+		install -m 0644 scripts/xlb.conf.sample $(DESTDIR)/etc/xlb/xlb.conf
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c tests/*/*.h)
