@@ -23,32 +23,32 @@
 static const struct {
 	const char *family, *label;
 } stat_metric[XLB_STAT_MAX] = {
-	[XLB_STAT_RX] = { "packets", "rx" },
-	[XLB_STAT_PASS] = { "packets", "pass" },
-	[XLB_STAT_TX] = { "packets", "tx" },
-	[XLB_STAT_REDIRECT] = { "packets", "redirect" },
-	[XLB_STAT_FLOW_HIT] = { "events", "flow_hit" },
-	[XLB_STAT_FLOW_MISS] = { "events", "flow_miss" },
-	[XLB_STAT_FLOW_RESELECT] = { "events", "flow_reselect" },
-	[XLB_STAT_FLOW_EXPIRED] = { "events", "flow_expired" },
-	[XLB_STAT_FLOW_BUSY] = { "events", "flow_busy" },
-	[XLB_STAT_FLOW_LIMITED] = { "events", "flow_limited" },
-	[XLB_STAT_SECONDARY] = { "events", "secondary" },
-	[XLB_STAT_ICMP_ERR] = { "events", "icmp_err" },
-	[XLB_STAT_FRAG] = { "events", "frag" },
-	[XLB_STAT_NH_REFRESH] = { "events", "nexthop_refresh" },
-	[XLB_STAT_NH_STALE] = { "events", "nexthop_stale" },
-	[XLB_STAT_TOO_BIG] = { "events", "icmp_too_big_sent" },
-	[XLB_STAT_DROP_MALFORMED] = { "drops", "malformed" },
-	[XLB_STAT_DROP_NO_BACKEND] = { "drops", "no_backend" },
-	[XLB_STAT_DROP_NO_TABLE] = { "drops", "no_table" },
-	[XLB_STAT_DROP_NO_NEIGH] = { "drops", "no_neigh" },
-	[XLB_STAT_DROP_NO_ROUTE] = { "drops", "no_route" },
-	[XLB_STAT_DROP_NOT_ONLINK] = { "drops", "not_onlink" },
-	[XLB_STAT_DROP_FAMILY] = { "drops", "family" },
-	[XLB_STAT_DROP_ENCAP] = { "drops", "encap" },
-	[XLB_STAT_DROP_NO_SRC] = { "drops", "no_src" },
-	[XLB_STAT_DROP_MTU] = { "drops", "mtu" },
+    [XLB_STAT_RX] = {"packets", "rx"},
+    [XLB_STAT_PASS] = {"packets", "pass"},
+    [XLB_STAT_TX] = {"packets", "tx"},
+    [XLB_STAT_REDIRECT] = {"packets", "redirect"},
+    [XLB_STAT_FLOW_HIT] = {"events", "flow_hit"},
+    [XLB_STAT_FLOW_MISS] = {"events", "flow_miss"},
+    [XLB_STAT_FLOW_RESELECT] = {"events", "flow_reselect"},
+    [XLB_STAT_FLOW_EXPIRED] = {"events", "flow_expired"},
+    [XLB_STAT_FLOW_BUSY] = {"events", "flow_busy"},
+    [XLB_STAT_FLOW_LIMITED] = {"events", "flow_limited"},
+    [XLB_STAT_SECONDARY] = {"events", "secondary"},
+    [XLB_STAT_ICMP_ERR] = {"events", "icmp_err"},
+    [XLB_STAT_FRAG] = {"events", "frag"},
+    [XLB_STAT_NH_REFRESH] = {"events", "nexthop_refresh"},
+    [XLB_STAT_NH_STALE] = {"events", "nexthop_stale"},
+    [XLB_STAT_TOO_BIG] = {"events", "icmp_too_big_sent"},
+    [XLB_STAT_DROP_MALFORMED] = {"drops", "malformed"},
+    [XLB_STAT_DROP_NO_BACKEND] = {"drops", "no_backend"},
+    [XLB_STAT_DROP_NO_TABLE] = {"drops", "no_table"},
+    [XLB_STAT_DROP_NO_NEIGH] = {"drops", "no_neigh"},
+    [XLB_STAT_DROP_NO_ROUTE] = {"drops", "no_route"},
+    [XLB_STAT_DROP_NOT_ONLINK] = {"drops", "not_onlink"},
+    [XLB_STAT_DROP_FAMILY] = {"drops", "family"},
+    [XLB_STAT_DROP_ENCAP] = {"drops", "encap"},
+    [XLB_STAT_DROP_NO_SRC] = {"drops", "no_src"},
+    [XLB_STAT_DROP_MTU] = {"drops", "mtu"},
 };
 
 /* What is exported per backend, gathered once per rendering. */
@@ -89,10 +89,22 @@ static void be_family(FILE *f, const struct be_row *rows, size_t n,
 	}
 }
 
-static double be_packets(const struct be_row *r) { return (double)r->cnt[0]; }
-static double be_bytes(const struct be_row *r) { return (double)r->cnt[1]; }
-static double be_new(const struct be_row *r) { return (double)r->cnt[2]; }
-static double be_weight(const struct be_row *r) { return r->b->weight; }
+static double be_packets(const struct be_row *r)
+{
+	return (double)r->cnt[0];
+}
+static double be_bytes(const struct be_row *r)
+{
+	return (double)r->cnt[1];
+}
+static double be_new(const struct be_row *r)
+{
+	return (double)r->cnt[2];
+}
+static double be_weight(const struct be_row *r)
+{
+	return r->b->weight;
+}
 static double be_ramp(const struct be_row *r)
 {
 	return (double)r->b->ramp / XLB_RAMP_FULL;
@@ -103,9 +115,13 @@ static double be_table_share(const struct be_row *r)
 }
 static double be_new_share(const struct be_row *r)
 {
-	return r->vip_new_flows ? (double)r->cnt[2] / (double)r->vip_new_flows : 0;
+	return r->vip_new_flows ? (double)r->cnt[2] / (double)r->vip_new_flows
+				: 0;
 }
-static double be_flows(const struct be_row *r) { return r->flows; }
+static double be_flows(const struct be_row *r)
+{
+	return r->flows;
+}
 static double be_flows_share(const struct be_row *r)
 {
 	return r->vip_flows ? (double)r->flows / (double)r->vip_flows : 0;
@@ -140,27 +156,34 @@ static void datapath(FILE *f, struct xlb_maps *m, const struct xlb_model *md,
 	struct xlb_xdp_info xi;
 	struct xlb_commit h;
 
-	xlb_metric_head(f, "xlb_build_info", "gauge",
-			"The running build: version and the map layout (ABI) it reads.");
-	fprintf(f, "xlb_build_info{version=\"%s\",layout=\"%u\"} 1\n", XLB_VERSION,
-		XLB_ABI);
+	xlb_metric_head(
+	    f, "xlb_build_info", "gauge",
+	    "The running build: version and the map layout (ABI) it reads.");
+	fprintf(f, "xlb_build_info{version=\"%s\",layout=\"%u\"} 1\n",
+		XLB_VERSION, XLB_ABI);
 	xlb_metric_head(f, "xlb_map_layout", "gauge",
-			"Layout (ABI) of the pinned maps, as the build that made them wrote it.");
+			"Layout (ABI) of the pinned maps, as the build that "
+			"made them wrote it.");
 	fprintf(f, "xlb_map_layout %u\n", md->cfg.abi);
 	if (xlb_xdp_find(m, src ? src->dev : NULL, &xi))
 		memset(&xi, 0, sizeof(xi));
-	xlb_metric_head(f, "xlb_xdp_attached", "gauge",
-			"1 when an interface runs the XDP program on these maps.");
+	xlb_metric_head(
+	    f, "xlb_xdp_attached", "gauge",
+	    "1 when an interface runs the XDP program on these maps.");
 	fprintf(f, "xlb_xdp_attached %d\n", xi.prog_id ? 1 : 0);
-	xlb_metric_head(f, "xlb_xdp_program_id", "gauge",
-			"Id of the attached XDP program, with its interface and mode.");
+	xlb_metric_head(
+	    f, "xlb_xdp_program_id", "gauge",
+	    "Id of the attached XDP program, with its interface and mode.");
 	if (xi.prog_id)
-		fprintf(f, "xlb_xdp_program_id{interface=\"%s\",mode=\"%s\"} %u\n",
+		fprintf(f,
+			"xlb_xdp_program_id{interface=\"%s\",mode=\"%s\"} %u\n",
 			xi.dev, xi.mode, xi.prog_id);
 	if (!xlb_record_header(m, &h)) {
 		xlb_metric_head(f, "xlb_commits_total", "counter",
-				"Configurations committed to the maps (the commit record's generation).");
-		fprintf(f, "xlb_commits_total %llu\n", (unsigned long long)h.gen);
+				"Configurations committed to the maps (the "
+				"commit record's generation).");
+		fprintf(f, "xlb_commits_total %llu\n",
+			(unsigned long long)h.gen);
 	}
 }
 
@@ -169,11 +192,13 @@ static void globals(FILE *f, struct xlb_maps *m)
 	static const struct {
 		const char *family, *name, *help;
 	} fam[] = {
-		{ "packets", "xlb_packets_total",
-		  "Packets by what the data path did: rx seen, pass to the kernel, tx or redirect to a backend." },
-		{ "drops", "xlb_drops_total", "VIP packets dropped, by reason." },
-		{ "events", "xlb_datapath_events_total",
-		  "Data path events: flow-table hits, misses, re-selections, next-hop refreshes, ..." },
+	    {"packets", "xlb_packets_total",
+	     "Packets by what the data path did: rx seen, pass to the kernel, "
+	     "tx or redirect to a backend."},
+	    {"drops", "xlb_drops_total", "VIP packets dropped, by reason."},
+	    {"events", "xlb_datapath_events_total",
+	     "Data path events: flow-table hits, misses, re-selections, "
+	     "next-hop refreshes, ..."},
 	};
 	size_t i, s;
 	__u64 v;
@@ -185,9 +210,9 @@ static void globals(FILE *f, struct xlb_maps *m)
 			    xlb_percpu_sum(m->stats, (__u32)s, &v, 1))
 				continue;
 			fprintf(f, "%s{%s=\"%s\"} %llu\n", fam[i].name,
-				!strcmp(fam[i].family, "drops") ? "reason" :
-				!strcmp(fam[i].family, "packets") ? "action" :
-								   "event",
+				!strcmp(fam[i].family, "drops")	    ? "reason"
+				: !strcmp(fam[i].family, "packets") ? "action"
+								    : "event",
 				stat_metric[s].label, (unsigned long long)v);
 		}
 	}
@@ -195,13 +220,13 @@ static void globals(FILE *f, struct xlb_maps *m)
 
 static void vips(FILE *f, struct xlb_maps *m, const struct xlb_model *md)
 {
-	static const char *const name[] = { "xlb_vip_packets_total",
-					     "xlb_vip_bytes_total",
-					     "xlb_vip_new_flows_total" };
+	static const char *const name[] = {"xlb_vip_packets_total",
+					   "xlb_vip_bytes_total",
+					   "xlb_vip_new_flows_total"};
 	static const char *const help[] = {
-		"Packets forwarded for the VIP.",
-		"Bytes forwarded for the VIP, before encapsulation.",
-		"Flows the VIP's table chose a backend for.",
+	    "Packets forwarded for the VIP.",
+	    "Bytes forwarded for the VIP, before encapsulation.",
+	    "Flows the VIP's table chose a backend for.",
 	};
 	char vb[XLB_VIP_STRLEN];
 	__u64 cnt[3];
@@ -224,22 +249,25 @@ static void vips(FILE *f, struct xlb_maps *m, const struct xlb_model *md)
 		fprintf(f, "xlb_vip_table_swaps_total{vip=\"%s\"} %u\n", vb,
 			md->vips[i].generation);
 	}
-	xlb_metric_head(f, "xlb_vip_backends_usable", "gauge",
-			"Backends of the VIP that take new flows (up, weight above 0).");
+	xlb_metric_head(
+	    f, "xlb_vip_backends_usable", "gauge",
+	    "Backends of the VIP that take new flows (up, weight above 0).");
 	for (i = 0; i < md->n_vips; i++) {
 		const struct xlb_vip_ent *v = &md->vips[i];
 
 		for (j = 0, usable = 0; j < v->n_be; j++)
-			usable += v->be[j].state == XLB_BE_UP && v->be[j].weight;
+			usable +=
+			    v->be[j].state == XLB_BE_UP && v->be[j].weight;
 		xlb_vip_fmt(&v->key, vb, sizeof(vb));
-		fprintf(f, "xlb_vip_backends_usable{vip=\"%s\"} %zu\n", vb, usable);
+		fprintf(f, "xlb_vip_backends_usable{vip=\"%s\"} %zu\n", vb,
+			usable);
 	}
 }
 
 static void backends(FILE *f, struct xlb_maps *m, const struct xlb_model *md,
 		     const struct xlb_metrics_src *src, const __u32 *flows)
 {
-	static const char *const states[] = { "up", "down", "drain" };
+	static const char *const states[] = {"up", "down", "drain"};
 	struct be_row *rows;
 	size_t n = 0, i, j, k;
 	__u64 vc[3], vflows;
@@ -265,11 +293,12 @@ static void backends(FILE *f, struct xlb_maps *m, const struct xlb_model *md,
 				     sizeof(r->addr));
 			xlb_percpu_sum(m->be_stats, r->b->id, r->cnt, 3);
 			r->vip_new_flows = vc[2];
-			r->flows = r->b->id < XLB_MAX_BACKENDS ? flows[r->b->id] : 0;
+			r->flows =
+			    r->b->id < XLB_MAX_BACKENDS ? flows[r->b->id] : 0;
 			vflows += r->flows;
 			if (src && src->be_health)
-				r->has_health = src->be_health(src->arg, &v->key,
-							       &r->b->addr, &r->h);
+				r->has_health = src->be_health(
+				    src->arg, &v->key, &r->b->addr, &r->h);
 		}
 		for (j = first; j < k; j++)
 			rows[j].vip_flows = vflows;
@@ -278,11 +307,13 @@ static void backends(FILE *f, struct xlb_maps *m, const struct xlb_model *md,
 	be_family(f, rows, n, "xlb_backend_packets_total", "counter",
 		  "Packets forwarded to the backend.", be_packets);
 	be_family(f, rows, n, "xlb_backend_bytes_total", "counter",
-		  "Bytes forwarded to the backend, before encapsulation.", be_bytes);
+		  "Bytes forwarded to the backend, before encapsulation.",
+		  be_bytes);
 	be_family(f, rows, n, "xlb_backend_new_flows_total", "counter",
 		  "Flows the table sent to the backend.", be_new);
-	xlb_metric_head(f, "xlb_backend_state", "gauge",
-			"The backend's state in the data path: 1 for the state it is in.");
+	xlb_metric_head(
+	    f, "xlb_backend_state", "gauge",
+	    "The backend's state in the data path: 1 for the state it is in.");
 	for (i = 0; i < n; i++)
 		for (k = 0; k < ARRAY_SIZE(states); k++) {
 			be_labels(f, "xlb_backend_state", &rows[i]);
@@ -292,49 +323,64 @@ static void backends(FILE *f, struct xlb_maps *m, const struct xlb_model *md,
 	be_family(f, rows, n, "xlb_backend_weight", "gauge",
 		  "The backend's configured weight.", be_weight);
 	be_family(f, rows, n, "xlb_backend_slow_start_ratio", "gauge",
-		  "Slow-start progress: the share of its weight the backend has (1: done).",
+		  "Slow-start progress: the share of its weight the backend "
+		  "has (1: done).",
 		  be_ramp);
 	be_family(f, rows, n, "xlb_backend_table_share_ratio", "gauge",
-		  "Share of the VIP's table slots the backend owns.", be_table_share);
+		  "Share of the VIP's table slots the backend owns.",
+		  be_table_share);
 	be_family(f, rows, n, "xlb_backend_new_flows_share_ratio", "gauge",
-		  "Share of the VIP's new flows the backend got since the counters started; compare with the table share.",
+		  "Share of the VIP's new flows the backend got since the "
+		  "counters started; compare with the table share.",
 		  be_new_share);
 	be_family(f, rows, n, "xlb_backend_flows", "gauge",
 		  "Flow-table entries pinned to the backend.", be_flows);
 	be_family(f, rows, n, "xlb_backend_flows_share_ratio", "gauge",
-		  "Share of the VIP's flow-table entries pinned to the backend (many clients behind one NAT show here).",
+		  "Share of the VIP's flow-table entries pinned to the backend "
+		  "(many clients behind one NAT show here).",
 		  be_flows_share);
 	if (src && src->be_health) {
 		xlb_metric_head(f, "xlb_backend_check_up", "gauge",
-				"The health check's verdict (rise/fall applied): 1 healthy, 0 failing.");
+				"The health check's verdict (rise/fall "
+				"applied): 1 healthy, 0 failing.");
 		for (i = 0; i < n; i++)
 			if (rows[i].has_health && rows[i].h.checked) {
 				be_labels(f, "xlb_backend_check_up", &rows[i]);
 				fprintf(f, "} %d\n", rows[i].h.up);
 			}
-		xlb_metric_head(f, "xlb_backend_check_duration_seconds", "gauge",
+		xlb_metric_head(f, "xlb_backend_check_duration_seconds",
+				"gauge",
 				"How long the last health check took.");
 		for (i = 0; i < n; i++)
 			if (rows[i].has_health && rows[i].h.checked) {
-				be_labels(f, "xlb_backend_check_duration_seconds", &rows[i]);
+				be_labels(f,
+					  "xlb_backend_check_duration_seconds",
+					  &rows[i]);
 				fprintf(f, "} %.6f\n", rows[i].h.latency_s);
 			}
-		xlb_metric_head(f, "xlb_backend_check_last_transition_timestamp_seconds",
-				"gauge",
-				"Unix time the health check's verdict last changed (0: never).");
+		xlb_metric_head(
+		    f, "xlb_backend_check_last_transition_timestamp_seconds",
+		    "gauge",
+		    "Unix time the health check's verdict last changed (0: "
+		    "never).");
 		for (i = 0; i < n; i++)
 			if (rows[i].has_health && rows[i].h.checked) {
-				be_labels(f, "xlb_backend_check_last_transition_timestamp_seconds", &rows[i]);
+				be_labels(f,
+					  "xlb_backend_check_last_transition_"
+					  "timestamp_seconds",
+					  &rows[i]);
 				fprintf(f, "} %.3f\n", rows[i].h.transition_s);
 			}
 		xlb_metric_head(f, "xlb_backend_checks_total", "counter",
 				"Health checks run, by result.");
 		for (i = 0; i < n; i++)
 			if (rows[i].has_health && rows[i].h.checked) {
-				be_labels(f, "xlb_backend_checks_total", &rows[i]);
+				be_labels(f, "xlb_backend_checks_total",
+					  &rows[i]);
 				fprintf(f, ",result=\"ok\"} %llu\n",
 					(unsigned long long)rows[i].h.ok);
-				be_labels(f, "xlb_backend_checks_total", &rows[i]);
+				be_labels(f, "xlb_backend_checks_total",
+					  &rows[i]);
 				fprintf(f, ",result=\"failed\"} %llu\n",
 					(unsigned long long)rows[i].h.failed);
 			}
@@ -362,7 +408,8 @@ int xlb_metrics_render(struct xlb_maps *m, const struct xlb_metrics_src *src,
 		free(flows);
 		return err;
 	}
-	/* One walk of the flow table for the per-backend counts and the total. */
+	/* One walk of the flow table for the per-backend counts and the total.
+	 */
 	xlb_flows_count(m, flows);
 	for (i = 0; i < XLB_MAX_BACKENDS; i++)
 		used += flows[i];
@@ -375,8 +422,9 @@ int xlb_metrics_render(struct xlb_maps *m, const struct xlb_metrics_src *src,
 	xlb_metric_head(f, "xlb_flow_table_entries", "gauge",
 			"Flow-table entries in use.");
 	fprintf(f, "xlb_flow_table_entries %llu\n", (unsigned long long)used);
-	xlb_metric_head(f, "xlb_flow_table_capacity", "gauge",
-			"Flow-table entries it holds at most (attach --flows).");
+	xlb_metric_head(
+	    f, "xlb_flow_table_capacity", "gauge",
+	    "Flow-table entries it holds at most (attach --flows).");
 	fprintf(f, "xlb_flow_table_capacity %llu\n",
 		(unsigned long long)cfg.flow_sets * XLB_FLOW_WAYS);
 	globals(f, m);
@@ -417,7 +465,8 @@ int xlb_hostport_parse(const char *s, struct sockaddr_storage *ss,
 		goto bad;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
-	if (xlb_addr_parse(host, &a) || xlb_parse_u32(colon + 1, 1, 65535, &port))
+	if (xlb_addr_parse(host, &a) ||
+	    xlb_parse_u32(colon + 1, 1, 65535, &port))
 		goto bad;
 	if (a.family == XLB_AF_INET && strchr(host, ':'))
 		goto bad;
@@ -441,7 +490,8 @@ int xlb_hostport_parse(const char *s, struct sockaddr_storage *ss,
 	return 0;
 bad:
 	xlb_err_clear();
-	return xlb_errf(-EINVAL, "invalid address '%s' (want ADDR:PORT or [ADDR6]:PORT)",
+	return xlb_errf(-EINVAL,
+			"invalid address '%s' (want ADDR:PORT or [ADDR6]:PORT)",
 			s);
 }
 
@@ -475,21 +525,24 @@ static void srv_run(struct xlb_metrics_srv *s)
 
 static void srv_io(struct xlb_io *io, __u32 events)
 {
-	srv_run((struct xlb_metrics_srv *)((char *)io -
-					   offsetof(struct xlb_metrics_srv, io)));
+	srv_run(
+	    (struct xlb_metrics_srv *)((char *)io -
+				       offsetof(struct xlb_metrics_srv, io)));
 }
 
 static void srv_timer(struct xlb_timer *t)
 {
-	srv_run((struct xlb_metrics_srv *)((char *)t -
-					   offsetof(struct xlb_metrics_srv, t)));
+	srv_run(
+	    (struct xlb_metrics_srv *)((char *)t -
+				       offsetof(struct xlb_metrics_srv, t)));
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
 			     const char *type, char *body, size_t len,
 			     enum MHD_ResponseMemoryMode mode)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -505,7 +558,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *version, const char *upload,
 				  size_t *upload_len, void **state)
 {
-	static char root[] = "<html><body><a href=\"/metrics\">/metrics</a></body></html>\n";
+	static char root[] =
+	    "<html><body><a href=\"/metrics\">/metrics</a></body></html>\n";
 	static char notfound[] = "not found: try /metrics\n";
 	static char badmethod[] = "GET or HEAD only\n";
 	static char failed[] = "can't read the balancer's state\n";
@@ -514,8 +568,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	size_t len = 0;
 
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", badmethod,
-			     strlen(badmethod), MHD_RESPMEM_PERSISTENT);
+		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+			     badmethod, strlen(badmethod),
+			     MHD_RESPMEM_PERSISTENT);
 	if (!strcmp(url, "/"))
 		return reply(conn, MHD_HTTP_OK, "text/html", root, strlen(root),
 			     MHD_RESPMEM_PERSISTENT);
@@ -524,15 +579,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 			     strlen(notfound), MHD_RESPMEM_PERSISTENT);
 	if (xlb_metrics_render(s->m, &s->src, &body, &len)) {
 		free(body);
-		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", failed,
-			     strlen(failed), MHD_RESPMEM_PERSISTENT);
+		return reply(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain",
+			     failed, strlen(failed), MHD_RESPMEM_PERSISTENT);
 	}
-	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		     body, len, MHD_RESPMEM_MUST_FREE);
+	return reply(conn, MHD_HTTP_OK,
+		     "text/plain; version=0.0.4; charset=utf-8", body, len,
+		     MHD_RESPMEM_MUST_FREE);
 }
 
-int xlb_metrics_serve(struct xlb_loop *l, const char *addr,
-		      struct xlb_maps *m, const struct xlb_metrics_src *src,
+int xlb_metrics_serve(struct xlb_loop *l, const char *addr, struct xlb_maps *m,
+		      const struct xlb_metrics_src *src,
 		      struct xlb_metrics_srv **out)
 {
 	const union MHD_DaemonInfo *info;
@@ -554,11 +610,10 @@ int xlb_metrics_serve(struct xlb_loop *l, const char *addr,
 	s->m = m;
 	s->src = *src;
 	xlb_timer_init(&s->t, srv_timer);
-	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				  MHD_OPTION_CONNECTION_LIMIT, 32U,
-				  MHD_OPTION_CONNECTION_TIMEOUT, 10U,
-				  MHD_OPTION_END);
+	s->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 32U,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
 	if (!s->mhd) {
 		err = errno ? -errno : -EADDRINUSE;
 		free(s);
@@ -568,8 +623,8 @@ int xlb_metrics_serve(struct xlb_loop *l, const char *addr,
 	info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	s->io.fd = info ? info->epoll_fd : -1;
 	s->io.fn = srv_io;
-	err = s->io.fd < 0 ? xlb_errf(-EIO, "libmicrohttpd has no epoll set") :
-			     xlb_loop_add(l, &s->io, EPOLLIN);
+	err = s->io.fd < 0 ? xlb_errf(-EIO, "libmicrohttpd has no epoll set")
+			   : xlb_loop_add(l, &s->io, EPOLLIN);
 	if (err) {
 		MHD_stop_daemon(s->mhd);
 		free(s);

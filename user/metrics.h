@@ -22,11 +22,11 @@
 
 /* A backend's health as the daemon's checks see it. */
 struct xlb_be_health {
-	bool checked; /* false: no check configured */
-	bool up; /* the last verdict (rise/fall applied) */
-	double latency_s; /* duration of the last check */
+	bool checked;	     /* false: no check configured */
+	bool up;	     /* the last verdict (rise/fall applied) */
+	double latency_s;    /* duration of the last check */
 	double transition_s; /* Unix time of the last verdict change; 0: none */
-	__u64 ok, failed; /* checks that passed, failed */
+	__u64 ok, failed;    /* checks that passed, failed */
 };
 
 /* What the daemon adds to what the maps tell. */
@@ -57,8 +57,8 @@ void xlb_metric_head(FILE *f, const char *name, const char *type,
 
 struct xlb_metrics_srv;
 /* Serves GET /metrics on addr, on loop l; -errno (message recorded). */
-int xlb_metrics_serve(struct xlb_loop *l, const char *addr,
-		      struct xlb_maps *m, const struct xlb_metrics_src *src,
+int xlb_metrics_serve(struct xlb_loop *l, const char *addr, struct xlb_maps *m,
+		      const struct xlb_metrics_src *src,
 		      struct xlb_metrics_srv **out);
 void xlb_metrics_stop(struct xlb_metrics_srv *s);
 
