@@ -19,8 +19,8 @@ CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC) $(XLB_DEFS)
 # Lazy (=): `make test` installs the packages before anything links.
-LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig libmicrohttpd \
-	libcurl libsystemd) -lelf -lz -lm
+LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig libmicrohttpd libsystemd) \
+	-lelf -lz -lm
 
 ifeq ($(V),1)
 Q :=

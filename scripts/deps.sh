@@ -8,8 +8,8 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool socat procps util-linux python3-scapy strace
-	libmicrohttpd-dev libcurl4-openssl-dev libsystemd-dev
-	prometheus systemd openssl curl
+	libmicrohttpd-dev libsystemd-dev
+	prometheus systemd curl
 )
 
 missing=()
