@@ -19,7 +19,8 @@ CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC) $(XLB_DEFS)
 # Lazy (=): `make test` installs the packages before anything links.
-LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig) -lelf -lz -lm
+LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig libmicrohttpd libsystemd) \
+	-lelf -lz -lm
 
 ifeq ($(V),1)
 Q :=
@@ -141,6 +142,10 @@ install: $(BUILD)/xlb
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/xlb|$(PREFIX)/sbin/xlb|' scripts/xlb.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service
+	# A sample configuration, never over one that exists.
+	install -d $(DESTDIR)/etc/xlb
+	test -e $(DESTDIR)/etc/xlb/xlb.conf || \
+		install -m 0644 scripts/xlb.conf.sample $(DESTDIR)/etc/xlb/xlb.conf
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c tests/*/*.h)

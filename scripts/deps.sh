@@ -7,7 +7,9 @@ PKGS=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
-	iproute2 ethtool socat procps util-linux python3-scapy strace systemd
+	iproute2 ethtool socat procps util-linux python3-scapy strace
+	libmicrohttpd-dev libsystemd-dev
+	prometheus systemd curl
 )
 
 missing=()

@@ -11,12 +11,19 @@
 #include "maps.h"
 #include "model.h"
 
+#define XLB_VERSION "0.2.0"
+
 enum { XLB_EXIT_OK = 0, XLB_EXIT_FAIL = 1, XLB_EXIT_USAGE = 2 };
 
 struct xlb_ctx {
 	const char *pin_dir;
 	bool json;
 	bool pretty;
+	/*
+	 * Set when one command runs another (the daemon re-attaching): failures
+	 * are recorded with xlb_errf for the caller to report, nothing printed.
+	 */
+	bool quiet;
 };
 
 struct xlb_cmd {
@@ -77,5 +84,14 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv);
 int cmd_restore(struct xlb_ctx *c, int argc, char **argv);
 int cmd_apply(struct xlb_ctx *c, int argc, char **argv);
 int cmd_daemon(struct xlb_ctx *c, int argc, char **argv);
+int cmd_status(struct xlb_ctx *c, int argc, char **argv);
+int cmd_vip_check(struct xlb_ctx *c, int argc, char **argv);
+int cmd_check(struct xlb_ctx *c, int argc, char **argv);
+
+/*
+ * Whether an `xlb daemon` runs for pin_dir (it holds the pin directory's
+ * daemon guard, see instance_lock in daemon.c).
+ */
+bool xlb_daemon_running(const char *pin_dir);
 
 #endif /* XLB_CLI_H */

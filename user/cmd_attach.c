@@ -121,6 +121,8 @@ static int attach_probe(struct xlb_ctx *c, const char *dev, const char *prog,
 static int attach_already(struct xlb_ctx *c, const char *dev, const char *prog,
 			  enum xdp_attach_mode mode)
 {
+	if (c->quiet)
+		return XLB_EXIT_OK;
 	if (c->json)
 		attach_json(c, dev, mode_name(mode), true, NULL);
 	else
@@ -365,7 +367,9 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		xlb_host_restore(ifindex, &last);
 		goto out;
 	}
-	if (c->json) {
+	if (c->quiet) {
+		/* The caller reports it. */
+	} else if (c->json) {
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "pin_dir", json_object_new_string(c->pin_dir));

@@ -265,3 +265,58 @@ int cmd_apply(struct xlb_ctx *c, int argc, char **argv)
 		return xlb_usage(c, "usage: xlb apply [--reseed] [--new-src] -f FILE");
 	return apply_file(c, path, flags);
 }
+
+/*
+ * `xlb check FILE`: what the daemon would say of FILE at a start or a
+ * reload, without changing anything: the file alone, and against the
+ * running balancer when there is one (the seed and the sources it would
+ * refuse to change). For CI and for ExecReload's pre-check, so that
+ * `systemctl reload` fails on a file the daemon would refuse.
+ */
+int cmd_check(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct xlb_model live, md;
+	struct xlb_conf conf;
+	struct xlb_maps m;
+	bool against = false;
+	size_t i, nbe = 0;
+	int err;
+
+	if (argc != 1 || argv[0][0] == '-')
+		return xlb_usage(c, "usage: xlb check FILE");
+	err = xlb_conf_load(argv[0], &conf);
+	if (err)
+		return xlb_fail_rc(c, err);
+	/* No maps here: the file alone is all there is to check. */
+	if (!xlb_maps_open(c->pin_dir, &m)) {
+		err = xlb_model_read(&m, &live);
+		xlb_maps_close(&m);
+		if (!err) {
+			err = xlb_conf_merge(&conf, &live, 0, &md);
+			if (!err)
+				xlb_model_free(&md);
+			xlb_model_free(&live);
+			against = true;
+		}
+	}
+	for (i = 0; i < conf.model.n_vips; i++)
+		nbe += conf.model.vips[i].n_be;
+	if (!err && c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "file", json_object_new_string(argv[0]));
+		json_object_object_add(o, "ok", json_object_new_boolean(true));
+		json_object_object_add(o, "vips",
+				       json_object_new_int64((int64_t)conf.model.n_vips));
+		json_object_object_add(o, "backends", json_object_new_int64((int64_t)nbe));
+		json_object_object_add(o, "checked_against_live",
+				       json_object_new_boolean(against));
+		xlb_json_print(c, o);
+	} else if (!err) {
+		printf("%s: ok (%zu VIPs, %zu backends%s)\n", argv[0],
+		       conf.model.n_vips, nbe,
+		       against ? "; fits the running balancer" : "");
+	}
+	xlb_conf_free(&conf);
+	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
+}

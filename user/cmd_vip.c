@@ -275,6 +275,7 @@ int cmd_vip(struct xlb_ctx *c, int argc, char **argv)
 		{ "add", vip_add },
 		{ "del", vip_del },
 		{ "show", vip_show },
+		{ "check", cmd_vip_check },
 		{ NULL, NULL },
 	};
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conf.h"
+#include "metrics.h"
 #include "table.h"
 #include "util.h"
 #include "xlb_hash.h"
@@ -585,7 +586,10 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 {
 	static const char *const keys[] = { "interface", "seed", "src4", "src6",
 					    "tcp_timeout", "udp_timeout",
-					    "new_flow_limit", "vips", NULL };
+					    "new_flow_limit", "vips", "mode",
+					    "metrics", NULL };
+	struct sockaddr_storage ss;
+	socklen_t sl;
 	struct xlb_config *cfg = &c->model.cfg;
 	const config_setting_t *e, *vips;
 	struct xlb_addr a;
@@ -604,6 +608,25 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 		if (!ifname_ok(s))
 			return perr(p, e, "invalid interface name '%s'", s);
 		snprintf(c->interface, sizeof(c->interface), "%s", s);
+	}
+	if ((e = config_setting_get_member(root, "mode"))) {
+		if (get_str(p, e, "mode", &s))
+			return -EINVAL;
+		if (strcmp(s, "native") && strcmp(s, "generic"))
+			return perr(p, e, "invalid mode '%s' (want native or generic)", s);
+		snprintf(c->mode, sizeof(c->mode), "%s", s);
+	}
+	/* Loopback by default: counters say what a network carries. */
+	snprintf(c->metrics, sizeof(c->metrics), "%s", XLB_METRICS_DEFAULT);
+	if ((e = config_setting_get_member(root, "metrics"))) {
+		if (get_str(p, e, "metrics", &s))
+			return -EINVAL;
+		if (strlen(s) >= sizeof(c->metrics) ||
+		    (s[0] && xlb_hostport_parse(s, &ss, &sl)))
+			return perr(p, e,
+				    "invalid metrics address '%s' (want ADDR:PORT, [ADDR6]:PORT, or \"\" for none)",
+				    s);
+		snprintf(c->metrics, sizeof(c->metrics), "%s", s);
 	}
 	if ((e = config_setting_get_member(root, "seed"))) {
 		if (get_str(p, e, "seed", &s))
@@ -962,6 +985,13 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 	if (c && c->interface[0]) {
 		fprintf(f, "interface = ");
 		put_str(f, c->interface);
+		fprintf(f, ";\n");
+	}
+	if (c && c->mode[0])
+		fprintf(f, "mode = \"%s\";\n", c->mode);
+	if (c && strcmp(c->metrics, XLB_METRICS_DEFAULT)) {
+		fprintf(f, "metrics = ");
+		put_str(f, c->metrics);
 		fprintf(f, ";\n");
 	}
 	fprintf(f, "seed = \"%016llx%016llx\";\n", (unsigned long long)cfg->seed[0],

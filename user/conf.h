@@ -4,6 +4,8 @@
  * `xlb save`, `xlb restore`/`apply -f` and `xlb daemon --config`:
  *
  *   interface = "eth0";                  # daemon: attach here if needed
+ *   mode = "native";                     # daemon's attach: native, generic
+ *   metrics = "127.0.0.1:9469";          # daemon's /metrics; "" turns it off
  *   seed = "00112233445566778899aabbccddeeff";
  *   src4 = "198.51.100.1";  src6 = "2001:db8::1";
  *   tcp_timeout = 300;  udp_timeout = 30;   # seconds
@@ -47,6 +49,8 @@
 #include "model.h"
 #include "table.h"
 
+#define XLB_METRICS_DEFAULT "127.0.0.1:9469"
+
 enum xlb_check_type {
 	XLB_CHECK_NONE = 0,
 	XLB_CHECK_TCP, /* TCP connect to port */
@@ -85,6 +89,8 @@ struct xlb_vip_conf {
 struct xlb_conf {
 	char *name; /* the file's name, for messages */
 	char interface[IF_NAMESIZE]; /* "" when not given */
+	char mode[8]; /* daemon's attach: "native", "generic" or "" (either) */
+	char metrics[64]; /* daemon's /metrics address; "" off */
 	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;
 	bool has_new_flow_limit;
 	struct xlb_model model; /* cfg: only the has_* fields are meaningful */

@@ -12,7 +12,6 @@
 #include "util.h"
 #include "xlb.h"
 
-#define XLB_VERSION "0.2.0"
 #include "version.h" /* XLB_COMMIT, made by make from git */
 
 static void usage(FILE *f)
@@ -36,7 +35,10 @@ static void usage(FILE *f)
 		"  lookup VIP CLIENT [CLIENT...]\n"
 		"  table VIP\n"
 		"  simulate VIP CHANGE [-f FILE] [--algo ALGO]\n"
-		"  stats [VIP]\n"
+		"  status                          data path, maps, daemon, VIPs at a glance\n"
+		"  vip check VIP [--min-up N]      exit 0 when VIP has N usable backends\n"
+		"  check FILE                      validate a configuration as the daemon would\n"
+		"  stats [VIP] [--prometheus]\n"
 		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
 		"  save [--snapshot-dir DIR]\n"
 		"  restore [--reseed] [--new-src] FILE\n"
@@ -84,6 +86,8 @@ static const struct xlb_cmd commands[] = {
 	{ "table", cmd_table },
 	{ "simulate", cmd_simulate },
 	{ "stats", cmd_stats },
+	{ "status", cmd_status },
+	{ "check", cmd_check },
 	{ "top", cmd_top },
 	{ "save", cmd_save },
 	{ "restore", cmd_restore },

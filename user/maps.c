@@ -635,6 +635,21 @@ void xlb_maps_unlock(struct xlb_maps *m)
 	m->lock_fd = -1;
 }
 
+int xlb_pin_guard_holder(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, pid;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* Read from /proc/locks: asking with flock would take it an instant. */
+	pid = flock_holder(fd);
+	close(fd);
+	return pid;
+}
+
 int xlb_pin_guard(const char *dir, const char *name, bool create, int *holder)
 {
 	char path[PATH_MAX];

@@ -52,6 +52,8 @@ int xlb_pin_dir_prepare(const char *dir);
  * *holder the holder's pid when known (else 0), or -errno with a message.
  */
 int xlb_pin_guard(const char *dir, const char *name, bool create, int *holder);
+/* The pid holding guard name in dir, or 0 (none, or not ours to see). */
+int xlb_pin_guard_holder(const char *dir, const char *name);
 
 /*
  * Opens the skeleton with its maps pinned under dir (reusing pins that

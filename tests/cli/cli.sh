@@ -19,6 +19,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 x() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN" "$@"; }
+# xn: a pin directory that never holds maps (files checked alone).
+xn() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN"none "$@"; }
 
 pass() { printf 'PASS %s\n' "$1"; }
 fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -58,6 +60,10 @@ expect 2 "no command"
 expect 2 "unknown command" frobnicate
 expect 0 "help" help
 expect 1 "vip show before attach" vip show
+expect 1 "status before attach" status
+expect 2 "vip check without a VIP" vip check
+expect 2 "vip check --min-up 0" vip check "$VIP4" --min-up 0
+expect 2 "stats --prometheus with a VIP" stats "$VIP4" --prometheus
 expect 1 "attach to a missing device" attach nosuchdev0
 expect 2 "attach with a bad mode" attach v0 --mode turbo
 expect 2 "attach with a bad seed" attach v0 --seed 123
@@ -707,6 +713,62 @@ else
 	pass "make install PREFIX DESTDIR; the installed binary runs from /"
 fi
 rm -rf "$DEST"
+
+# make install adds a commented sample /etc/xlb/xlb.conf that `xlb check`
+# accepts, and never replaces one that exists; the unit is clean under
+# `systemd-analyze verify` (which names unknown keys and missing binaries:
+# a copy with a misspelt key must not pass).
+DEST=$(mktemp -d /tmp/"$RUN"inst.XXXXXX)
+if ! out=$(make -s install PREFIX=/opt/xlbt DESTDIR="$DEST" 2>&1); then
+	fail "make install (sample): $out"
+elif ! out=$(xn check "$DEST/etc/xlb/xlb.conf" 2>&1) ||
+	[ "$out" != "$DEST/etc/xlb/xlb.conf: ok (0 VIPs, 0 backends)" ]; then
+	fail "the sample configuration passes xlb check: $out"
+elif echo 'vips = ();  # mine' >"$DEST/etc/xlb/xlb.conf" &&
+	! make -s install PREFIX=/opt/xlbt DESTDIR="$DEST" >/dev/null 2>&1 ||
+	[ "$(cat "$DEST/etc/xlb/xlb.conf")" != 'vips = ();  # mine' ]; then
+	fail "make install keeps an existing /etc/xlb/xlb.conf"
+else
+	pass "make install: a sample xlb.conf that xlb check accepts, an existing one kept"
+fi
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$DEST/u"
+	sed "s|/opt/xlbt/sbin/xlb|$DEST/opt/xlbt/sbin/xlb|" \
+		"$DEST/opt/xlbt/lib/systemd/system/xlb.service" >"$DEST/u/xlb.service"
+	sed 's/^WatchdogSec=/WatchdogSecs=/' "$DEST/u/xlb.service" >"$DEST/u/xlbbad.service"
+	out=$(systemd-analyze verify "$DEST/u/xlb.service" 2>&1)
+	rc=$?
+	bad=$(systemd-analyze verify "$DEST/u/xlbbad.service" 2>&1)
+	if [ "$rc" -eq 0 ] && [ -z "$out" ] && [[ $bad == *WatchdogSecs* ]] &&
+		grep -qx 'Type=notify' "$DEST/u/xlb.service" &&
+		grep -q '^ExecReload=.*xlb check /etc/xlb/xlb.conf$' "$DEST/u/xlb.service"; then
+		pass "systemd-analyze verify: the unit is clean (Type=notify, WatchdogSec, ExecReload pre-check)"
+	else
+		fail "systemd-analyze verify (exit $rc): $out / misspelt: $bad"
+	fi
+fi
+rm -rf "$DEST"
+
+# xlb check: exit 0 on a good file, 1 with FILE:LINE on a bad one, 2 on
+# usage; a daemon-only setting (metrics) is validated too.
+CK=$(mktemp -d /tmp/"$RUN"ck.XXXXXX)
+printf 'metrics = "127.0.0.1:9469";\nvips = ( { vip = "%s"; backends = ( { addr = "192.0.2.11"; } ); } );\n' \
+	"$VIP4" >"$CK/good.conf"
+printf 'vips = ();\nmetrics = "localhost";\n' >"$CK/bad.conf"
+out=$(xn check "$CK/good.conf" 2>&1)
+rc=$?
+err=$(xn check "$CK/bad.conf" 2>&1)
+rc2=$?
+xn check >/dev/null 2>&1
+rc3=$?
+if [ "$rc" -eq 0 ] && [ "$rc2" -eq 1 ] && [ "$rc3" -eq 2 ] &&
+	[[ $err == "xlb: $CK/bad.conf:2: invalid metrics address 'localhost'"* ]] &&
+	[ "$(xn -j check "$CK/good.conf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ok"])')" = True ]; then
+	pass "xlb check: 0 good ($out), 1 bad ($err), 2 usage; -j"
+else
+	fail "xlb check: $rc $rc2 $rc3: $out / $err"
+fi
+rm -rf "$CK"
 
 echo "cli: $fails failed"
 [ "$fails" -eq 0 ]
