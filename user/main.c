@@ -9,50 +9,11 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 #include "cli.h"
+#include "help.h"
 #include "util.h"
 #include "xlb.h"
 
 #include "version.h" /* XLB_COMMIT, made by make from git */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: xlb [OPTIONS] COMMAND\n"
-		"OPTIONS := { --pin-dir DIR | --lock-timeout S | -j|--json | -p|--pretty | -v|--verbose | -h|--help | -V|--version }\n"
-		"COMMAND := {\n"
-		"  attach DEV [--mode native|generic] [--seed HEX32] [--src4 ADDR] [--src6 ADDR]\n"
-		"         [--flows N]\n"
-		"  detach DEV\n"
-		"  decap attach DEV --from PREFIX [--from PREFIX]... [--mode native|generic]\n"
-		"  decap { detach DEV | stats DEV }\n"
-		"  vip add VIP [--algo ALGO] [--table-size N] [--fwd ipip|l2dsr]\n"
-		"              [--src-prefix V4LEN,V6LEN]\n"
-		"  vip del VIP\n"
-		"  vip show [VIP]\n"
-		"  backend add VIP ADDR [--weight W]\n"
-		"  backend set VIP ADDR [--weight W] [--state up|down|drain] [--drain-timeout S]\n"
-		"  backend del VIP ADDR\n"
-		"  lookup VIP CLIENT [CLIENT...]\n"
-		"  table VIP\n"
-		"  simulate VIP CHANGE [-f FILE] [--algo ALGO]\n"
-		"  status                          data path, maps, daemon, VIPs at a glance\n"
-		"  vip check VIP [--min-up N]      exit 0 when VIP has N usable backends\n"
-		"  check FILE                      validate a configuration as the daemon would\n"
-		"  stats [VIP] [--prometheus]\n"
-		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
-		"  save [--snapshot-dir DIR]\n"
-		"  restore [--reseed] [--new-src] FILE\n"
-		"  apply [--reseed] [--new-src] -f FILE\n"
-		"  daemon --config FILE\n"
-		"}\n"
-		"VIP    := ADDR:PORT/PROTO   (IPv6 in brackets: [2001:db8::1]:443/tcp)\n"
-		"PROTO  := tcp | udp\n"
-		"ALGO   := maglev | ring | rendezvous | modulo   (default maglev)\n"
-		"CHANGE := del ADDR | add ADDR [W] | weight ADDR W | state ADDR up|down|drain\n"
-		"Pinned maps live in --pin-dir (default " XLB_PIN_DIR_DEFAULT "), a directory\n"
-		"on bpffs that only root may own or write. Writers wait up to --lock-timeout\n"
-		"seconds (default 5) for another xlb's lock on it.\n");
-}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
@@ -70,9 +31,34 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* `xlb CMD [SUB] --help`, or -h right after the command's words. */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") ||
+		    (i <= 2 && !strcmp(argv[i], "-h")))
+			return true;
+	return false;
+}
+
 static int cmd_help(struct xlb_ctx *c, int argc, char **argv)
 {
-	usage(stdout);
+	char cmd[64];
+
+	if (!argc) {
+		xlb_help_usage(stdout);
+		return XLB_EXIT_OK;
+	}
+	/* "vip add" if that is a command, else "vip" (argv[1] an argument). */
+	if (argc > 1 && argv[1][0] != '-') {
+		snprintf(cmd, sizeof(cmd), "%s %s", argv[0], argv[1]);
+		if (!xlb_help_print(stdout, cmd))
+			return XLB_EXIT_OK;
+	}
+	if (xlb_help_print(stdout, argv[0]))
+		return xlb_usage(c, "help: no command '%s'", argv[0]);
 	return XLB_EXIT_OK;
 }
 
@@ -175,7 +161,7 @@ int main(int argc, char **argv)
 			xlb_verbose = 1;
 			break;
 		case 'h':
-			usage(stdout);
+			xlb_help_usage(stdout);
 			return XLB_EXIT_OK;
 		case 'V':
 			printf("xlb %s (commit %s, map layout %d)\n", XLB_VERSION,
@@ -191,5 +177,7 @@ int main(int argc, char **argv)
 	libxdp_set_print(libxdp_print);
 	if (optind >= argc)
 		return xlb_usage(&c, "missing command");
+	if (wants_help(argc - optind, argv + optind))
+		return cmd_help(&c, argc - optind, argv + optind);
 	return xlb_dispatch(&c, commands, argc - optind, argv + optind, NULL);
 }
