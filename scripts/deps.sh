@@ -9,7 +9,7 @@ PKGS=(
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool socat procps util-linux python3-scapy strace
 	libmicrohttpd-dev libsystemd-dev
-	prometheus systemd curl
+	prometheus systemd curl bash-completion groff-base man-db
 )
 
 missing=()
