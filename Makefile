@@ -55,7 +55,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/%,$(FUZZ_SRCS))
 
-all: $(BUILD)/xlb $(UNIT_BINS) $(PROG_BIN) $(MODEL_BIN) $(BENCH_BINS)
+all: $(BUILD)/xlb $(BUILD)/xlb.8 $(UNIT_BINS) $(PROG_BIN) $(MODEL_BIN) $(BENCH_BINS)
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(call msg,BPF,$@)
@@ -111,6 +111,14 @@ $(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(USER_HDRS) $(SKELS) | $
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser \
 		-I$(BUILD) -D_GNU_SOURCE $< $(LIB_SRCS) $(LIBS) -o $@
 
+# xlb(8): its commands from the help table the binary prints.
+$(BUILD)/xlb.8: docs/man/xlb.8.in $(BUILD)/xlb
+	$(call msg,MAN,$@)
+	$(Q)$(BUILD)/xlb help --roff >$@.cmds
+	$(Q)sed -e '/^@COMMANDS@$$/{r $@.cmds' -e 'd}' \
+		-e "s/@VERSION@/$$($(BUILD)/xlb --version | cut -d' ' -f2)/" $< >$@
+	$(Q)rm -f $@.cmds
+
 fuzz: $(FUZZ_BINS)
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests:
@@ -137,8 +145,12 @@ bench:
 demo:
 	$(Q)bash scripts/demo.sh
 
-install: $(BUILD)/xlb
+install: $(BUILD)/xlb $(BUILD)/xlb.8
 	install -D -m 0755 $(BUILD)/xlb $(DESTDIR)$(PREFIX)/sbin/xlb
+	install -D -m 0644 $(BUILD)/xlb.8 $(DESTDIR)$(PREFIX)/share/man/man8/xlb.8
+	install -D -m 0644 docs/man/xlb.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/xlb.conf.5
+	install -D -m 0644 scripts/xlb.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/xlb
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/xlb|$(PREFIX)/sbin/xlb|' scripts/xlb.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service

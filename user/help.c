@@ -121,3 +121,49 @@ int xlb_help_print(FILE *f, const char *cmd)
 	fprintf(f, "\n%s", globals);
 	return 0;
 }
+
+/* Text for roff: a backslash doubled, a leading dot or quote escaped. */
+static void roff_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void xlb_help_roff(FILE *f)
+{
+	const char *p, *nl;
+	char line[256];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		const struct help *h = &helps[i];
+
+		fputs(".TP\n.B xlb ", f);
+		roff_text(f, h->cmd);
+		fputs(" ", f);
+		roff_text(f, h->synopsis);
+		fputs("\n", f);
+		roff_text(f, h->what);
+		fputs(".\n", f);
+		/* Each "  --opt ARG   what" line of the table on a line of its own. */
+		for (p = h->opts; p && (nl = strchr(p, '\n')); p = nl + 1) {
+			while (*p == ' ')
+				p++;
+			n = (size_t)(nl - p) < sizeof(line) - 1 ? (size_t)(nl - p) :
+								   sizeof(line) - 1;
+			memcpy(line, p, n);
+			line[n] = '\0';
+			fputs(".br\n", f);
+			roff_text(f, line);
+			fputs("\n", f);
+		}
+	}
+}

@@ -9,5 +9,7 @@
 void xlb_help_usage(FILE *f);
 /* cmd's help ("vip" for every vip command); -1 when no command is cmd. */
 int xlb_help_print(FILE *f, const char *cmd);
+/* Every command as roff paragraphs, for xlb(8) (`xlb help --roff`). */
+void xlb_help_roff(FILE *f);
 
 #endif /* XLB_HELP_H */

@@ -51,6 +51,10 @@ static int cmd_help(struct xlb_ctx *c, int argc, char **argv)
 		xlb_help_usage(stdout);
 		return XLB_EXIT_OK;
 	}
+	if (argc == 1 && !strcmp(argv[0], "--roff")) {
+		xlb_help_roff(stdout);
+		return XLB_EXIT_OK;
+	}
 	/* "vip add" if that is a command, else "vip" (argv[1] an argument). */
 	if (argc > 1 && argv[1][0] != '-') {
 		snprintf(cmd, sizeof(cmd), "%s %s", argv[0], argv[1]);

@@ -71,7 +71,7 @@ expect "VIPs from vip show" "xlb --pin-dir $PIN lookup " 203.0.113.10:80/tcp
 expect "backends of a VIP" "xlb --pin-dir $PIN backend del 203.0.113.10:80/tcp " 198.51.100.7
 
 # The man pages render without warnings.
-for m in docs/man/xlb.8 docs/man/xlb.conf.5; do
+for m in build/xlb.8 docs/man/xlb.conf.5; do
 	if out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null) && [ -z "$out" ] &&
 		[ "$(MANWIDTH=80 man -l "$m" 2>/dev/null | wc -l)" -gt 40 ]; then
 		pass "man -l $m renders"
