@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"}\n"
 		"VIP    := ADDR:PORT/PROTO   (IPv6 in brackets: [2001:db8::1]:443/tcp)\n"
 		"PROTO  := tcp | udp\n"
-		"ALGO   := maglev | ring | rendezvous | modulo   (default maglev)\n"
+		"ALGO   := maglev | stable | ring | rendezvous | modulo   (default maglev)\n"
 		"CHANGE := del ADDR | add ADDR [W] | weight ADDR W | state ADDR up|down|drain\n"
 		"Pinned maps live in --pin-dir (default " XLB_PIN_DIR_DEFAULT "), a directory\n"
 		"on bpffs that only root may own or write. Writers wait up to --lock-timeout\n"
