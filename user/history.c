@@ -83,9 +83,19 @@ static int live_prev(const struct xlb_maps *m, const struct xlb_model *old,
 {
 	struct xlb_tb_params p;
 	__u32 *own;
+	size_t i;
 	char vb[XLB_VIP_STRLEN];
 	int err;
 
+	/*
+	 * No backend that takes keys (a new VIP, or every weight 0): the
+	 * table serves nobody, so there is no history to continue and no
+	 * client to move; the next table starts one without a word.
+	 */
+	for (i = 0; i < o->n_be && !o->be[i].weight; i++)
+		;
+	if (i == o->n_be)
+		return 0;
 	err = xlb_table_map_live(m, o, &h->live);
 	if (err)
 		return err;
