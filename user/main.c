@@ -24,7 +24,7 @@ static void usage(FILE *f)
 		"  vip add VIP [--algo ALGO] [--table-size N] [--fwd ipip|l2dsr]\n"
 		"              [--src-prefix V4LEN,V6LEN]\n"
 		"  vip del VIP\n"
-		"  vip show [VIP]\n"
+		"  vip show [VIP] [--expect DIGEST]\n"
 		"  backend add VIP ADDR [--weight W]\n"
 		"  backend set VIP ADDR [--weight W] [--state up|down|drain] [--drain-timeout S]\n"
 		"  backend del VIP ADDR\n"
