@@ -14,6 +14,9 @@
  * Nothing the daemon holds needs cleaning up: SIGTERM, SIGINT and SIGKILL
  * all leave the maps and the XDP program forwarding as they are, and a
  * new daemon adopts the live state (backends UP live start healthy).
+ * With `announce` configured (node.c), the daemon also keeps a route per
+ * servable VIP address; SIGTERM and SIGINT withdraw them, SIGKILL leaves
+ * them to the next daemon or the service manager's ExecStopPost.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,6 +39,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "node.h"
 #include "record.h"
 #include "util.h"
 
@@ -122,6 +126,10 @@ struct daemon {
 	bool stop, reload, apply_due;
 	struct snap snap, snap_new;
 	__u64 rng;
+	/* The node in its fleet (node.c): VIP routes and draining. */
+	struct xlb_fleet fleet;
+	struct xlb_timer t_fleet;
+	struct xlb_io fleet_io;
 };
 
 #define container_of(p, type, member) \
@@ -796,6 +804,8 @@ static int apply_pending(struct daemon *d)
 		dlog("committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
 		     (unsigned long long)(took / 1000000),
 		     (unsigned long long)(took / 1000 % 1000));
+	if (changed)
+		xlb_fleet_model(&d->fleet, &md); /* fleet hook: announcements */
 	for (i = 0; i < d->n_be; i++) {
 		struct be *b = d->be[i];
 		enum want w = b->want;
@@ -951,6 +961,7 @@ static void on_sync_timer(struct xlb_timer *t)
 		return;
 	}
 	sync_records(d, &live, &d->conf);
+	xlb_fleet_model(&d->fleet, &live); /* fleet hook: announcements */
 	xlb_model_free(&live);
 }
 
@@ -1105,6 +1116,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		memset(conf, 0, sizeof(*conf));
 	}
 	sync_records(d, &md, &d->conf);
+	xlb_fleet_model(&d->fleet, &md); /* fleet hook: announcements */
 	dlog("%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
 	     d->path, md.n_vips, d->n_be, commit ? "; live state updated" :
 						    "; live state already matches",
@@ -1134,6 +1146,8 @@ static void do_reload(struct daemon *d)
 		err = apply_config(d, &conf, false);
 		xlb_conf_free(&conf);
 	}
+	if (!err) /* fleet hook: announce and node settings */
+		err = xlb_fleet_configure(&d->fleet, &d->conf);
 	if (err)
 		dlog("error: reload failed, keeping the running configuration: %s",
 		     xlb_errmsg());
@@ -1147,12 +1161,48 @@ static void on_signal(struct xlb_io *io, __u32 events)
 	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			d->reload = true;
+		} else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+			/* fleet hook: drain (USR1) or undrain (USR2) the node */
+			xlb_fleet_signal_drain(&d->fleet, si.ssi_signo == SIGUSR1);
 		} else {
 			dlog("%s: exiting; the data path keeps forwarding",
 			     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			d->stop = true;
 		}
 	}
+}
+
+/* ---- fleet hooks (node.c) ------------------------------------------------ */
+
+#define FLEET_TICK_MS 1000 /* the program still ours, drain deadlines, routes */
+
+static void on_fleet_timer(struct xlb_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, t_fleet);
+
+	xlb_timer_arm(&d->loop, t, xlb_ms() + FLEET_TICK_MS);
+	xlb_fleet_tick(&d->fleet);
+}
+
+static void on_fleet_io(struct xlb_io *io, __u32 events)
+{
+	xlb_fleet_watch_event(&container_of(io, struct daemon, fleet_io)->fleet);
+}
+
+/* Before the first model: routes an earlier daemon left are adopted. */
+static int fleet_start(struct daemon *d)
+{
+	int err;
+
+	err = xlb_fleet_start(&d->fleet, d->c->pin_dir, &d->m, &d->conf, dlog);
+	if (err || !d->fleet.on)
+		return err;
+	d->fleet_io.fd = d->fleet.watch_fd;
+	d->fleet_io.fn = on_fleet_io;
+	err = xlb_loop_add(&d->loop, &d->fleet_io, EPOLLIN);
+	if (!err)
+		err = xlb_timer_arm(&d->loop, &d->t_fleet, xlb_ms() + FLEET_TICK_MS);
+	return err;
 }
 
 static void graveyard(struct daemon *d)
@@ -1239,6 +1289,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.sig.fd = -1;
+	d.fleet.watch_fd = d.fleet.an.nl.fd = -1;
 	d.loop.ep = d.loop.tfd = -1;
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
@@ -1274,6 +1325,8 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	signal(SIGPIPE, SIG_IGN);
 	err = xlb_loop_init(&d.loop);
 	if (!err && sigprocmask(SIG_BLOCK, &set, NULL))
@@ -1289,6 +1342,9 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	}
 	xlb_timer_init(&d.t_sync, on_sync_timer);
 	xlb_timer_init(&d.t_apply, on_apply_timer);
+	xlb_timer_init(&d.t_fleet, on_fleet_timer);
+	if (!err)
+		err = fleet_start(&d);
 	if (!err)
 		err = apply_config(&d, &d.conf, true);
 	if (err) {
@@ -1312,6 +1368,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 		graveyard(&d);
 	}
 out:
+	xlb_fleet_stop(&d.fleet); /* fleet hook: withdraw everything */
 	daemon_free(&d);
 	close(inst);
 	return rc;
