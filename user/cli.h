@@ -65,5 +65,6 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv);
 int cmd_restore(struct xlb_ctx *c, int argc, char **argv);
 int cmd_apply(struct xlb_ctx *c, int argc, char **argv);
 int cmd_daemon(struct xlb_ctx *c, int argc, char **argv);
+int cmd_node(struct xlb_ctx *c, int argc, char **argv);
 
 #endif /* XLB_CLI_H */

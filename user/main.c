@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  restore [--reseed] [--new-src] FILE\n"
 		"  apply [--reseed] [--new-src] -f FILE\n"
 		"  daemon --config FILE\n"
+		"  node { show | drain [--timeout S] [--wait] | undrain }\n"
 		"}\n"
 		"VIP    := ADDR:PORT/PROTO   (IPv6 in brackets: [2001:db8::1]:443/tcp)\n"
 		"PROTO  := tcp | udp\n"
@@ -82,6 +83,7 @@ static const struct xlb_cmd commands[] = {
 	{ "restore", cmd_restore },
 	{ "apply", cmd_apply },
 	{ "daemon", cmd_daemon },
+	{ "node", cmd_node },
 	{ "help", cmd_help },
 	{ NULL, NULL },
 };

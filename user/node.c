@@ -303,8 +303,9 @@ static void state_write(struct xlb_fleet *f)
 	json_str(o, f->why);
 	fprintf(o, ",\"interface\":");
 	json_str(o, f->dev);
-	fprintf(o, ",\"table\":%u,\"protocol\":%u,\"drain_timeout\":%u",
-		f->table, f->proto, f->drain_timeout_s);
+	fprintf(o, ",\"table\":%u,\"protocol\":%u,\"drain_timeout\":%u,\"conf_drain\":%s",
+		f->table, f->proto, f->drain_timeout_s,
+		f->conf_drain ? "true" : "false");
 	fprintf(o, ",\"drain_since_ns\":%llu,\"drain_deadline_ns\":%llu",
 		(unsigned long long)f->drain_since_ns,
 		(unsigned long long)f->drain_deadline_ns);
