@@ -246,7 +246,7 @@ _lab_pid_dead() { [ "$1" -ne $$ ] && ! kill -0 "$1" 2>/dev/null; }
 lab_sweep_stale() {
 	local ns pfx pid d p
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-		[[ $ns =~ ^xl([0-9a-f]+)-(sw|c|lb|b[0-9]+)$ ]] || continue
+		[[ $ns =~ ^xl([0-9a-f]+)-(sw|c|lb|r|b[0-9]+|n[0-9]+)$ ]] || continue
 		pid=$((16#${BASH_REMATCH[1]}))
 		_lab_pid_dead "$pid" || continue
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
