@@ -504,10 +504,18 @@ static int parse_node(const struct pctx *p, const config_setting_t *root,
 			return perr(p, g, "announce must be a group { table = N; }");
 		if (only_keys(p, g, akeys, " in announce"))
 			return -EINVAL;
-		/* 0 is no table; 253-255 are the kernel's default, main, local. */
-		if ((e = config_setting_get_member(g, "table")) &&
-		    get_u32(p, e, "announce.table", 1, 252, &n->table))
-			return -EINVAL;
+		/*
+		 * 0 is no table, 253 and 255 the kernel's default and local.
+		 * 254 (main) is for routing daemons that only redistribute
+		 * main (FRR 8's IPv6): XDP takes the VIP's packets first, so
+		 * the blackhole only catches the node's own.
+		 */
+		if ((e = config_setting_get_member(g, "table"))) {
+			if (get_u32(p, e, "announce.table", 1, 254, &n->table))
+				return -EINVAL;
+			if (n->table == 253)
+				return perr(p, e, "announce.table 253 is the kernel's default table");
+		}
 		/* Up to 4 belong to the kernel (its own routes, static). */
 		if ((e = config_setting_get_member(g, "protocol"))) {
 			if (get_u32(p, e, "announce.protocol", 5, 255, &v))
