@@ -81,43 +81,33 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-struct routes {
-	struct json_object *arr;
-	size_t n;
-};
-
 static void route_cb(const struct xlb_addr *a, __u32 table, void *arg)
 {
-	struct routes *r = arg;
 	char ab[XLB_ADDR_STRLEN], pb[XLB_ADDR_STRLEN + 8];
+	struct json_object *o = json_object_new_object();
 
 	xlb_addr_fmt(a->family, a->a, ab, sizeof(ab));
 	snprintf(pb, sizeof(pb), "%s/%d", ab, a->family == XLB_AF_INET ? 32 : 128);
-	if (r->arr)
-		json_object_array_add(r->arr, json_object_new_string(pb));
-	else
-		printf("  %-44s table %u\n", pb, table);
-	r->n++;
+	json_object_object_add(o, "prefix", json_object_new_string(pb));
+	json_object_object_add(o, "table", json_object_new_int64(table));
+	json_object_array_add(arg, o);
 }
 
-static int node_show(struct xlb_ctx *c, int argc, char **argv)
+int xlb_node_status(const char *pin_dir, struct json_object **out)
 {
-	struct json_object *st, *o = NULL, *addrs, *e;
+	struct json_object *st, *o, *addrs, *routes;
 	char tb[XLB_DIGEST_STRLEN], cb[XLB_DIGEST_STRLEN];
 	struct xlb_vip_digest nd;
-	struct routes r = { 0 };
 	bool have_digest = false;
 	struct xlb_model md;
 	struct xlb_maps m;
 	__u32 table, proto;
-	size_t i;
+	const char *state;
 	int pid, err;
 
-	if (argc)
-		return xlb_usage(c, "usage: xlb node show");
 	/* Digests need the maps; the rest does not, so a node whose
 	 * program is gone still shows what it announces. */
-	if (!xlb_maps_open(c->pin_dir, &m)) {
+	if (!xlb_maps_open(pin_dir, &m)) {
 		if (!xlb_model_read(&m, &md)) {
 			have_digest = !xlb_node_digest(&m, &md, &nd);
 			xlb_model_free(&md);
@@ -125,76 +115,98 @@ static int node_show(struct xlb_ctx *c, int argc, char **argv)
 		xlb_maps_close(&m);
 	}
 	xlb_err_clear();
-	st = state_read(c->pin_dir);
+	st = state_read(pin_dir);
 	pid = daemon_pid(st);
 	table = (__u32)jnum(st, "table");
 	proto = st ? (__u32)jnum(st, "protocol") : XLB_ROUTE_PROTO;
+	/* The truth the routing daemon reads: the kernel's tables. */
+	routes = json_object_new_array();
+	err = xlb_announce_list(table, (__u8)proto, route_cb, routes);
+	if (err) {
+		json_object_put(routes);
+		json_object_put(st);
+		return err;
+	}
+	state = !st ? "unknown" : pid ? jstr(st, "state") : "stopped";
+	o = json_object_new_object();
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "daemon_pid", pid ? json_object_new_int(pid) : NULL);
+	json_object_object_add(o, "last_daemon_pid",
+			       st ? json_object_new_int((int)jnum(st, "pid")) : NULL);
+	json_object_object_add(o, "why", json_object_new_string(pid ? jstr(st, "why") : ""));
+	json_object_object_add(o, "interface",
+			       json_object_new_string(jstr(st, "interface")));
+	json_object_object_add(o, "table", json_object_new_int64(table));
+	json_object_object_add(o, "protocol", json_object_new_int64(proto));
 	if (have_digest) {
 		xlb_digest_fmt(nd.table, tb);
 		xlb_digest_fmt(nd.config, cb);
 	}
-	if (c->json) {
-		o = json_object_new_object();
-		json_object_object_add(o, "state",
-				       json_object_new_string(st ? (pid ? jstr(st, "state") :
-									"stopped") :
-								   "unknown"));
-		json_object_object_add(o, "daemon_pid", pid ? json_object_new_int(pid) :
-							      NULL);
-		json_object_object_add(o, "why", json_object_new_string(jstr(st, "why")));
-		json_object_object_add(o, "interface",
-				       json_object_new_string(jstr(st, "interface")));
-		json_object_object_add(o, "table", json_object_new_int64(table));
-		json_object_object_add(o, "protocol", json_object_new_int64(proto));
-		json_object_object_add(o, "digest", have_digest ?
-							    json_object_new_string(tb) :
-							    NULL);
-		json_object_object_add(o, "config_digest",
-				       have_digest ? json_object_new_string(cb) : NULL);
-		json_object_object_add(o, "drain_deadline_ns",
-				       json_object_new_uint64(jnum(st, "drain_deadline_ns")));
-		json_object_object_add(o, "changes",
-				       json_object_new_uint64(jnum(st, "changes")));
-		if (st && json_object_object_get_ex(st, "addresses", &addrs))
-			json_object_object_add(o, "addresses", json_object_get(addrs));
-		r.arr = json_object_new_array();
-	} else {
-		if (!st)
-			printf("node: no daemon has announced for %s\n", c->pin_dir);
-		else if (!pid)
-			printf("node stopped: its daemon (pid %d) is gone\n",
-			       (int)jnum(st, "pid"));
-		else
-			printf("node %s%s%s (daemon %d%s%s), table %u protocol %u\n",
-			       jstr(st, "state"), *jstr(st, "why") ? ": " : "",
-			       jstr(st, "why"), pid, *jstr(st, "interface") ? ", XDP on " : "",
-			       jstr(st, "interface"), table, proto);
-		if (have_digest)
-			printf("digest %s config-digest %s\n", tb, cb);
-		if (st && pid && json_object_object_get_ex(st, "addresses", &addrs)) {
-			for (i = 0; i < json_object_array_length(addrs); i++) {
-				e = json_object_array_get_idx(addrs, i);
-				printf("  %-28s %-10s %s\n", jstr(e, "addr"),
-				       jbool(e, "announced") ? "announced" : "withdrawn",
-				       jstr(e, "why"));
-			}
-		}
-		printf("routes of protocol %u in %s:\n", proto,
-		       table ? "its table" : "any table");
-	}
-	/* The truth the routing daemon reads: the kernel's table. */
-	err = xlb_announce_list(table, (__u8)proto, route_cb, &r);
-	if (c->json) {
-		json_object_object_add(o, "routes", r.arr);
-		if (!err)
-			xlb_json_print(c, o);
-		else
-			json_object_put(o);
-	} else if (!err && !r.n) {
-		printf("  (none)\n");
-	}
+	json_object_object_add(o, "digest", have_digest ? json_object_new_string(tb) : NULL);
+	json_object_object_add(o, "config_digest",
+			       have_digest ? json_object_new_string(cb) : NULL);
+	json_object_object_add(o, "drain_deadline_ns",
+			       json_object_new_uint64(jnum(st, "drain_deadline_ns")));
+	json_object_object_add(o, "changes", json_object_new_uint64(jnum(st, "changes")));
+	if (pid && json_object_object_get_ex(st, "addresses", &addrs))
+		json_object_object_add(o, "addresses", json_object_get(addrs));
+	else
+		json_object_object_add(o, "addresses", json_object_new_array());
+	json_object_object_add(o, "routes", routes);
 	json_object_put(st);
-	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
+	*out = o;
+	return 0;
+}
+
+static int node_show(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct json_object *o, *arr, *e;
+	const char *state;
+	size_t i;
+	int err;
+
+	if (argc)
+		return xlb_usage(c, "usage: xlb node show");
+	err = xlb_node_status(c->pin_dir, &o);
+	if (err)
+		return xlb_fail_rc(c, err);
+	if (c->json) {
+		xlb_json_print(c, o);
+		return XLB_EXIT_OK;
+	}
+	state = jstr(o, "state");
+	if (!strcmp(state, "unknown"))
+		printf("node: no daemon has announced for %s\n", c->pin_dir);
+	else if (!strcmp(state, "stopped"))
+		printf("node stopped: its daemon (pid %d) is gone\n",
+		       (int)jnum(o, "last_daemon_pid"));
+	else
+		printf("node %s%s%s (daemon %d%s%s), table %u protocol %u\n", state,
+		       *jstr(o, "why") ? ": " : "", jstr(o, "why"),
+		       (int)jnum(o, "daemon_pid"),
+		       *jstr(o, "interface") ? ", XDP on " : "", jstr(o, "interface"),
+		       (unsigned int)jnum(o, "table"), (unsigned int)jnum(o, "protocol"));
+	if (*jstr(o, "digest"))
+		printf("digest %s config-digest %s\n", jstr(o, "digest"),
+		       jstr(o, "config_digest"));
+	json_object_object_get_ex(o, "addresses", &arr);
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		printf("  %-28s %-10s %s\n", jstr(e, "addr"),
+		       jbool(e, "announced") ? "announced" : "withdrawn", jstr(e, "why"));
+	}
+	printf("routes of protocol %u in %s:\n", (unsigned int)jnum(o, "protocol"),
+	       jnum(o, "table") ? "its table" : "any table");
+	json_object_object_get_ex(o, "routes", &arr);
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		printf("  %-44s table %u\n", jstr(e, "prefix"),
+		       (unsigned int)jnum(e, "table"));
+	}
+	if (!json_object_array_length(arr))
+		printf("  (none)\n");
+	json_object_put(o);
+	return XLB_EXIT_OK;
 }
 
 /* Waits until the daemon's state satisfies ok (or ms pass); the state. */
