@@ -17,7 +17,7 @@
 #include "util.h"
 
 static void say(const struct xlb_announce *an, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void say(const struct xlb_announce *an, const char *fmt, ...)
 {
@@ -56,7 +56,8 @@ static int route_write(struct xlb_announce *an, int type,
 		req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	req.r.rtm_family = (unsigned char)family;
 	req.r.rtm_dst_len = (unsigned char)(len * 8);
-	req.r.rtm_table = an->table < 256 ? (unsigned char)an->table : RT_TABLE_UNSPEC;
+	req.r.rtm_table =
+	    an->table < 256 ? (unsigned char)an->table : RT_TABLE_UNSPEC;
 	req.r.rtm_protocol = an->proto;
 	req.r.rtm_scope = RT_SCOPE_UNIVERSE;
 	req.r.rtm_type = RTN_BLACKHOLE;
@@ -129,9 +130,11 @@ static void route_parse(struct nlmsghdr *m, struct route_info *ri)
 		    RTA_PAYLOAD(rta) >= sizeof(__u32))
 			memcpy(&ri->table, RTA_DATA(rta), sizeof(__u32));
 		else if (rta->rta_type == RTA_DST &&
-			 (int)RTA_PAYLOAD(rta) >= xlb_nl_addr_len(r->rtm_family)) {
-			ri->dst.family = r->rtm_family == AF_INET ? XLB_AF_INET :
-								    XLB_AF_INET6;
+			 (int)RTA_PAYLOAD(rta) >=
+			     xlb_nl_addr_len(r->rtm_family)) {
+			ri->dst.family = r->rtm_family == AF_INET
+					     ? XLB_AF_INET
+					     : XLB_AF_INET6;
 			memcpy(ri->dst.a, RTA_DATA(rta),
 			       xlb_nl_addr_len(r->rtm_family));
 			ri->host = r->rtm_dst_len ==
@@ -155,7 +158,8 @@ static int dump_cb(struct nlmsghdr *m, void *arg)
 	if (m->nlmsg_type != RTM_NEWROUTE)
 		return 0;
 	route_parse(m, &ri);
-	if (ri.host && ri.proto == d->proto && (!d->table || ri.table == d->table))
+	if (ri.host && ri.proto == d->proto &&
+	    (!d->table || ri.table == d->table))
 		d->fn(&ri.dst, ri.table, d->arg);
 	return 0;
 }
@@ -189,7 +193,8 @@ static void adopt(const struct xlb_addr *a, __u32 table, void *arg)
 int xlb_announce_init(struct xlb_announce *an, __u32 table, __u8 proto,
 		      xlb_ann_log_fn log)
 {
-	struct dump d = { .table = table, .proto = proto, .fn = adopt, .arg = an };
+	struct dump d = {
+	    .table = table, .proto = proto, .fn = adopt, .arg = an};
 	size_t i;
 	int err;
 
@@ -212,7 +217,9 @@ int xlb_announce_init(struct xlb_announce *an, __u32 table, __u8 proto,
 		char pb[XLB_ADDR_STRLEN + 8];
 
 		prefix_fmt(&an->a[i].addr, pb, sizeof(pb));
-		say(an, "route %s in table %u left by an earlier daemon: kept until the VIPs are evaluated",
+		say(an,
+		    "route %s in table %u left by an earlier daemon: kept "
+		    "until the VIPs are evaluated",
 		    pb, table);
 	}
 	return 0;
@@ -252,10 +259,12 @@ static int set(struct xlb_announce *an, struct xlb_ann_addr *e, bool want,
 	prefix_fmt(&e->addr, pb, sizeof(pb));
 	err = route_write(an, want ? RTM_NEWROUTE : RTM_DELROUTE, &e->addr);
 	if (err) {
-		say(an, "can't %s %s in table %u: %s", want ? "announce" : "withdraw",
-		    pb, an->table, strerror(-err));
-		return xlb_errf(err, "can't %s %s: %s", want ? "announce" : "withdraw",
-				pb, strerror(-err));
+		say(an, "can't %s %s in table %u: %s",
+		    want ? "announce" : "withdraw", pb, an->table,
+		    strerror(-err));
+		return xlb_errf(err, "can't %s %s: %s",
+				want ? "announce" : "withdraw", pb,
+				strerror(-err));
 	}
 	e->announced = want;
 	e->since_ns = xlb_now_real_ns();
@@ -336,8 +345,8 @@ static void mark(const struct xlb_addr *a, __u32 table, void *arg)
 
 int xlb_announce_verify(struct xlb_announce *an)
 {
-	struct dump d = { .table = an->table, .proto = an->proto, .fn = mark,
-			  .arg = an };
+	struct dump d = {
+	    .table = an->table, .proto = an->proto, .fn = mark, .arg = an};
 	char pb[XLB_ADDR_STRLEN + 8];
 	struct xlb_nl nl;
 	size_t i;
@@ -352,8 +361,8 @@ int xlb_announce_verify(struct xlb_announce *an)
 	err = dump(&nl, &d);
 	xlb_nl_close(&nl);
 	if (err)
-		return xlb_errf(err, "can't read routing table %u: %s", an->table,
-				strerror(-err));
+		return xlb_errf(err, "can't read routing table %u: %s",
+				an->table, strerror(-err));
 	for (i = 0; i < an->n; i++) {
 		struct xlb_ann_addr *e = &an->a[i];
 
@@ -361,8 +370,9 @@ int xlb_announce_verify(struct xlb_announce *an)
 			continue;
 		prefix_fmt(&e->addr, pb, sizeof(pb));
 		err = route_write(an, RTM_NEWROUTE, &e->addr);
-		say(an, "route %s was removed from table %u by someone else: %s", pb,
-		    an->table, err ? strerror(-err) : "put back");
+		say(an,
+		    "route %s was removed from table %u by someone else: %s",
+		    pb, an->table, err ? strerror(-err) : "put back");
 	}
 	return 0;
 }
@@ -390,10 +400,11 @@ size_t xlb_announce_count(const struct xlb_announce *an)
 }
 
 int xlb_announce_list(__u32 table, __u8 proto,
-		      void (*cb)(const struct xlb_addr *a, __u32 table, void *arg),
+		      void (*cb)(const struct xlb_addr *a, __u32 table,
+				 void *arg),
 		      void *arg)
 {
-	struct dump d = { .table = table, .proto = proto, .fn = cb, .arg = arg };
+	struct dump d = {.table = table, .proto = proto, .fn = cb, .arg = arg};
 	struct xlb_nl nl;
 	int err;
 

@@ -27,30 +27,30 @@
  * rtm_protocol of xlb's routes ("proto 251" in `ip route`); the value
  * neigh.h uses for its neighbour entries. Only routes with it are touched.
  */
-#define XLB_ROUTE_PROTO 251
+#define XLB_ROUTE_PROTO		   251
 #define XLB_ANNOUNCE_TABLE_DEFAULT 100
 
 /* One VIP address and whether its route is in the table. */
 struct xlb_ann_addr {
 	struct xlb_addr addr;
-	bool servable; /* some VIP at this address has a usable backend */
+	bool servable;	/* some VIP at this address has a usable backend */
 	bool announced; /* the route is in the table (as last written) */
-	bool seen; /* scratch: found in the model / the table */
+	bool seen;	/* scratch: found in the model / the table */
 	__u64 since_ns; /* CLOCK_REALTIME of the last announce or withdrawal */
-	char why[96]; /* why withdrawn; "" when announced */
+	char why[96];	/* why withdrawn; "" when announced */
 };
 
 typedef void (*xlb_ann_log_fn)(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 struct xlb_announce {
 	__u32 table; /* kernel routing table of the routes */
-	__u8 proto; /* their rtm_protocol */
+	__u8 proto;  /* their rtm_protocol */
 	struct xlb_nl nl;
 	struct xlb_ann_addr *a; /* sorted by address */
 	size_t n, cap;
 	xlb_ann_log_fn log; /* announcements and withdrawals; may be NULL */
-	__u32 changes; /* announcements and withdrawals made (metrics) */
+	__u32 changes;	    /* announcements and withdrawals made (metrics) */
 };
 
 /*
@@ -90,7 +90,8 @@ size_t xlb_announce_count(const struct xlb_announce *an);
  * table), as the kernel has them now; for `xlb node show`. 0 or -errno.
  */
 int xlb_announce_list(__u32 table, __u8 proto,
-		      void (*cb)(const struct xlb_addr *a, __u32 table, void *arg),
+		      void (*cb)(const struct xlb_addr *a, __u32 table,
+				 void *arg),
 		      void *arg);
 
 #endif /* XLB_ANNOUNCE_H */

@@ -23,7 +23,7 @@
 #include "util.h"
 
 #define ACK_WAIT_MS 5000 /* for the daemon to take a request */
-#define POLL_MS 50
+#define POLL_MS	    50
 
 /* The daemon's state file, parsed; NULL when there is none. */
 static struct json_object *state_read(const char *pin_dir)
@@ -42,27 +42,30 @@ static const char *jstr(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	return o && json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) :
-							   "";
+	return o && json_object_object_get_ex(o, k, &v)
+		   ? json_object_get_string(v)
+		   : "";
 }
 
 static __u64 jnum(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	return o && json_object_object_get_ex(o, k, &v) ?
-		       (__u64)json_object_get_uint64(v) :
-		       0;
+	return o && json_object_object_get_ex(o, k, &v)
+		   ? (__u64)json_object_get_uint64(v)
+		   : 0;
 }
 
 static bool jbool(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	return o && json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+	return o && json_object_object_get_ex(o, k, &v) &&
+	       json_object_get_boolean(v);
 }
 
-/* The pid of the daemon that wrote st, if it still runs (and is not stopped). */
+/* The pid of the daemon that wrote st, if it still runs (and is not stopped).
+ */
 static int daemon_pid(struct json_object *st)
 {
 	int pid = (int)jnum(st, "pid");
@@ -76,7 +79,7 @@ static int daemon_pid(struct json_object *st)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -87,7 +90,8 @@ static void route_cb(const struct xlb_addr *a, __u32 table, void *arg)
 	struct json_object *o = json_object_new_object();
 
 	xlb_addr_fmt(a->family, a->a, ab, sizeof(ab));
-	snprintf(pb, sizeof(pb), "%s/%d", ab, a->family == XLB_AF_INET ? 32 : 128);
+	snprintf(pb, sizeof(pb), "%s/%d", ab,
+		 a->family == XLB_AF_INET ? 32 : 128);
 	json_object_object_add(o, "prefix", json_object_new_string(pb));
 	json_object_object_add(o, "table", json_object_new_int64(table));
 	json_object_array_add(arg, o);
@@ -130,10 +134,13 @@ int xlb_node_status(const char *pin_dir, struct json_object **out)
 	state = !st ? "unknown" : pid ? jstr(st, "state") : "stopped";
 	o = json_object_new_object();
 	json_object_object_add(o, "state", json_object_new_string(state));
-	json_object_object_add(o, "daemon_pid", pid ? json_object_new_int(pid) : NULL);
+	json_object_object_add(o, "daemon_pid",
+			       pid ? json_object_new_int(pid) : NULL);
 	json_object_object_add(o, "last_daemon_pid",
-			       st ? json_object_new_int((int)jnum(st, "pid")) : NULL);
-	json_object_object_add(o, "why", json_object_new_string(pid ? jstr(st, "why") : ""));
+			       st ? json_object_new_int((int)jnum(st, "pid"))
+				  : NULL);
+	json_object_object_add(
+	    o, "why", json_object_new_string(pid ? jstr(st, "why") : ""));
 	json_object_object_add(o, "interface",
 			       json_object_new_string(jstr(st, "interface")));
 	json_object_object_add(o, "table", json_object_new_int64(table));
@@ -142,12 +149,15 @@ int xlb_node_status(const char *pin_dir, struct json_object **out)
 		xlb_digest_fmt(nd.table, tb);
 		xlb_digest_fmt(nd.config, cb);
 	}
-	json_object_object_add(o, "digest", have_digest ? json_object_new_string(tb) : NULL);
+	json_object_object_add(o, "digest",
+			       have_digest ? json_object_new_string(tb) : NULL);
 	json_object_object_add(o, "config_digest",
 			       have_digest ? json_object_new_string(cb) : NULL);
-	json_object_object_add(o, "drain_deadline_ns",
-			       json_object_new_uint64(jnum(st, "drain_deadline_ns")));
-	json_object_object_add(o, "changes", json_object_new_uint64(jnum(st, "changes")));
+	json_object_object_add(
+	    o, "drain_deadline_ns",
+	    json_object_new_uint64(jnum(st, "drain_deadline_ns")));
+	json_object_object_add(o, "changes",
+			       json_object_new_uint64(jnum(st, "changes")));
 	if (pid && json_object_object_get_ex(st, "addresses", &addrs))
 		json_object_object_add(o, "addresses", json_object_get(addrs));
 	else
@@ -181,11 +191,12 @@ static int node_show(struct xlb_ctx *c, int argc, char **argv)
 		printf("node stopped: its daemon (pid %d) is gone\n",
 		       (int)jnum(o, "last_daemon_pid"));
 	else
-		printf("node %s%s%s (daemon %d%s%s), table %u protocol %u\n", state,
-		       *jstr(o, "why") ? ": " : "", jstr(o, "why"),
+		printf("node %s%s%s (daemon %d%s%s), table %u protocol %u\n",
+		       state, *jstr(o, "why") ? ": " : "", jstr(o, "why"),
 		       (int)jnum(o, "daemon_pid"),
-		       *jstr(o, "interface") ? ", XDP on " : "", jstr(o, "interface"),
-		       (unsigned int)jnum(o, "table"), (unsigned int)jnum(o, "protocol"));
+		       *jstr(o, "interface") ? ", XDP on " : "",
+		       jstr(o, "interface"), (unsigned int)jnum(o, "table"),
+		       (unsigned int)jnum(o, "protocol"));
 	if (*jstr(o, "digest"))
 		printf("digest %s config-digest %s\n", jstr(o, "digest"),
 		       jstr(o, "config_digest"));
@@ -193,9 +204,11 @@ static int node_show(struct xlb_ctx *c, int argc, char **argv)
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		e = json_object_array_get_idx(arr, i);
 		printf("  %-28s %-10s %s\n", jstr(e, "addr"),
-		       jbool(e, "announced") ? "announced" : "withdrawn", jstr(e, "why"));
+		       jbool(e, "announced") ? "announced" : "withdrawn",
+		       jstr(e, "why"));
 	}
-	printf("routes of protocol %u in %s:\n", (unsigned int)jnum(o, "protocol"),
+	printf("routes of protocol %u in %s:\n",
+	       (unsigned int)jnum(o, "protocol"),
 	       jnum(o, "table") ? "its table" : "any table");
 	json_object_object_get_ex(o, "routes", &arr);
 	for (i = 0; i < json_object_array_length(arr); i++) {
@@ -210,9 +223,9 @@ static int node_show(struct xlb_ctx *c, int argc, char **argv)
 }
 
 /* Waits until the daemon's state satisfies ok (or ms pass); the state. */
-static struct json_object *wait_state(struct xlb_ctx *c, long ms,
-				      bool (*ok)(struct json_object *st, void *arg),
-				      void *arg)
+static struct json_object *
+wait_state(struct xlb_ctx *c, long ms,
+	   bool (*ok)(struct json_object *st, void *arg), void *arg)
 {
 	struct json_object *st;
 	long waited;
@@ -265,8 +278,9 @@ static int withdraw_orphans(struct json_object *st, size_t *n)
 
 static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 {
-	static const char use[] = "usage: xlb node drain [--timeout S] [--wait]";
-	struct xlb_drain_req r = { .on = true };
+	static const char use[] =
+	    "usage: xlb node drain [--timeout S] [--wait]";
+	struct xlb_drain_req r = {.on = true};
 	struct json_object *st, *o;
 	bool wait_done = false;
 	__u64 deadline;
@@ -277,8 +291,10 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 		if (!strcmp(argv[i], "--wait")) {
 			wait_done = true;
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			if (xlb_parse_u32(argv[++i], 0, 86400 * 365, &r.timeout_s))
-				return xlb_usage(c, "invalid drain timeout '%s'", argv[i]);
+			if (xlb_parse_u32(argv[++i], 0, 86400 * 365,
+					  &r.timeout_s))
+				return xlb_usage(
+				    c, "invalid drain timeout '%s'", argv[i]);
 		} else {
 			return xlb_usage(c, "%s", use);
 		}
@@ -295,11 +311,14 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 		json_object_put(st);
 		if (err)
 			return xlb_fail_rc(c, err);
-		fprintf(stderr, "xlb: no daemon runs for %s: the drain is recorded for the next one; %zu route%s it left withdrawn\n",
+		fprintf(stderr,
+			"xlb: no daemon runs for %s: the drain is recorded for "
+			"the next one; %zu route%s it left withdrawn\n",
 			c->pin_dir, orphans, orphans == 1 ? "" : "s");
 		if (c->json) {
 			o = json_object_new_object();
-			json_object_object_add(o, "state", json_object_new_string("drained"));
+			json_object_object_add(
+			    o, "state", json_object_new_string("drained"));
 			json_object_object_add(o, "daemon_pid", NULL);
 			xlb_json_print(c, o);
 		} else {
@@ -312,40 +331,47 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 	if (!st || !acked_drain(st, &r.since_ns)) {
 		json_object_put(st);
 		return xlb_fail(c, XLB_EXIT_FAIL,
-				"the daemon (pid %d) did not take the drain within %d ms; the request stays recorded",
+				"the daemon (pid %d) did not take the drain "
+				"within %d ms; the request stays recorded",
 				pid, ACK_WAIT_MS);
 	}
 	deadline = jnum(st, "drain_deadline_ns");
 	if (wait_done && strcmp(jstr(st, "state"), "drained")) {
 		__u64 now = xlb_now_real_ns();
-		long ms = deadline > now ? (long)((deadline - now) / 1000000) : 0;
+		long ms =
+		    deadline > now ? (long)((deadline - now) / 1000000) : 0;
 
 		json_object_put(st);
 		/* The daemon looks at the deadline every second. */
 		st = wait_state(c, ms + 3000, is_drained, NULL);
 		if (!st || !is_drained(st, NULL)) {
 			json_object_put(st);
-			return xlb_fail(c, XLB_EXIT_FAIL,
-					"the node did not report drained by its deadline");
+			return xlb_fail(
+			    c, XLB_EXIT_FAIL,
+			    "the node did not report drained by its deadline");
 		}
 	}
 	if (c->json) {
 		o = json_object_new_object();
-		json_object_object_add(o, "state",
-				       json_object_new_string(jstr(st, "state")));
-		json_object_object_add(o, "daemon_pid", json_object_new_int(pid));
+		json_object_object_add(
+		    o, "state", json_object_new_string(jstr(st, "state")));
+		json_object_object_add(o, "daemon_pid",
+				       json_object_new_int(pid));
 		json_object_object_add(o, "drain_deadline_ns",
 				       json_object_new_uint64(deadline));
 		xlb_json_print(c, o);
 	} else if (!strcmp(jstr(st, "state"), "drained")) {
-		printf("node drained: every VIP withdrawn, drain timeout over\n");
+		printf(
+		    "node drained: every VIP withdrawn, drain timeout over\n");
 	} else {
 		__u64 now = xlb_now_real_ns();
 
-		printf("node draining: every VIP withdrawn; forwarding continues for %llu s more\n",
-		       (unsigned long long)(deadline > now ?
-						    (deadline - now + 999999999ULL) / 1000000000ULL :
-						    0));
+		printf("node draining: every VIP withdrawn; forwarding "
+		       "continues for %llu s more\n",
+		       (unsigned long long)(deadline > now ? (deadline - now +
+							      999999999ULL) /
+								 1000000000ULL
+							   : 0));
 	}
 	json_object_put(st);
 	return XLB_EXIT_OK;
@@ -353,7 +379,7 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 
 static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 {
-	struct xlb_drain_req r = { .on = false };
+	struct xlb_drain_req r = {.on = false};
 	struct json_object *st, *o;
 	int err, pid;
 
@@ -367,15 +393,18 @@ static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 	if (pid && jbool(st, "conf_drain")) {
 		json_object_put(st);
 		return xlb_fail(c, XLB_EXIT_FAIL,
-				"the node stays drained: node.drain is set in the daemon's configuration");
+				"the node stays drained: node.drain is set in "
+				"the daemon's configuration");
 	}
 	json_object_put(st);
 	if (!pid) {
-		fprintf(stderr, "xlb: no daemon runs for %s: the next one announces\n",
+		fprintf(stderr,
+			"xlb: no daemon runs for %s: the next one announces\n",
 			c->pin_dir);
 		if (c->json) {
 			o = json_object_new_object();
-			json_object_object_add(o, "state", json_object_new_string("stopped"));
+			json_object_object_add(
+			    o, "state", json_object_new_string("stopped"));
 			json_object_object_add(o, "daemon_pid", NULL);
 			xlb_json_print(c, o);
 		} else {
@@ -386,19 +415,21 @@ static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 	st = wait_state(c, ACK_WAIT_MS, acked_undrain, NULL);
 	if (!st || !acked_undrain(st, NULL)) {
 		json_object_put(st);
-		return xlb_fail(c, XLB_EXIT_FAIL,
-				"the daemon (pid %d) did not take the undrain within %d ms",
-				pid, ACK_WAIT_MS);
+		return xlb_fail(
+		    c, XLB_EXIT_FAIL,
+		    "the daemon (pid %d) did not take the undrain within %d ms",
+		    pid, ACK_WAIT_MS);
 	}
 	if (c->json) {
 		o = json_object_new_object();
-		json_object_object_add(o, "state",
-				       json_object_new_string(jstr(st, "state")));
-		json_object_object_add(o, "daemon_pid", json_object_new_int(pid));
+		json_object_object_add(
+		    o, "state", json_object_new_string(jstr(st, "state")));
+		json_object_object_add(o, "daemon_pid",
+				       json_object_new_int(pid));
 		xlb_json_print(c, o);
 	} else {
-		printf("node %s%s%s\n", jstr(st, "state"), *jstr(st, "why") ? ": " : "",
-		       jstr(st, "why"));
+		printf("node %s%s%s\n", jstr(st, "state"),
+		       *jstr(st, "why") ? ": " : "", jstr(st, "why"));
 	}
 	json_object_put(st);
 	return XLB_EXIT_OK;
@@ -407,10 +438,10 @@ static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 int cmd_node(struct xlb_ctx *c, int argc, char **argv)
 {
 	static const struct xlb_cmd cmds[] = {
-		{ "show", node_show },
-		{ "drain", node_drain },
-		{ "undrain", node_undrain },
-		{ NULL, NULL },
+	    {"show", node_show},
+	    {"drain", node_drain},
+	    {"undrain", node_undrain},
+	    {NULL, NULL},
 	};
 
 	return xlb_dispatch(c, cmds, argc, argv, "node");

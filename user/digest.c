@@ -18,13 +18,13 @@
 #include "xlb_hash.h"
 
 /* Domains: what a key or a digest is for ("xlb-dgk0", "xlb-dgk1", ...). */
-#define DOM_KEY0 0x786c622d64676b30ULL
-#define DOM_KEY1 0x786c622d64676b31ULL
-#define DOM_TABLE 0x786c622d74626c31ULL
+#define DOM_KEY0   0x786c622d64676b30ULL
+#define DOM_KEY1   0x786c622d64676b31ULL
+#define DOM_TABLE  0x786c622d74626c31ULL
 #define DOM_CONFIG 0x786c622d63666731ULL
-#define DOM_NODE 0x786c622d6e6f6431ULL
+#define DOM_NODE   0x786c622d6e6f6431ULL
 
-#define SLOT_NONE 0xffffU /* no backend */
+#define SLOT_NONE  0xffffU /* no backend */
 #define SLOT_ALIEN 0xfffeU /* an id that is not one of the VIP's backends */
 
 /* SipHash-2-4 over 64-bit words, one at a time. */
@@ -92,8 +92,8 @@ static void sip_vip(struct sip *s, const struct xlb_vip_ent *v)
 	sip_addr(s, v->key.family, v->key.addr);
 	sip_word(s, (__u64)v->key.port << 8 | v->key.proto);
 	sip_word(s, (__u64)v->table_size << 32 | (__u64)v->algo << 24 |
-			    (__u64)v->fwd << 16 | (__u64)v->v4_prefix << 8 |
-			    v->v6_prefix);
+			(__u64)v->fwd << 16 | (__u64)v->v4_prefix << 8 |
+			v->v6_prefix);
 	sip_word(s, v->n_be);
 }
 
@@ -129,7 +129,8 @@ static int table_digest(const struct xlb_maps *m, const struct xlb_vip_ent *v,
 		if (b->id < XLB_MAX_BACKENDS) {
 			idx[b->id] = (__u16)(i + 1);
 			/* The live state: a backend flipped DOWN before its
-			 * table is rebuilt already sends its slots elsewhere. */
+			 * table is rebuilt already sends its slots elsewhere.
+			 */
 			if (bpf_map_lookup_elem(m->state, &b->id, &st))
 				st = XLB_BE_NONE;
 		}
@@ -143,12 +144,12 @@ static int table_digest(const struct xlb_maps *m, const struct xlb_vip_ent *v,
 	}
 	for (i = 0; i + 1 < v->table_size; i += 2)
 		sip_word(&s, (__u64)slot_idx(idx, t[i].primary) << 48 |
-				     (__u64)slot_idx(idx, t[i].secondary) << 32 |
-				     (__u64)slot_idx(idx, t[i + 1].primary) << 16 |
-				     slot_idx(idx, t[i + 1].secondary));
+				 (__u64)slot_idx(idx, t[i].secondary) << 32 |
+				 (__u64)slot_idx(idx, t[i + 1].primary) << 16 |
+				 slot_idx(idx, t[i + 1].secondary));
 	if (i < v->table_size)
 		sip_word(&s, (__u64)slot_idx(idx, t[i].primary) << 48 |
-				     (__u64)slot_idx(idx, t[i].secondary) << 32);
+				 (__u64)slot_idx(idx, t[i].secondary) << 32);
 	xlb_table_unmap(t, v->table_size);
 	free(idx);
 	*out = sip_final(&s);
@@ -168,7 +169,7 @@ static __u64 config_digest(const struct xlb_vip_ent *v, const __u64 key[2])
 
 		sip_addr(&s, b->addr.family, b->addr.a);
 		sip_word(&s, (__u64)b->weight << 32 | (__u64)b->state << 16 |
-				     b->ramp);
+				 b->ramp);
 	}
 	return sip_final(&s);
 }
@@ -226,7 +227,8 @@ int xlb_digest_parse(const char *s, __u64 *out)
 	size_t i;
 
 	if (strlen(s) != XLB_DIGEST_STRLEN - 1)
-		return xlb_errf(-EINVAL, "invalid digest '%s' (want 16 hex digits)", s);
+		return xlb_errf(-EINVAL,
+				"invalid digest '%s' (want 16 hex digits)", s);
 	for (i = 0; s[i]; i++) {
 		char ch = s[i];
 		unsigned int d;
@@ -238,8 +240,9 @@ int xlb_digest_parse(const char *s, __u64 *out)
 		else if (ch >= 'A' && ch <= 'F')
 			d = (unsigned int)(ch - 'A' + 10);
 		else
-			return xlb_errf(-EINVAL, "invalid digest '%s' (want 16 hex digits)",
-					s);
+			return xlb_errf(
+			    -EINVAL, "invalid digest '%s' (want 16 hex digits)",
+			    s);
 		v = v << 4 | d;
 	}
 	*out = v;

@@ -61,7 +61,8 @@ int xlb_nl_talk(struct xlb_nl *nl, struct nlmsghdr *h,
 		for (m = (struct nlmsghdr *)nl->buf; NLMSG_OK(m, len);
 		     m = NLMSG_NEXT(m, len)) {
 			if (m->nlmsg_seq != nl->seq)
-				continue; /* a late answer to an earlier request */
+				continue; /* a late answer to an earlier request
+					   */
 			if (m->nlmsg_type == NLMSG_DONE)
 				return 0;
 			if (m->nlmsg_type == NLMSG_ERROR) {

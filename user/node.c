@@ -85,12 +85,15 @@ int xlb_node_dir(const char *pin_dir, bool make, char *buf, size_t len)
 		}
 	}
 	name[j] = '\0';
-	if (!j || (size_t)snprintf(buf, len, "%s/node/%s", run_dir(), name) >= len)
-		return xlb_errf(-ENAMETOOLONG, "no node directory for %s", pin_dir);
+	if (!j ||
+	    (size_t)snprintf(buf, len, "%s/node/%s", run_dir(), name) >= len)
+		return xlb_errf(-ENAMETOOLONG, "no node directory for %s",
+				pin_dir);
 	if (make) {
 		err = mkdir_p(buf);
 		if (err)
-			return xlb_errf(err, "can't create %s: %s", buf, strerror(-err));
+			return xlb_errf(err, "can't create %s: %s", buf,
+					strerror(-err));
 	}
 	return 0;
 }
@@ -110,9 +113,9 @@ int xlb_node_drain_read(const char *pin_dir, struct xlb_drain_req *r)
 	snprintf(path, sizeof(path), "%s/%s", dir, XLB_NODE_DRAIN_FILE);
 	f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 :
-					 xlb_errf(-errno, "can't read %s: %s", path,
-						  strerror(errno));
+		return errno == ENOENT ? 0
+				       : xlb_errf(-errno, "can't read %s: %s",
+						  path, strerror(errno));
 	/* A file cut short still asks for a drain: it exists. */
 	if (fscanf(f, "since_ns=%llu timeout_s=%u", &since, &tmo) < 1)
 		since = 0;
@@ -142,9 +145,10 @@ int xlb_node_drain_write(const char *pin_dir, const struct xlb_drain_req *r)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
-		return xlb_errf(-errno, "can't write %s: %s", tmp, strerror(errno));
-	fprintf(f, "since_ns=%llu timeout_s=%u\n", (unsigned long long)r->since_ns,
-		r->timeout_s);
+		return xlb_errf(-errno, "can't write %s: %s", tmp,
+				strerror(errno));
+	fprintf(f, "since_ns=%llu timeout_s=%u\n",
+		(unsigned long long)r->since_ns, r->timeout_s);
 	if (fflush(f) || fsync(fileno(f))) {
 		err = -errno;
 		fclose(f);
@@ -155,7 +159,8 @@ int xlb_node_drain_write(const char *pin_dir, const struct xlb_drain_req *r)
 	if (rename(tmp, path)) {
 		err = -errno;
 		unlink(tmp);
-		return xlb_errf(err, "can't rename %s: %s", tmp, strerror(-err));
+		return xlb_errf(err, "can't rename %s: %s", tmp,
+				strerror(-err));
 	}
 	return 0;
 }
@@ -231,8 +236,9 @@ int xlb_node_xdp_ours(const struct xlb_maps *m, const char *ifname, char *dev,
 			snprintf(dev, len, "%s", ifname);
 			return 0;
 		}
-		return xlb_errf(-ENOENT, r ? "%s runs another XDP program" :
-					     "no XDP program on %s",
+		return xlb_errf(-ENOENT,
+				r ? "%s runs another XDP program"
+				  : "no XDP program on %s",
 				ifname);
 	}
 	ifs = if_nameindex();
@@ -249,15 +255,18 @@ int xlb_node_xdp_ours(const struct xlb_maps *m, const char *ifname, char *dev,
 		other |= r < 0;
 	}
 	if_freenameindex(ifs);
-	return xlb_errf(-ENOENT, "%s", other ?
-			"the XDP programs attached here are not this pin directory's" :
-			"the XDP program is not attached");
+	return xlb_errf(
+	    -ENOENT, "%s",
+	    other
+		? "the XDP programs attached here are not this pin directory's"
+		: "the XDP program is not attached");
 }
 
-/* ---- the daemon's side ---------------------------------------------------- */
+/* ---- the daemon's side ----------------------------------------------------
+ */
 
 static void flog(const struct xlb_fleet *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void flog(const struct xlb_fleet *f, const char *fmt, ...)
 {
@@ -303,7 +312,9 @@ static void state_write(struct xlb_fleet *f)
 	json_str(o, f->why);
 	fprintf(o, ",\"interface\":");
 	json_str(o, f->dev);
-	fprintf(o, ",\"table\":%u,\"protocol\":%u,\"drain_timeout\":%u,\"conf_drain\":%s",
+	fprintf(o,
+		",\"table\":%u,\"protocol\":%u,\"drain_timeout\":%u,\"conf_"
+		"drain\":%s",
 		f->table, f->proto, f->drain_timeout_s,
 		f->conf_drain ? "true" : "false");
 	fprintf(o, ",\"drain_since_ns\":%llu,\"drain_deadline_ns\":%llu",
@@ -314,7 +325,9 @@ static void state_write(struct xlb_fleet *f)
 		const struct xlb_ann_addr *e = &f->an.a[i];
 
 		xlb_addr_fmt(e->addr.family, e->addr.a, pb, sizeof(pb));
-		fprintf(o, "%s{\"addr\":\"%s\",\"announced\":%s,\"servable\":%s,\"since_ns\":%llu,\"why\":",
+		fprintf(o,
+			"%s{\"addr\":\"%s\",\"announced\":%s,\"servable\":%s,"
+			"\"since_ns\":%llu,\"why\":",
 			i ? "," : "", pb, e->announced ? "true" : "false",
 			e->servable ? "true" : "false",
 			(unsigned long long)e->since_ns);
@@ -337,15 +350,21 @@ static void evaluate(struct xlb_fleet *f)
 	if (!f->on)
 		return;
 	if (drain && !f->drain_since_ns) {
-		__u32 tmo = f->req.on && f->req.timeout_s ? f->req.timeout_s :
-							    f->drain_timeout_s;
+		__u32 tmo = f->req.on && f->req.timeout_s ? f->req.timeout_s
+							  : f->drain_timeout_s;
 
 		/* A drain asked for before a restart keeps its deadline. */
-		f->drain_since_ns = f->req.on && f->req.since_ns && f->req.since_ns <= now ?
-					    f->req.since_ns : now;
-		f->drain_deadline_ns = f->drain_since_ns + (__u64)tmo * 1000000000ULL;
-		flog(f, "node draining (%s): withdrawing every VIP; forwarding continues for %u s",
-		     f->req.on ? "drain requested" : "node.drain in the configuration",
+		f->drain_since_ns =
+		    f->req.on && f->req.since_ns && f->req.since_ns <= now
+			? f->req.since_ns
+			: now;
+		f->drain_deadline_ns =
+		    f->drain_since_ns + (__u64)tmo * 1000000000ULL;
+		flog(f,
+		     "node draining (%s): withdrawing every VIP; forwarding "
+		     "continues for %u s",
+		     f->req.on ? "drain requested"
+			       : "node.drain in the configuration",
 		     tmo);
 	} else if (!drain && f->drain_since_ns) {
 		f->drain_since_ns = f->drain_deadline_ns = 0;
@@ -355,7 +374,8 @@ static void evaluate(struct xlb_fleet *f)
 		st = XLB_NODE_STOPPED;
 		snprintf(why, sizeof(why), "the daemon is stopping");
 	} else if (f->drain_since_ns) {
-		st = now >= f->drain_deadline_ns ? XLB_NODE_DRAINED : XLB_NODE_DRAINING;
+		st = now >= f->drain_deadline_ns ? XLB_NODE_DRAINED
+						 : XLB_NODE_DRAINING;
 		snprintf(why, sizeof(why), "the node is %s",
 			 st == XLB_NODE_DRAINED ? "drained" : "draining");
 	} else if (xlb_node_xdp_ours(f->m, f->ifname, f->dev, sizeof(f->dev))) {
@@ -370,11 +390,13 @@ static void evaluate(struct xlb_fleet *f)
 	snprintf(f->why, sizeof(f->why), "%s", why);
 	if (st != was) {
 		if (st == XLB_NODE_DRAINED)
-			flog(f, "node drained: drain_timeout over; established flows had their time to move");
+			flog(f, "node drained: drain_timeout over; established "
+				"flows had their time to move");
 		else if (st == XLB_NODE_UNREADY)
 			flog(f, "node unready: %s", why);
 		else if (st == XLB_NODE_SERVING && was == XLB_NODE_UNREADY)
-			flog(f, "node ready: the XDP program runs on %s", f->dev);
+			flog(f, "node ready: the XDP program runs on %s",
+			     f->dev);
 	}
 	if (xlb_announce_update(&f->an, f->have_model ? &f->model : NULL,
 				st == XLB_NODE_SERVING ? NULL : why))
@@ -409,11 +431,13 @@ static int watch(struct xlb_fleet *f)
 		return err;
 	f->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (f->watch_fd < 0)
-		return xlb_errf(-errno, "can't create an inotify: %s", strerror(errno));
+		return xlb_errf(-errno, "can't create an inotify: %s",
+				strerror(errno));
 	if (inotify_add_watch(f->watch_fd, dir,
 			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-				      IN_DELETE | IN_CREATE) < 0) {
-		err = xlb_errf(-errno, "can't watch %s: %s", dir, strerror(errno));
+				  IN_DELETE | IN_CREATE) < 0) {
+		err = xlb_errf(-errno, "can't watch %s: %s", dir,
+			       strerror(errno));
 		close(f->watch_fd);
 		f->watch_fd = -1;
 	}
@@ -454,8 +478,8 @@ int xlb_fleet_start(struct xlb_fleet *f, const char *pin_dir,
 	}
 	f->on = true;
 	read_request(f);
-	flog(f, "announcing VIPs through routing table %u, protocol %u", f->table,
-	     f->proto);
+	flog(f, "announcing VIPs through routing table %u, protocol %u",
+	     f->table, f->proto);
 	return 0;
 }
 
@@ -465,10 +489,12 @@ int xlb_fleet_configure(struct xlb_fleet *f, const struct xlb_conf *conf)
 	int err;
 
 	take_conf(f, conf);
-	if (f->on && (!n->announce || n->table != f->table || n->proto != f->proto)) {
-		xlb_announce_withdraw_all(&f->an, n->announce ?
-						  "announcing through another table now" :
-						  "announce removed from the configuration");
+	if (f->on &&
+	    (!n->announce || n->table != f->table || n->proto != f->proto)) {
+		xlb_announce_withdraw_all(
+		    &f->an, n->announce
+				? "announcing through another table now"
+				: "announce removed from the configuration");
 		xlb_err_clear();
 		state_write(f);
 		xlb_announce_fini(&f->an);
@@ -522,7 +548,8 @@ void xlb_fleet_tick(struct xlb_fleet *f)
 
 void xlb_fleet_watch_event(struct xlb_fleet *f)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 
 	while (f->watch_fd >= 0 && read(f->watch_fd, buf, sizeof(buf)) > 0)
 		;
@@ -534,7 +561,7 @@ void xlb_fleet_watch_event(struct xlb_fleet *f)
 
 void xlb_fleet_signal_drain(struct xlb_fleet *f, bool drain)
 {
-	struct xlb_drain_req r = { .on = drain, .since_ns = xlb_now_real_ns() };
+	struct xlb_drain_req r = {.on = drain, .since_ns = xlb_now_real_ns()};
 
 	flog(f, "%s: %s", drain ? "SIGUSR1" : "SIGUSR2",
 	     drain ? "draining the node" : "undraining the node");

@@ -23,15 +23,15 @@
 #include "model.h"
 
 #define XLB_NODE_DRAIN_TIMEOUT_DEFAULT 60 /* seconds */
-#define XLB_NODE_DRAIN_FILE "drain"
-#define XLB_NODE_STATE_FILE "state"
+#define XLB_NODE_DRAIN_FILE	       "drain"
+#define XLB_NODE_STATE_FILE	       "state"
 
 enum xlb_node_state {
 	XLB_NODE_SERVING = 0, /* announcing what it can serve */
 	XLB_NODE_DRAINING, /* withdrawn, still forwarding for drain_timeout */
-	XLB_NODE_DRAINED, /* withdrawn and drain_timeout over */
-	XLB_NODE_UNREADY, /* withdrawn: no XDP program of this pin dir */
-	XLB_NODE_STOPPED, /* withdrawn: the daemon stopped */
+	XLB_NODE_DRAINED,  /* withdrawn and drain_timeout over */
+	XLB_NODE_UNREADY,  /* withdrawn: no XDP program of this pin dir */
+	XLB_NODE_STOPPED,  /* withdrawn: the daemon stopped */
 };
 
 const char *xlb_node_state_name(enum xlb_node_state s);
@@ -39,7 +39,7 @@ const char *xlb_node_state_name(enum xlb_node_state s);
 /* A drain request (the drain file). */
 struct xlb_drain_req {
 	bool on;
-	__u64 since_ns; /* CLOCK_REALTIME when asked */
+	__u64 since_ns;	 /* CLOCK_REALTIME when asked */
 	__u32 timeout_s; /* 0: the daemon's drain_timeout */
 };
 
@@ -81,7 +81,7 @@ struct xlb_fleet {
 	int watch_fd; /* inotify on the node directory; -1 */
 
 	enum xlb_node_state state;
-	char why[128]; /* why nothing is announced; "" when serving */
+	char why[128];	       /* why nothing is announced; "" when serving */
 	char dev[IF_NAMESIZE]; /* where the program was found */
 	struct xlb_drain_req req; /* the drain file as last read */
 	__u64 drain_since_ns, drain_deadline_ns; /* 0 when not draining */
