@@ -563,6 +563,12 @@ void xlb_fleet_signal_drain(struct xlb_fleet *f, bool drain)
 {
 	struct xlb_drain_req r = {.on = drain, .since_ns = xlb_now_real_ns()};
 
+	if (!f->on) {
+		/* Draining means withdrawing routes: without them, nothing. */
+		flog(f, "%s ignored: no announce in the configuration",
+		     drain ? "SIGUSR1 (drain)" : "SIGUSR2 (undrain)");
+		return;
+	}
 	flog(f, "%s: %s", drain ? "SIGUSR1" : "SIGUSR2",
 	     drain ? "draining the node" : "undraining the node");
 	if (xlb_node_drain_write(f->pin_dir, &r)) {
