@@ -312,8 +312,9 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 		if (err)
 			return xlb_fail_rc(c, err);
 		fprintf(stderr,
-			"xlb: no daemon runs for %s: the drain is recorded for "
-			"the next one; %zu route%s it left withdrawn\n",
+			"xlb: no announcing daemon runs for %s (none, or one "
+			"without `announce`): the drain is recorded for the next "
+			"one; %zu route%s the last one left withdrawn\n",
 			c->pin_dir, orphans, orphans == 1 ? "" : "s");
 		if (c->json) {
 			o = json_object_new_object();
@@ -399,7 +400,8 @@ static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 	json_object_put(st);
 	if (!pid) {
 		fprintf(stderr,
-			"xlb: no daemon runs for %s: the next one announces\n",
+			"xlb: no announcing daemon runs for %s (none, or one "
+			"without `announce`): the next one announces\n",
 			c->pin_dir);
 		if (c->json) {
 			o = json_object_new_object();
