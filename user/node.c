@@ -550,10 +550,23 @@ void xlb_fleet_watch_event(struct xlb_fleet *f)
 {
 	char buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	bool drain = false;
+	ssize_t n, i;
 
-	while (f->watch_fd >= 0 && read(f->watch_fd, buf, sizeof(buf)) > 0)
-		;
-	if (!f->on)
+	/*
+	 * Only the drain file matters: the daemon's own state file lives in
+	 * the same directory, and reacting to its writes would loop.
+	 */
+	while (f->watch_fd >= 0 &&
+	       (n = read(f->watch_fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i + (ssize_t)sizeof(*ev) <= n;
+		     i += (ssize_t)(sizeof(*ev) + ev->len)) {
+			ev = (const struct inotify_event *)(buf + i);
+			if (ev->len && !strcmp(ev->name, XLB_NODE_DRAIN_FILE))
+				drain = true;
+		}
+	if (!f->on || !drain)
 		return;
 	read_request(f);
 	evaluate(f);

@@ -76,6 +76,12 @@ lab_check "routes are blackholes of protocol 251 in table 100" \
 	grep -q "blackhole $V4 proto 251" <<<"$(ip -n "$(lab_nsname lb)" route show table 100)"
 lab_check "logged: announce $V4/32 (table 100)" logged "announce $V4/32 (table 100)"
 lab_check "xlb node show: serving" state_is serving
+# The daemon writes its state file next to the drain file it watches:
+# reacting to its own writes would spin. Idle, it should sleep.
+t0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+sleep 2
+t1=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+lab_check "idle daemon sleeps ($((t1 - t0)) CPU ticks in 2 s)" [ $((t1 - t0)) -lt 20 ]
 
 lab_xlb backend set "$V4:80/tcp" 192.0.2.11 --state down
 lab_xlb backend set "$V4:80/tcp" 192.0.2.12 --state down
