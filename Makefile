@@ -19,7 +19,8 @@ CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC) $(XLB_DEFS)
 # Lazy (=): `make test` installs the packages before anything links.
-LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig) -lelf -lz -lm
+LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig libmicrohttpd libsystemd) \
+	-lelf -lz -lm
 
 ifeq ($(V),1)
 Q :=
@@ -76,7 +77,15 @@ $(BUILD)/libxlb.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/xlb: user/main.c $(BUILD)/libxlb.a $(USER_HDRS)
+# The commit `xlb --version` names (a tarball without .git says unknown);
+# the header changes only when the commit does.
+GIT_COMMIT = $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+
+$(BUILD)/version.h: FORCE | $(BUILD)
+	$(Q)echo '#define XLB_COMMIT "$(GIT_COMMIT)"' >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/xlb: user/main.c $(BUILD)/libxlb.a $(USER_HDRS) $(BUILD)/version.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(LIBS) -o $@
 
@@ -133,6 +142,10 @@ install: $(BUILD)/xlb
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/xlb|$(PREFIX)/sbin/xlb|' scripts/xlb.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/xlb.service
+	# A sample configuration, never over one that exists.
+	install -d $(DESTDIR)/etc/xlb
+	test -e $(DESTDIR)/etc/xlb/xlb.conf || \
+		install -m 0644 scripts/xlb.conf.sample $(DESTDIR)/etc/xlb/xlb.conf
 
 format:
 	clang-format -i $(wildcard bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*/*.c tests/*/*.h)
@@ -140,4 +153,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test test-long bench demo install clean fuzz format
+.PHONY: FORCE all test test-long bench demo install clean fuzz format

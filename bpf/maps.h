@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * maps.h - the data path's maps. All are pinned by name under the pin
- * directory, carry BTF, and are the controller's source of truth.
+ * directory and carry BTF; the controller's own record of the
+ * configuration is the last three (xlb_commit and the record slots).
  */
 #ifndef XLB_MAPS_H
 #define XLB_MAPS_H

@@ -55,8 +55,11 @@
  * 7: the controller's commit record (xlb_commit, xlb_rec_vips,
  * xlb_rec_backends) is the source of truth, not the data path's maps;
  * new counters (nexthop_stale and the refused packets' drop reasons).
+ * 8: the flow hash (NH over each word's halves), which names other sets
+ * and tags: the sums of products let some key differences collide for
+ * every seed.
  */
-#define XLB_ABI 7
+#define XLB_ABI 8
 
 #ifndef XLB_INLINE_ABI
 #define XLB_INLINE_ABI static inline __attribute__((always_inline))
@@ -97,6 +100,7 @@ enum xlb_algo {
 	XLB_ALGO_RING = 1,
 	XLB_ALGO_RENDEZVOUS = 2,
 	XLB_ALGO_MODULO = 3,
+	XLB_ALGO_STABLE = 4, /* Maglev, then history: moves only what changed */
 	XLB_ALGO_COUNT,
 };
 
@@ -437,5 +441,34 @@ struct xlb_commit {
 };
 _Static_assert(sizeof(struct xlb_commit) == 32 + sizeof(struct xlb_config),
 	       "xlb_commit layout");
+
+/*
+ * The backends' decap program (bpf/decap.bpf.c, `xlb decap`). Its settings
+ * are read-only data fixed at load; its counters are its own map, which
+ * lives as long as the program does: `xlb decap stats DEV` finds it
+ * through the program attached to DEV. Nothing of it is pinned, so none
+ * of it is part of XLB_ABI.
+ */
+#define XLB_DECAP_MAX_ADDRS 8 /* local addresses per family */
+#define XLB_DECAP_MAX_FROM 16 /* --from prefixes per family */
+#define XLB_DECAP_STATS_NAME "xlb_decap_stats" /* its counters' map */
+
+/* Counters of xlb_decap_stats (per-CPU array indexed by this enum). */
+enum xlb_decap_stat {
+	XLB_DECAP_STAT_DECAP = 0, /* outer header stripped, inner passed on */
+	XLB_DECAP_STAT_DROP_SOURCE, /* outer source outside --from: dropped */
+	XLB_DECAP_STAT_DROP_HEAD, /* frame head not movable after the slide */
+	XLB_DECAP_STAT_MAX,
+};
+
+/*
+ * An outer source prefix the decap program accepts: a source s matches
+ * when s & mask == addr, word by word (network order; IPv4 in word 0).
+ */
+struct xlb_decap_prefix {
+	__be32 addr[4]; /* the prefix, host bits clear */
+	__be32 mask[4]; /* its netmask */
+};
+_Static_assert(sizeof(struct xlb_decap_prefix) == 32, "xlb_decap_prefix layout");
 
 #endif /* XLB_H */

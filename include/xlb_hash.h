@@ -122,31 +122,53 @@ XLB_INLINE __u64 xlb_flow_mix(__u64 h)
 	return h;
 }
 
-/* Word i's multiplier: odd, and secret as the seed's second half is. */
-#define XLB_FLOW_MUL(k, c) (((k) ^ (c)) | 1)
+/*
+ * Word i's key: the seed's half i % 2, XORed with a constant of its own
+ * (never added: an added constant would let two words swap values, keys
+ * and all, for every seed). The constants of words that share a half
+ * differ in 25 bits or more, so a swap of two such words costs an
+ * outsider about 2^-25 per try.
+ */
+#define XLB_FLOW_KEY(s, c) ((s) ^ (c))
+
+/*
+ * One word's term: NH (UMAC's hash) on its two 32-bit halves once the key
+ * is added, the product of the halves, which is exact in 64 bits. For a
+ * uniform key and any two different words the terms differ by any given
+ * value with a chance of a few in 2^32: a difference anywhere in the word,
+ * its top bit too, moves both halves' product (the multiplier of the sums
+ * of products it replaced kept only its low bit against 2^63).
+ */
+XLB_INLINE __u64 xlb_flow_nh(__u64 w, __u64 k)
+{
+	__u64 v = w + k;
+
+	return (__u64)(__u32)v * (v >> 32);
+}
 
 /*
  * The flow table's keyed hash over the five 64-bit words of a flow key
- * (struct xlb_flow_key): each word, mixed with the seed's first half, is
- * multiplied by its own odd multiplier drawn from the seed's second half;
- * the sum of the products is finalised. The products are independent of
- * each other, so the hash is three multiplications deep on the per-packet
- * path, where the chain over the words it replaced was eleven (2-4 % of
- * the live forwarding rate). Cheaper than SipHash, which the client hash
- * keeps for the tables: here the seed only has to keep an outsider from
- * aiming many flows at one set.
+ * (struct xlb_flow_key): the sum of the words' NH terms, finalised. Terms
+ * with independent keys are almost Delta-universal and so is their sum:
+ * two flow keys share set and tag with a chance of a few in 2^32 whatever
+ * the difference (tests/unit/test_hash.c tries the structured ones), so
+ * the seed keeps an outsider from aiming many flows at one set. The terms
+ * are independent of each other: the hash is one addition and one
+ * multiplication deep before the finaliser, as cheap per packet as the
+ * sums of products it replaced; SipHash, which the client hash keeps for
+ * the tables, would be several times that.
  */
 XLB_INLINE __u64 xlb_flow_hash(const __u64 key[2], const void *flow_key)
 {
 	const xlb_word_t *w = (const xlb_word_t *)flow_key;
-	__u64 s = key[0], k = key[1];
+	__u64 s0 = key[0], s1 = key[1];
 
 	return xlb_flow_mix(
-		(w[0] ^ s) * XLB_FLOW_MUL(k, 0x9e3779b97f4a7c15ULL) +
-		(w[1] ^ s) * XLB_FLOW_MUL(k, 0xc2b2ae3d27d4eb4fULL) +
-		(w[2] ^ s) * XLB_FLOW_MUL(k, 0x165667b19e3779f9ULL) +
-		(w[3] ^ s) * XLB_FLOW_MUL(k, 0xd6e8feb86659fd93ULL) +
-		(w[4] ^ s) * XLB_FLOW_MUL(k, 0x27d4eb2f165667c5ULL));
+		xlb_flow_nh(w[0], XLB_FLOW_KEY(s0, 0x9e3779b97f4a7c15ULL)) +
+		xlb_flow_nh(w[1], XLB_FLOW_KEY(s1, 0xc2b2ae3d27d4eb4fULL)) +
+		xlb_flow_nh(w[2], XLB_FLOW_KEY(s0, 0x165667b19e3779f9ULL)) +
+		xlb_flow_nh(w[3], XLB_FLOW_KEY(s1, 0xd6e8feb86659fd93ULL)) +
+		xlb_flow_nh(w[4], XLB_FLOW_KEY(s0, 0x27d4eb2f165667c5ULL)));
 }
 
 /* The set of a flow hash among nsets (a power of two) sets. */

@@ -112,7 +112,7 @@ cat <<EOF
 EOF
 t0=$(date +%s%N)
 lab_setup
-ok "lab up in $((($(date +%s%N) - t0) / 1000000)) ms; backends run 'xlb decap attach eth0' and a tiny server answering its name"
+ok "lab up in $((($(date +%s%N) - t0) / 1000000)) ms; backends run 'xlb decap attach eth0 --from LB' and a tiny server answering its name"
 
 step "Attaching the load balancer"
 x attach "$LAB_DEV" || lab_die "xlb attach failed"

@@ -9,6 +9,8 @@ PKGS=(
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool socat procps util-linux python3-scapy strace
 	bird2
+	libmicrohttpd-dev libsystemd-dev
+	prometheus systemd curl
 )
 
 missing=()

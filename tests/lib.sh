@@ -177,6 +177,8 @@ lab_init() {
 	LAB_TMP=$(mktemp -d "/tmp/$LAB_PREFIX.XXXXXX") || lab_die "mktemp failed"
 	LAB_PIN_DIR=/sys/fs/bpf/$LAB_PREFIX
 	: >"$LAB_TMP/pids"
+	# What lab_sweep_stale trusts: only a prefix with this marker is ours.
+	echo "$$" >"$LAB_TMP/lab-run"
 	LAB_SRC4=()
 	LAB_SRC6=()
 	for ((i = 1; i <= LAB_NCLIENTS; i++)); do
@@ -239,36 +241,34 @@ _lab_gone() { ! kill -0 "$1" 2>/dev/null; }
 # Whether pid is neither this shell nor a live process.
 _lab_pid_dead() { [ "$1" -ne $$ ] && ! kill -0 "$1" 2>/dev/null; }
 
-# Removes what dead runs left: namespaces "xl<hex pid>-*", pin dirs
-# /sys/fs/bpf/xl<hex pid> and temp dirs /tmp/xl<hex pid>.* whose pid no
-# longer exists (the suite runner
-# calls this; runs still alive are left alone).
+# Removes what dead lab runs left: for each temp dir /tmp/xl<hex pid>.XXXXXX
+# holding lab_init's marker (lab-run) whose pid no longer exists, the
+# namespaces "xl<hex pid>-*", the pin dir /sys/fs/bpf/xl<hex pid> and the
+# temp dir. A name without such a marker is not the lab's, however it looks
+# (another tool's /sys/fs/bpf/xlbad, or xlb's own /sys/fs/bpf/xlb), and is
+# never touched; runs still alive are left alone. The suite runner calls this.
 lab_sweep_stale() {
-	local ns pfx pid d p
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-		[[ $ns =~ ^xl([0-9a-f]+)-(sw|c|lb|r|b[0-9]+|n[0-9]+)$ ]] || continue
+	local t pfx pid ns p
+	for t in /tmp/xl*.??????; do
+		[ -d "$t" ] && [ ! -L "$t" ] && [ -O "$t" ] && [ -f "$t/lab-run" ] || continue
+		pfx=${t##*/}
+		# A pid has at most 7 hex digits (pid_max <= 2^22).
+		[[ $pfx =~ ^xl([0-9a-f]{1,7})\.[A-Za-z0-9]{6}$ ]] || continue
 		pid=$((16#${BASH_REMATCH[1]}))
+		[ "$(cat "$t/lab-run" 2>/dev/null)" = "$pid" ] || continue
 		_lab_pid_dead "$pid" || continue
-		for p in $(ip netns pids "$ns" 2>/dev/null); do
-			kill "$p" 2>/dev/null
+		pfx=xl${BASH_REMATCH[1]}
+		for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+			[[ $ns == "$pfx"-* ]] || continue
+			for p in $(ip netns pids "$ns" 2>/dev/null); do
+				kill "$p" 2>/dev/null
+			done
+			ip netns del "$ns" 2>/dev/null && lab_log "removed stale namespace $ns"
 		done
-		ip netns del "$ns" 2>/dev/null && lab_log "removed stale namespace $ns"
-	done
-	for d in /sys/fs/bpf/xl*; do
-		[ -d "$d" ] || continue
-		pfx=${d##*/}
-		[[ $pfx =~ ^xl([0-9a-f]+)$ ]] || continue
-		pid=$((16#${BASH_REMATCH[1]}))
-		_lab_pid_dead "$pid" || continue
-		rm -rf "$d" && lab_log "removed stale pin dir $d"
-	done
-	for d in /tmp/xl*.??????; do
-		[ -d "$d" ] || continue
-		pfx=${d##*/}
-		[[ $pfx =~ ^xl([0-9a-f]+)\.[A-Za-z0-9]{6}$ ]] || continue
-		pid=$((16#${BASH_REMATCH[1]}))
-		_lab_pid_dead "$pid" || continue
-		rm -rf "$d"
+		if [ -d "/sys/fs/bpf/$pfx" ]; then
+			rm -rf "/sys/fs/bpf/$pfx" && lab_log "removed stale pin dir /sys/fs/bpf/$pfx"
+		fi
+		rm -rf "$t"
 	done
 }
 
@@ -588,7 +588,8 @@ lab_setup() {
 	# XDP_TX from the LB's eth0 must be received by its bridge port.
 	lab_xdp_pass sw p-lb
 	for i in 1 2 3; do
-		lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" >/dev/null ||
+		lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" \
+			--from "$LAB_LB4" --from "$LAB_LB6" >/dev/null ||
 			lab_die "xlb decap attach failed on b$i"
 		lab_backend_start "$i"
 	done

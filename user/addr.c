@@ -37,6 +37,58 @@ int xlb_addr_parse(const char *s, struct xlb_addr *out)
 	return xlb_errf(-EINVAL, "invalid address '%s'", s);
 }
 
+void xlb_prefix_mask(__u8 family, unsigned int plen, __be32 mask[4])
+{
+	unsigned int i, keep;
+
+	for (i = 0; i < 4; i++) {
+		keep = plen > i * 32 ? plen - i * 32 : 0;
+		if (family == XLB_AF_INET && i)
+			keep = 0;
+		mask[i] = keep >= 32 ? 0xffffffff : htonl(keep ? ~0U << (32 - keep) : 0);
+	}
+}
+
+/*
+ * A prefix with host bits set past its length is refused rather than
+ * masked: "10.1.2.3/8" is more likely a typo for a host than a wish for
+ * the whole /8, and where prefixes decide who is trusted a guess is worse
+ * than an error.
+ */
+int xlb_prefix_parse(const char *s, struct xlb_addr *out, unsigned int *plen)
+{
+	char buf[XLB_ADDR_STRLEN];
+	const char *slash = s ? strrchr(s, '/') : NULL;
+	__be32 mask[4];
+	unsigned int max, i;
+	__u32 len;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (!s || !*s)
+		return xlb_errf(-EINVAL, "invalid prefix ''");
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n >= sizeof(buf))
+		return xlb_errf(-EINVAL, "invalid prefix '%s'", s);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (xlb_addr_parse(buf, out))
+		return xlb_errf(-EINVAL, "invalid prefix '%s': bad address", s);
+	max = out->family == XLB_AF_INET ? 32 : 128;
+	len = max;
+	if (slash && xlb_parse_u32(slash + 1, 0, max, &len))
+		return xlb_errf(-EINVAL, "invalid prefix '%s': length must be 0-%u",
+				s, max);
+	xlb_prefix_mask(out->family, len, mask);
+	for (i = 0; i < 4; i++)
+		if (out->a[i] & ~mask[i])
+			return xlb_errf(-EINVAL,
+					"invalid prefix '%s': address bits set past /%u",
+					s, len);
+	*plen = len;
+	return 0;
+}
+
 int xlb_proto_parse(const char *s)
 {
 	if (!strcmp(s, "tcp"))

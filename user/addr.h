@@ -3,6 +3,7 @@
  * addr.h - addresses and VIPs as operators write them:
  *   ADDR := IPv4 | IPv6 (brackets optional)
  *   VIP  := ADDR:PORT/PROTO, IPv6 in brackets: [2001:db8::1]:443/tcp
+ *   PREFIX := ADDR[/LEN], no host bits set past LEN; ADDR alone: one host
  */
 #ifndef XLB_ADDR_H
 #define XLB_ADDR_H
@@ -22,6 +23,9 @@ struct xlb_addr {
 /* Returns 0 or -EINVAL (message recorded). */
 int xlb_addr_parse(const char *s, struct xlb_addr *out);
 int xlb_vip_parse(const char *s, struct xlb_vip_key *k);
+int xlb_prefix_parse(const char *s, struct xlb_addr *out, unsigned int *plen);
+/* The netmask of a plen-bit prefix of family, in network order. */
+void xlb_prefix_mask(__u8 family, unsigned int plen, __be32 mask[4]);
 /* Parses a protocol name; returns IPPROTO_TCP/UDP or -EINVAL. */
 int xlb_proto_parse(const char *s);
 const char *xlb_proto_name(__u8 proto);

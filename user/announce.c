@@ -13,13 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include "announce.h"
 #include "util.h"
 
-static void say(const struct xlb_announce *an, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void say(const struct xlb_announce *an, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void say(const struct xlb_announce *an, const char *fmt, ...)
+static void say(const struct xlb_announce *an, int prio, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -29,7 +30,7 @@ static void say(const struct xlb_announce *an, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	an->log("%s", msg);
+	an->log(prio, "%s", msg);
 }
 
 static void prefix_fmt(const struct xlb_addr *a, char *buf, size_t len)
@@ -217,7 +218,7 @@ int xlb_announce_init(struct xlb_announce *an, __u32 table, __u8 proto,
 		char pb[XLB_ADDR_STRLEN + 8];
 
 		prefix_fmt(&an->a[i].addr, pb, sizeof(pb));
-		say(an,
+		say(an, LOG_NOTICE,
 		    "route %s in table %u left by an earlier daemon: kept "
 		    "until the VIPs are evaluated",
 		    pb, table);
@@ -259,7 +260,7 @@ static int set(struct xlb_announce *an, struct xlb_ann_addr *e, bool want,
 	prefix_fmt(&e->addr, pb, sizeof(pb));
 	err = route_write(an, want ? RTM_NEWROUTE : RTM_DELROUTE, &e->addr);
 	if (err) {
-		say(an, "can't %s %s in table %u: %s",
+		say(an, LOG_ERR, "can't %s %s in table %u: %s",
 		    want ? "announce" : "withdraw", pb, an->table,
 		    strerror(-err));
 		return xlb_errf(err, "can't %s %s: %s",
@@ -271,9 +272,9 @@ static int set(struct xlb_announce *an, struct xlb_ann_addr *e, bool want,
 	an->changes++;
 	if (want) {
 		e->why[0] = '\0';
-		say(an, "announce %s (table %u)", pb, an->table);
+		say(an, LOG_NOTICE, "announce %s (table %u)", pb, an->table);
 	} else {
-		say(an, "withdraw %s: %s", pb, why);
+		say(an, LOG_NOTICE, "withdraw %s: %s", pb, why);
 	}
 	return 0;
 }
@@ -339,7 +340,7 @@ static void mark(const struct xlb_addr *a, __u32 table, void *arg)
 	/* Ours by its protocol, but not one we keep: a stale route. */
 	prefix_fmt(a, pb, sizeof(pb));
 	err = route_write(an, RTM_DELROUTE, a);
-	say(an, "route %s in table %u is not xlb's to keep: %s", pb, table,
+	say(an, LOG_WARNING, "route %s in table %u is not xlb's to keep: %s", pb, table,
 	    err ? strerror(-err) : "deleted");
 }
 
@@ -370,7 +371,7 @@ int xlb_announce_verify(struct xlb_announce *an)
 			continue;
 		prefix_fmt(&e->addr, pb, sizeof(pb));
 		err = route_write(an, RTM_NEWROUTE, &e->addr);
-		say(an,
+		say(an, LOG_WARNING,
 		    "route %s was removed from table %u by someone else: %s",
 		    pb, an->table, err ? strerror(-err) : "put back");
 	}

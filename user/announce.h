@@ -40,8 +40,9 @@ struct xlb_ann_addr {
 	char why[96];	/* why withdrawn; "" when announced */
 };
 
-typedef void (*xlb_ann_log_fn)(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+/* A log line at a syslog priority (LOG_NOTICE, LOG_WARNING, ...). */
+typedef void (*xlb_ann_log_fn)(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 struct xlb_announce {
 	__u32 table; /* kernel routing table of the routes */

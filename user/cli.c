@@ -11,6 +11,10 @@ static void vreport(struct xlb_ctx *c, const char *fmt, va_list ap)
 	char msg[768];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (c && c->quiet) {
+		xlb_errf(-EIO, "%s", msg);
+		return;
+	}
 	if (c && c->json) {
 		struct json_object *o = json_object_new_object();
 
@@ -47,7 +51,7 @@ int xlb_usage(struct xlb_ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport(c, fmt, ap);
 	va_end(ap);
-	if (!c || !c->json)
+	if (!c || (!c->json && !c->quiet))
 		fprintf(stderr, "Try 'xlb help'.\n");
 	return XLB_EXIT_USAGE;
 }
@@ -102,4 +106,16 @@ const char *xlb_opt_value(int argc, char **argv, int *i)
 	if (*i + 1 >= argc)
 		return NULL;
 	return argv[++*i];
+}
+
+int xlb_opt_once(struct xlb_seen *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return xlb_errf(-EINVAL, "%s given twice", name);
+	if (s->n < (int)ARRAY_SIZE(s->name))
+		snprintf(s->name[s->n++], sizeof(s->name[0]), "%s", name);
+	return 0;
 }

@@ -11,12 +11,19 @@
 #include "maps.h"
 #include "model.h"
 
+#define XLB_VERSION "0.2.0"
+
 enum { XLB_EXIT_OK = 0, XLB_EXIT_FAIL = 1, XLB_EXIT_USAGE = 2 };
 
 struct xlb_ctx {
 	const char *pin_dir;
 	bool json;
 	bool pretty;
+	/*
+	 * Set when one command runs another (the daemon re-attaching): failures
+	 * are recorded with xlb_errf for the caller to report, nothing printed.
+	 */
+	bool quiet;
 };
 
 struct xlb_cmd {
@@ -47,6 +54,18 @@ int xlb_begin(struct xlb_ctx *c, struct xlb_maps *m, struct xlb_model *old,
 /* Looks an option's value up: "--name VALUE"; advances *i. */
 const char *xlb_opt_value(int argc, char **argv, int *i);
 
+/* The options one parse has met, to refuse any given twice. */
+struct xlb_seen {
+	char name[16][32];
+	int n;
+};
+
+/*
+ * Notes option name; -EINVAL with "NAME given twice" recorded when this
+ * parse met it already (a second value would silently win otherwise).
+ */
+int xlb_opt_once(struct xlb_seen *s, const char *name);
+
 /* Applies vip add options argv[from..] to v; 0 or -EINVAL. */
 int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from);
 
@@ -74,5 +93,14 @@ int cmd_node(struct xlb_ctx *c, int argc, char **argv);
  * `xlb status`). 0 or -errno.
  */
 int xlb_node_status(const char *pin_dir, struct json_object **out);
+int cmd_status(struct xlb_ctx *c, int argc, char **argv);
+int cmd_vip_check(struct xlb_ctx *c, int argc, char **argv);
+int cmd_check(struct xlb_ctx *c, int argc, char **argv);
+
+/*
+ * Whether an `xlb daemon` runs for pin_dir (it holds the pin directory's
+ * daemon guard, see instance_lock in daemon.c).
+ */
+bool xlb_daemon_running(const char *pin_dir);
 
 #endif /* XLB_CLI_H */

@@ -29,7 +29,6 @@
 
 #define XLB_PROG_NAME "xlb_main"
 #define DECAP_PROG_NAME "xlb_decap"
-#define DECAP_MAX_ADDRS 8
 
 #define TCP_TIMEOUT_NS (300ULL * 1000000000ULL)
 #define UDP_TIMEOUT_NS (30ULL * 1000000000ULL)
@@ -122,6 +121,8 @@ static int attach_probe(struct xlb_ctx *c, const char *dev, const char *prog,
 static int attach_already(struct xlb_ctx *c, const char *dev, const char *prog,
 			  enum xdp_attach_mode mode)
 {
+	if (c->quiet)
+		return XLB_EXIT_OK;
 	if (c->json)
 		attach_json(c, dev, mode_name(mode), true, NULL);
 	else
@@ -144,7 +145,7 @@ static int attach_same_config(struct xlb_ctx *c, const char *dev,
 	const char *what = NULL;
 	int err;
 
-	err = xlb_maps_open(c->pin_dir, &m);
+	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (err)
 		return xlb_fail_rc(c, err);
 	err = xlb_config_read(&m, &cfg);
@@ -250,6 +251,7 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_config cfg;
 	__u32 zero = 0, n4, n6;
 	__be32 a4[1], a6[1][4];
+	struct xlb_seen seen = { 0 };
 	int ifindex, err, i, rc;
 
 	for (i = 0; i < argc; i++) {
@@ -258,6 +260,8 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--seed") ||
 		    !strcmp(argv[i], "--src4") || !strcmp(argv[i], "--src6") ||
 		    !strcmp(argv[i], "--flows")) {
+			if (xlb_opt_once(&seen, argv[i]))
+				return xlb_usage(c, "attach: %s", xlb_errmsg());
 			v = xlb_opt_value(argc, argv, &i);
 			if (!v)
 				return xlb_usage(c, "%s needs a value", argv[i]);
@@ -363,7 +367,9 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		xlb_host_restore(ifindex, &last);
 		goto out;
 	}
-	if (c->json) {
+	if (c->quiet) {
+		/* The caller reports it. */
+	} else if (c->json) {
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "pin_dir", json_object_new_string(c->pin_dir));
@@ -432,30 +438,179 @@ int cmd_detach(struct xlb_ctx *c, int argc, char **argv)
 	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 
+/* The outer sources decap accepts tunnels from (--from), per family. */
+struct decap_from {
+	struct xlb_decap_prefix p4[XLB_DECAP_MAX_FROM], p6[XLB_DECAP_MAX_FROM];
+	__u32 n4, n6;
+	bool any; /* a /0 among them: every source of its family */
+};
+
+/* Adds --from s to f; exit code 2 (usage) when s is no prefix or too many. */
+static int decap_add_from(struct xlb_ctx *c, const char *s, struct decap_from *f)
+{
+	struct xlb_decap_prefix *p;
+	struct xlb_addr a;
+	unsigned int plen;
+	__u32 *n;
+
+	if (xlb_prefix_parse(s, &a, &plen))
+		return xlb_usage(c, "--from: %s", xlb_errmsg());
+	n = a.family == XLB_AF_INET ? &f->n4 : &f->n6;
+	if (*n >= XLB_DECAP_MAX_FROM)
+		return xlb_usage(c, "--from: more than %d IPv%c prefixes",
+				 XLB_DECAP_MAX_FROM, a.family == XLB_AF_INET ? '4' : '6');
+	p = a.family == XLB_AF_INET ? &f->p4[*n] : &f->p6[*n];
+	memcpy(p->addr, a.a, sizeof(p->addr));
+	xlb_prefix_mask(a.family, plen, p->mask);
+	(*n)++;
+	f->any |= plen == 0;
+	return 0;
+}
+
+/*
+ * The attached xlb_decap program's map whose name ends in suffix (libbpf
+ * names the read-only data "<object>.rodata"): an fd, or -errno.
+ */
+static int decap_attached_map(int ifindex, const char *suffix)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p = NULL;
+	struct bpf_prog_info pinfo = { 0 };
+	struct bpf_map_info minfo;
+	__u32 ids[16], len, i, id = 0;
+	size_t sl = strlen(suffix), nl;
+	int pfd, mfd, err = -ENOENT;
+
+	if (libxdp_get_error(mp) || !mp)
+		return -ENOENT;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p && strcmp(xdp_program__name(p), DECAP_PROG_NAME))
+			p = NULL;
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (!strcmp(xdp_program__name(p), DECAP_PROG_NAME))
+				break;
+	}
+	if (p)
+		id = xdp_program__id(p);
+	xdp_multiprog__close(mp);
+	if (!id)
+		return -ENOENT;
+	pfd = bpf_prog_get_fd_by_id(id);
+	if (pfd < 0)
+		return -errno;
+	pinfo.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pinfo.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(pinfo);
+	if (bpf_obj_get_info_by_fd(pfd, &pinfo, &len)) {
+		err = -errno;
+		close(pfd);
+		return err;
+	}
+	close(pfd);
+	for (i = 0; i < pinfo.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
+		mfd = bpf_map_get_fd_by_id(ids[i]);
+		if (mfd < 0)
+			continue;
+		memset(&minfo, 0, sizeof(minfo));
+		len = sizeof(minfo);
+		nl = 0;
+		if (!bpf_obj_get_info_by_fd(mfd, &minfo, &len))
+			nl = strlen(minfo.name);
+		if (nl >= sl && !strcmp(minfo.name + nl - sl, suffix))
+			return mfd;
+		close(mfd);
+	}
+	return err;
+}
+
+/*
+ * decap is attached to the device already: a no-op when it was loaded
+ * with what this attach would load (the local addresses and --from
+ * prefixes are read-only data, fixed at load), else refused rather than
+ * leaving the operator to believe other prefixes apply.
+ */
+static int decap_same(struct xlb_ctx *c, const char *dev, int ifindex,
+		      const void *rodata, size_t size, enum xdp_attach_mode cur)
+{
+	int fd = decap_attached_map(ifindex, ".rodata");
+	struct bpf_map_info info = { 0 };
+	__u32 zero = 0, len = sizeof(info);
+	void *v = NULL;
+	int same = 0;
+
+	if (fd < 0)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"can't read the settings of %s on %s: %s",
+				DECAP_PROG_NAME, dev, strerror(-fd));
+	/* Another build's program has other settings, whatever they say. */
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.value_size == size)
+		v = calloc(1, size);
+	if (v)
+		same = !bpf_map_lookup_elem(fd, &zero, v) && !memcmp(v, rodata, size);
+	free(v);
+	close(fd);
+	if (!same)
+		return xlb_fail(c, XLB_EXIT_FAIL,
+				"%s is attached to %s with other addresses or --from "
+				"prefixes; they apply when attaching (detach first)",
+				DECAP_PROG_NAME, dev);
+	return attach_already(c, dev, DECAP_PROG_NAME, cur);
+}
+
+static const char decap_usage[] =
+	"usage: xlb decap attach DEV --from PREFIX [--from PREFIX]... "
+	"[--mode native|generic]";
+
 static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 {
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE, cur = XDP_MODE_NATIVE;
 	bool mode_given = false;
 	struct decap_bpf *skel;
-	const char *dev, *used = NULL;
-	__be32 a4[DECAP_MAX_ADDRS], a6[DECAP_MAX_ADDRS][4];
+	const char *dev = NULL, *used = NULL;
+	/* Zeroed past the addresses found: decap_same compares every byte. */
+	__be32 a4[XLB_DECAP_MAX_ADDRS] = { 0 }, a6[XLB_DECAP_MAX_ADDRS][4] = { 0 };
+	struct decap_from from = { 0 };
+	struct json_object *jfrom = NULL;
 	__u32 n4, n6;
-	int ifindex, err, rc;
+	int ifindex, err, rc, i;
 
-	if (argc == 3 && !strcmp(argv[1], "--mode")) {
-		if (parse_mode(c, argv[2], &mode))
-			return XLB_EXIT_USAGE;
-		mode_given = true;
-	} else if (argc != 1) {
-		return xlb_usage(c, "usage: xlb decap attach DEV [--mode native|generic]");
+	for (i = 0; i < argc; i++) {
+		const char *v;
+
+		if (!strcmp(argv[i], "--mode") || !strcmp(argv[i], "--from")) {
+			v = xlb_opt_value(argc, argv, &i);
+			if (!v)
+				return xlb_usage(c, "%s needs a value", argv[i]);
+			if (!strcmp(argv[i - 1], "--mode")) {
+				if (parse_mode(c, v, &mode))
+					return XLB_EXIT_USAGE;
+				mode_given = true;
+			} else if (decap_add_from(c, v, &from)) {
+				return XLB_EXIT_USAGE;
+			}
+		} else if (argv[i][0] == '-' || dev) {
+			return xlb_usage(c, "decap attach: unexpected '%s'", argv[i]);
+		} else {
+			dev = argv[i];
+		}
 	}
-	dev = argv[0];
+	if (!dev)
+		return xlb_usage(c, "%s", decap_usage);
+	/*
+	 * No default: a decap that strips tunnels from anyone lets anyone who
+	 * reaches the backend inject packets to its VIPs, so accepting every
+	 * source has to be asked for (--from 0.0.0.0/0 --from ::/0).
+	 */
+	if (!from.n4 && !from.n6)
+		return xlb_usage(c, "decap attach: --from PREFIX is required: the "
+				    "balancers' outer source addresses");
 	rc = attach_probe(c, dev, DECAP_PROG_NAME, &ifindex, &cur);
 	if (rc > 0)
 		return rc;
-	if (rc == 0)
-		return attach_already(c, dev, DECAP_PROG_NAME, cur);
-	err = dev_addrs(dev, a4, &n4, a6, &n6, DECAP_MAX_ADDRS);
+	err = dev_addrs(dev, a4, &n4, a6, &n6, XLB_DECAP_MAX_ADDRS);
 	if (err)
 		return xlb_fail_rc(c, err);
 	if (!n4 && !n6)
@@ -469,6 +624,16 @@ static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 	memcpy((void *)skel->rodata->local6, a6, sizeof(a6));
 	skel->rodata->n_local4 = n4;
 	skel->rodata->n_local6 = n6;
+	memcpy((void *)skel->rodata->from4, from.p4, sizeof(from.p4));
+	memcpy((void *)skel->rodata->from6, from.p6, sizeof(from.p6));
+	skel->rodata->n_from4 = from.n4;
+	skel->rodata->n_from6 = from.n6;
+	if (rc == 0) {
+		rc = decap_same(c, dev, ifindex, skel->rodata, sizeof(*skel->rodata),
+				cur);
+		decap_bpf__destroy(skel);
+		return rc;
+	}
 	err = decap_bpf__load(skel);
 	if (err) {
 		decap_bpf__destroy(skel);
@@ -480,16 +645,80 @@ static int decap_attach(struct xlb_ctx *c, int argc, char **argv)
 	decap_bpf__destroy(skel);
 	if (err)
 		return xlb_fail_rc(c, err);
+	if (from.any)
+		fprintf(stderr, "xlb: warning: decap on %s accepts tunnels from "
+				"any source of a /0 --from\n", dev);
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 
+		jfrom = json_object_new_array();
+		for (i = 0; i < argc; i++)
+			if (!strcmp(argv[i], "--from") && i + 1 < argc)
+				json_object_array_add(jfrom,
+						      json_object_new_string(argv[++i]));
 		json_object_object_add(o, "ipv4_addrs", json_object_new_int64(n4));
 		json_object_object_add(o, "ipv6_addrs", json_object_new_int64(n6));
+		json_object_object_add(o, "from", jfrom);
 		attach_json(c, dev, used, false, o);
 	} else {
-		printf("decap attached to %s (%s mode, %u IPv4 and %u IPv6 addresses)\n",
-		       dev, used, n4, n6);
+		printf("decap attached to %s (%s mode, %u IPv4 and %u IPv6 addresses, "
+		       "tunnels from %u IPv4 and %u IPv6 prefixes)\n",
+		       dev, used, n4, n6, from.n4, from.n6);
 	}
+	return XLB_EXIT_OK;
+}
+
+static const char *const decap_stat_names[XLB_DECAP_STAT_MAX] = {
+	[XLB_DECAP_STAT_DECAP] = "decapsulated",
+	[XLB_DECAP_STAT_DROP_SOURCE] = "drop_source",
+	[XLB_DECAP_STAT_DROP_HEAD] = "drop_head",
+};
+
+/* `xlb decap stats DEV`: the attached program's counters, summed over CPUs. */
+static int decap_stats(struct xlb_ctx *c, int argc, char **argv)
+{
+	int ncpu = libbpf_num_possible_cpus(), ifindex, fd, i, j;
+	__u64 sum[XLB_DECAP_STAT_MAX] = { 0 }, *v;
+	struct json_object *o;
+
+	if (argc != 1)
+		return xlb_usage(c, "usage: xlb decap stats DEV");
+	ifindex = (int)if_nametoindex(argv[0]);
+	if (!ifindex)
+		return xlb_fail(c, XLB_EXIT_FAIL, "no interface '%s'", argv[0]);
+	fd = decap_attached_map(ifindex, XLB_DECAP_STATS_NAME);
+	if (fd == -ENOENT)
+		return xlb_fail(c, XLB_EXIT_FAIL, "%s has no %s program", argv[0],
+				DECAP_PROG_NAME);
+	if (fd < 0)
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't find the decap counters: %s",
+				strerror(-fd));
+	if (ncpu < 1 || !(v = calloc((size_t)ncpu, sizeof(*v)))) {
+		close(fd);
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't size the per-CPU counters");
+	}
+	for (i = 0; i < XLB_DECAP_STAT_MAX; i++) {
+		__u32 k = (__u32)i;
+
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (j = 0; j < ncpu; j++)
+			sum[i] += v[j];
+	}
+	free(v);
+	close(fd);
+	if (c->json) {
+		o = json_object_new_object();
+		json_object_object_add(o, "dev", json_object_new_string(argv[0]));
+		for (i = 0; i < XLB_DECAP_STAT_MAX; i++)
+			json_object_object_add(o, decap_stat_names[i],
+					       json_object_new_int64((int64_t)sum[i]));
+		xlb_json_print(c, o);
+		return XLB_EXIT_OK;
+	}
+	for (i = 0; i < XLB_DECAP_STAT_MAX; i++)
+		printf("%-20s %14llu\n", decap_stat_names[i],
+		       (unsigned long long)sum[i]);
 	return XLB_EXIT_OK;
 }
 
@@ -505,6 +734,7 @@ int cmd_decap(struct xlb_ctx *c, int argc, char **argv)
 	static const struct xlb_cmd cmds[] = {
 		{ "attach", decap_attach },
 		{ "detach", decap_detach },
+		{ "stats", decap_stats },
 		{ NULL, NULL },
 	};
 

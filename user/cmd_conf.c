@@ -8,34 +8,125 @@
  * The seed and the outer sources, made when attaching, are not changed
  * under traffic unless asked for (--reseed, --new-src: see
  * xlb_conf_merge), and what that breaks is said on stderr.
+ *
+ * A stable VIP's table depends on its history, which the configuration
+ * alone does not say: `save --snapshot-dir DIR` writes each stable VIP's
+ * live table's snapshot to DIR/DIGEST.xlbt (named by content, so a later
+ * save never overwrites what an older file refers to) and names it in
+ * the file; restore and apply continue from it where the node has no
+ * table of its own (history.h).
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include "cli.h"
 #include "conf.h"
+#include "history.h"
 #include "util.h"
+
+/* Writes snapshot s as DIR/DIGEST.xlbt (whole or not at all); *path: malloc'd. */
+static int snap_write(const char *dir, const struct xlb_tb_snapshot *s,
+		      char **path)
+{
+	char tmp[PATH_MAX + 64], fin[PATH_MAX + 32];
+	size_t len;
+	void *buf;
+	FILE *f;
+	int err;
+
+	err = xlb_snapshot_encode(s, &buf, &len);
+	if (err)
+		return err;
+	snprintf(fin, sizeof(fin), "%s/%016llx.xlbt", dir,
+		 (unsigned long long)xlb_snapshot_digest(s));
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", fin, (int)getpid());
+	f = fopen(tmp, "wb");
+	if (!f) {
+		free(buf);
+		return xlb_errf(-errno, "can't write %s: %s", tmp, strerror(errno));
+	}
+	err = fwrite(buf, 1, len, f) == len ? 0 : -EIO;
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -EIO;
+	free(buf);
+	if (!err && rename(tmp, fin))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return xlb_errf(err, "can't write %s: %s", fin, strerror(-err));
+	}
+	*path = strdup(fin);
+	return *path ? 0 : -ENOMEM;
+}
 
 int cmd_save(struct xlb_ctx *c, int argc, char **argv)
 {
+	char dir[PATH_MAX], **paths = NULL, vb[XLB_VIP_STRLEN];
+	__u64 *digests = NULL;
+	const char *sdir = NULL;
 	struct xlb_model md;
 	struct xlb_maps m;
+	size_t i;
 	int err;
 
-	if (argc)
-		return xlb_usage(c, "usage: xlb save");
+	if (argc == 2 && !strcmp(argv[0], "--snapshot-dir"))
+		sdir = argv[1];
+	else if (argc)
+		return xlb_usage(c, "usage: xlb save [--snapshot-dir DIR]");
+	if (sdir && !realpath(sdir, dir))
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't use %s: %s", sdir,
+				strerror(errno));
 	err = xlb_maps_open(c->pin_dir, &m);
-	if (!err) {
-		err = xlb_model_read(&m, &md);
-		xlb_maps_close(&m);
-	}
 	if (err)
 		return xlb_fail_rc(c, err);
-	err = xlb_conf_write(stdout, &md, NULL);
-	xlb_model_free(&md);
+	err = xlb_model_read(&m, &md);
+	if (err) {
+		xlb_maps_close(&m);
+		return xlb_fail_rc(c, err);
+	}
+	paths = calloc(md.n_vips + 1, sizeof(*paths));
+	digests = calloc(md.n_vips + 1, sizeof(*digests));
+	if (!paths || !digests)
+		err = -ENOMEM;
+	for (i = 0; i < md.n_vips && !err; i++) {
+		struct xlb_vip_ent *v = &md.vips[i];
+		struct xlb_tb_snapshot s;
+
+		if (v->algo != XLB_ALGO_STABLE)
+			continue;
+		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		if (!sdir) {
+			fprintf(stderr,
+				"xlb: %s: stable table saved without its snapshot (--snapshot-dir DIR): a restore elsewhere starts a new history and does not reproduce this table\n",
+				vb);
+			continue;
+		}
+		err = xlb_history_snapshot(&m, &md, v, &s);
+		if (err) {
+			err = xlb_errf(err, "%s: can't take the table's snapshot: %s",
+				       vb, strerror(-err));
+			break;
+		}
+		digests[i] = xlb_snapshot_digest(&s);
+		err = snap_write(dir, &s, &paths[i]);
+		xlb_snapshot_free(&s);
+	}
+	xlb_maps_close(&m);
+	if (!err)
+		err = xlb_conf_write_snap(stdout, &md, NULL, paths, digests);
 	if (!err && fflush(stdout))
 		err = xlb_errf(-errno, "can't write: %s", strerror(errno));
+	for (i = 0; paths && i < md.n_vips; i++)
+		free(paths[i]);
+	free(paths);
+	free(digests);
+	xlb_model_free(&md);
 	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 
@@ -88,7 +179,34 @@ static int apply_file(struct xlb_ctx *c, const char *path, unsigned int flags)
 	}
 	err = xlb_conf_merge(&conf, &old, flags, &want);
 	if (!err) {
-		err = xlb_model_commit(&m, &old, &want);
+		size_t i;
+
+		/* stable VIPs' snapshots: where a table without one continues. */
+		for (i = 0; i < conf.model.n_vips && !err; i++) {
+			const struct xlb_vip_conf *vc = &conf.vips[i];
+			const struct xlb_vip_ent *ov = xlb_model_vip(&old, &vc->key);
+			struct xlb_tb_snapshot mine;
+			char vb[XLB_VIP_STRLEN];
+
+			if (!vc->snap)
+				continue;
+			err = xlb_history_offer(&vc->key, vc->snap);
+			/* A node with a history of its own: is it the file's? */
+			if (err || !ov || ov->algo != XLB_ALGO_STABLE ||
+			    xlb_history_snapshot(&m, &old, ov, &mine))
+				continue;
+			if (xlb_snapshot_digest(&mine) != xlb_snapshot_digest(vc->snap)) {
+				xlb_vip_fmt(&vc->key, vb, sizeof(vb));
+				fprintf(stderr,
+					"xlb: %s: this node's table (snapshot %016llx) is not the file's (%016llx): the histories differ; a changed VIP adopts the file's, an unchanged one keeps this node's\n",
+					vb, (unsigned long long)xlb_snapshot_digest(&mine),
+					(unsigned long long)xlb_snapshot_digest(vc->snap));
+			}
+			xlb_snapshot_free(&mine);
+		}
+		if (!err)
+			err = xlb_model_commit(&m, &old, &want);
+		xlb_history_forget();
 		if (!err)
 			say_fixed_changes(&old, &want);
 		xlb_model_free(&want);
@@ -146,4 +264,59 @@ int cmd_apply(struct xlb_ctx *c, int argc, char **argv)
 	if (apply_args(argc, argv, true, &path, &flags))
 		return xlb_usage(c, "usage: xlb apply [--reseed] [--new-src] -f FILE");
 	return apply_file(c, path, flags);
+}
+
+/*
+ * `xlb check FILE`: what the daemon would say of FILE at a start or a
+ * reload, without changing anything: the file alone, and against the
+ * running balancer when there is one (the seed and the sources it would
+ * refuse to change). For CI and for ExecReload's pre-check, so that
+ * `systemctl reload` fails on a file the daemon would refuse.
+ */
+int cmd_check(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct xlb_model live, md;
+	struct xlb_conf conf;
+	struct xlb_maps m;
+	bool against = false;
+	size_t i, nbe = 0;
+	int err;
+
+	if (argc != 1 || argv[0][0] == '-')
+		return xlb_usage(c, "usage: xlb check FILE");
+	err = xlb_conf_load(argv[0], &conf);
+	if (err)
+		return xlb_fail_rc(c, err);
+	/* No maps here: the file alone is all there is to check. */
+	if (!xlb_maps_open(c->pin_dir, &m)) {
+		err = xlb_model_read(&m, &live);
+		xlb_maps_close(&m);
+		if (!err) {
+			err = xlb_conf_merge(&conf, &live, 0, &md);
+			if (!err)
+				xlb_model_free(&md);
+			xlb_model_free(&live);
+			against = true;
+		}
+	}
+	for (i = 0; i < conf.model.n_vips; i++)
+		nbe += conf.model.vips[i].n_be;
+	if (!err && c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "file", json_object_new_string(argv[0]));
+		json_object_object_add(o, "ok", json_object_new_boolean(true));
+		json_object_object_add(o, "vips",
+				       json_object_new_int64((int64_t)conf.model.n_vips));
+		json_object_object_add(o, "backends", json_object_new_int64((int64_t)nbe));
+		json_object_object_add(o, "checked_against_live",
+				       json_object_new_boolean(against));
+		xlb_json_print(c, o);
+	} else if (!err) {
+		printf("%s: ok (%zu VIPs, %zu backends%s)\n", argv[0],
+		       conf.model.n_vips, nbe,
+		       against ? "; fits the running balancer" : "");
+	}
+	xlb_conf_free(&conf);
+	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "metrics.h"
 #include "table.h"
 #include "util.h"
 
@@ -51,7 +52,7 @@ static int inspect_begin(struct xlb_ctx *c, const char *s, struct xlb_maps *m,
 
 	if (xlb_vip_parse(s, &k))
 		return xlb_usage(c, "%s", xlb_errmsg());
-	err = xlb_maps_open(c->pin_dir, m);
+	err = xlb_maps_open_ro(c->pin_dir, m);
 	if (!err) {
 		err = xlb_model_read(m, md);
 		if (err)
@@ -283,6 +284,28 @@ out:
 	return rc;
 }
 
+/*
+ * The daemon's /metrics once, for node_exporter's textfile collector
+ * (without the health checks, which live in the daemon).
+ */
+static int stats_prometheus(struct xlb_ctx *c)
+{
+	struct xlb_maps m;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	err = xlb_maps_open(c->pin_dir, &m);
+	if (err)
+		return xlb_fail_rc(c, err);
+	err = xlb_metrics_render(&m, NULL, &buf, &len);
+	xlb_maps_close(&m);
+	if (!err && (fwrite(buf, 1, len, stdout) != len || fflush(stdout)))
+		err = xlb_errf(-EIO, "can't write: %s", strerror(errno));
+	free(buf);
+	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
+}
+
 int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 {
 	struct json_object *root = NULL, *glob = NULL, *vips = NULL;
@@ -293,11 +316,14 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 	size_t i, j;
 	int err;
 
+	if (argc >= 1 && !strcmp(argv[argc - 1], "--prometheus"))
+		return argc == 1 ? stats_prometheus(c) :
+				   xlb_usage(c, "usage: xlb stats --prometheus");
 	if (argc > 1)
-		return xlb_usage(c, "usage: xlb stats [VIP]");
+		return xlb_usage(c, "usage: xlb stats [VIP] [--prometheus]");
 	if (argc == 1 && xlb_vip_parse(argv[0], &k))
 		return xlb_usage(c, "%s", xlb_errmsg());
-	err = xlb_maps_open(c->pin_dir, &m);
+	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (!err) {
 		err = xlb_model_read(&m, &md);
 		if (err)
@@ -499,6 +525,7 @@ int cmd_top(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_maps m;
 	__u32 limit = 10, plen = 0;
 	bool plen_given = false;
+	struct xlb_seen seen = { 0 };
 	size_t i, nrows = 0;
 	int rc, a;
 
@@ -507,12 +534,15 @@ int cmd_top(struct xlb_ctx *c, int argc, char **argv)
 
 		if (!val)
 			return xlb_usage(c, "%s needs a value", o);
+		if ((!strcmp(o, "-n") || !strcmp(o, "--prefix")) &&
+		    xlb_opt_once(&seen, o))
+			return xlb_usage(c, "top: %s", xlb_errmsg());
 		if (!strcmp(o, "-n")) {
 			if (xlb_parse_u32(val, 1, 1000000, &limit))
-				return xlb_usage(c, "invalid -n '%s'", val);
+				return xlb_usage(c, "invalid -n '%s' (want 1-1000000)", val);
 		} else if (!strcmp(o, "--prefix")) {
 			if (xlb_parse_u32(val, 0, 128, &plen))
-				return xlb_usage(c, "invalid --prefix '%s'", val);
+				return xlb_usage(c, "invalid --prefix '%s' (want 0-128)", val);
 			plen_given = true;
 		} else {
 			return xlb_usage(c, "top: unknown option '%s'", o);

@@ -2,7 +2,11 @@
 /*
  * cmd_simulate.c - `xlb simulate VIP CHANGE`: what a change would move and
  * the balance before and after, computed with the real table builders on
- * the live configuration or on a file, without touching anything.
+ * the live configuration or on a file, without touching anything; beside
+ * them the same figures under stable (or under maglev for a stable VIP),
+ * so the operator sees what the choice of algorithm costs for this change.
+ * stable continues the live table when there is one, else starts from the
+ * file's set.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +14,7 @@
 #include <string.h>
 #include "cli.h"
 #include "conf.h"
+#include "history.h"
 #include "table.h"
 #include "util.h"
 
@@ -73,6 +78,97 @@ static double balance_of(const struct xlb_vip_ent *v, const struct xlb_slot *t)
 	return b;
 }
 
+struct sim_fig {
+	enum xlb_algo algo;
+	bool ok; /* the size suits the algorithm */
+	double moved, share, bal0, bal1;
+};
+
+/*
+ * The figures of the change v -> sv under algorithm a (v, sv: simulation
+ * ids; who: the changed backend). stable continues snap when given, its
+ * base otherwise.
+ */
+static int sim_figures(const struct xlb_model *md, struct xlb_vip_ent *v,
+		       const struct xlb_model *sim, struct xlb_vip_ent *sv,
+		       const struct xlb_addr *who, enum xlb_algo a,
+		       const struct xlb_tb_snapshot *snap, struct sim_fig *f)
+{
+	struct xlb_slot *before = NULL, *after = NULL, *ss = NULL;
+	struct xlb_tb_backend *tb = NULL;
+	struct xlb_tb_prev pv, pa;
+	const struct xlb_be_ent *wb;
+	__u8 va = v->algo, sva = sv->algo;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->algo = a;
+	if (xlb_table_size_check(a, v->table_size))
+		return 0;
+	f->ok = true;
+	v->algo = sv->algo = (__u8)a;
+	err = 0;
+	if (a == XLB_ALGO_STABLE && snap)
+		err = xlb_snapshot_prev(snap, &pv, &ss);
+	if (!err)
+		err = xlb_model_table_prev(md, v,
+					   a == XLB_ALGO_STABLE && snap ? &pv : NULL,
+					   &before);
+	if (!err && a == XLB_ALGO_STABLE) {
+		err = xlb_model_tb(v, &tb);
+		pa.be = tb;
+		pa.n = v->n_be;
+		pa.slots = before;
+		if (!err)
+			err = xlb_model_table_prev(sim, sv, &pa, &after);
+	} else if (!err) {
+		err = xlb_model_table(sim, sv, &after);
+	}
+	v->algo = va;
+	sv->algo = sva;
+	if (!err) {
+		f->moved = xlb_table_moved(before, after, v->table_size);
+		wb = xlb_model_be(v, who);
+		f->share = wb ? share_of(before, v->table_size, wb->id) :
+				share_of(after, v->table_size,
+					 (__u32)(v->n_be + 1));
+		/* A weight change: what the backend gains or gives. */
+		if (wb && xlb_model_be(sv, who)) {
+			double now = share_of(after, v->table_size, wb->id);
+
+			if (xlb_model_be(sv, who)->weight != wb->weight)
+				f->share = now > f->share ? now - f->share :
+							    f->share - now;
+		}
+		f->bal0 = balance_of(v, before);
+		f->bal1 = balance_of(sv, after);
+	}
+	free(tb);
+	free(ss);
+	free(before);
+	free(after);
+	return err;
+}
+
+static struct json_object *fig_json(const struct sim_fig *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "algo", json_object_new_string(xlb_algo_name(f->algo)));
+	if (!f->ok) {
+		json_object_object_add(o, "error", json_object_new_string(
+			"table size not usable by this algorithm"));
+		return o;
+	}
+	json_object_object_add(o, "moved", json_object_new_double(f->moved));
+	json_object_object_add(o, "changed_share", json_object_new_double(f->share));
+	json_object_object_add(o, "disruption",
+			       f->share > 0 ? json_object_new_double(f->moved / f->share) : NULL);
+	json_object_object_add(o, "balance_before", json_object_new_double(f->bal0));
+	json_object_object_add(o, "balance_after", json_object_new_double(f->bal1));
+	return o;
+}
+
 int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 {
 	const char *file = NULL, *algo = NULL;
@@ -83,8 +179,11 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 	struct xlb_vip_key k;
 	struct xlb_addr who;
 	struct xlb_maps m;
-	const struct xlb_be_ent *wb;
+	struct xlb_tb_snapshot snap = { 0 };
+	bool has_snap = false;
+	struct sim_fig fig[2];
 	double moved, share, bal0, bal1;
+	struct xlb_seen seen = { 0 };
 	char **chg;
 	int nchg = 0, i, rc, err;
 	size_t j;
@@ -97,6 +196,10 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--algo")) {
 			const char *o = argv[i], *val = xlb_opt_value(argc, argv, &i);
 
+			if (xlb_opt_once(&seen, o)) {
+				free(chg);
+				return xlb_usage(c, "simulate: %s", xlb_errmsg());
+			}
 			if (!val) {
 				free(chg);
 				return xlb_usage(c, "%s needs a value", o);
@@ -127,9 +230,14 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 		err = xlb_model_copy(&conf.model, &md);
 		xlb_conf_free(&conf);
 	} else {
-		err = xlb_maps_open(c->pin_dir, &m);
+		err = xlb_maps_open_ro(c->pin_dir, &m);
 		if (!err) {
 			err = xlb_model_read(&m, &md);
+			/* A stable VIP: its live table is where it continues. */
+			v = err ? NULL : xlb_model_vip(&md, &k);
+			if (v && v->algo == XLB_ALGO_STABLE &&
+			    !xlb_history_snapshot(&m, &md, v, &snap))
+				has_snap = true;
 			xlb_maps_close(&m);
 		}
 	}
@@ -160,19 +268,22 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 	for (j = 0; j < sv->n_be; j++)
 		if (sv->be[j].id == XLB_ID_NONE)
 			sv->be[j].id = (__u32)(v->n_be + 1);
-	err = xlb_model_table(&md, v, &before);
+	/* The VIP's algorithm, then the other one of maglev and stable. */
+	err = sim_figures(&md, v, &sim, sv, &who, (enum xlb_algo)v->algo,
+			  has_snap ? &snap : NULL, &fig[0]);
 	if (!err)
-		err = xlb_model_table(&sim, sv, &after);
+		err = sim_figures(&md, v, &sim, sv, &who,
+				  v->algo == XLB_ALGO_STABLE ? XLB_ALGO_MAGLEV :
+							       XLB_ALGO_STABLE,
+				  has_snap ? &snap : NULL, &fig[1]);
 	if (err) {
 		rc = xlb_fail_rc(c, err);
 		goto out;
 	}
-	moved = xlb_table_moved(before, after, v->table_size);
-	wb = xlb_model_be(v, &who);
-	share = wb ? share_of(before, v->table_size, wb->id) :
-		     share_of(after, v->table_size, (__u32)(v->n_be + 1));
-	bal0 = balance_of(v, before);
-	bal1 = balance_of(sv, after);
+	moved = fig[0].moved;
+	share = fig[0].share;
+	bal0 = fig[0].bal0;
+	bal1 = fig[0].bal1;
 	if (c->json) {
 		struct json_object *o = json_object_new_object();
 		char cs[128] = "";
@@ -191,6 +302,7 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 				       share > 0 ? json_object_new_double(moved / share) : NULL);
 		json_object_object_add(o, "balance_before", json_object_new_double(bal0));
 		json_object_object_add(o, "balance_after", json_object_new_double(bal1));
+		json_object_object_add(o, "compare", fig_json(&fig[1]));
 		xlb_json_print(c, o);
 	} else {
 		printf("%s, %s, %u slots: %s %s%s%s\n", argv[0],
@@ -204,12 +316,23 @@ int cmd_simulate(struct xlb_ctx *c, int argc, char **argv)
 			       moved / share);
 		printf("  balance before    %7.3f  (largest share / fair share)\n", bal0);
 		printf("  balance after     %7.3f\n", bal1);
+		if (!fig[1].ok) {
+			printf("  (%s: table size %u not usable)\n",
+			       xlb_algo_name(fig[1].algo), v->table_size);
+		} else {
+			printf("  under %-10s  moved %.2f%%", xlb_algo_name(fig[1].algo),
+			       100 * fig[1].moved);
+			if (fig[1].share > 0)
+				printf(", disruption %.2fx", fig[1].moved / fig[1].share);
+			printf(", balance %.3f -> %.3f\n", fig[1].bal0, fig[1].bal1);
+		}
 	}
 	rc = XLB_EXIT_OK;
 out:
 	free(before);
 	free(after);
 	free(chg);
+	xlb_snapshot_free(&snap);
 	xlb_model_free(&sim);
 	xlb_model_free(&md);
 	return rc;

@@ -60,6 +60,7 @@ static int parse_prefixes(const char *s, __u8 *v4, __u8 *v6)
 /* Applies vip options argv[from..] to v; returns 0 or -EINVAL. */
 int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from)
 {
+	struct xlb_seen seen = { 0 };
 	int i;
 
 	for (i = from; i < argc; i++) {
@@ -68,6 +69,10 @@ int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from)
 
 		if (!val)
 			return xlb_errf(-EINVAL, "%s needs a value", o);
+		if ((!strcmp(o, "--algo") || !strcmp(o, "--table-size") ||
+		     !strcmp(o, "--fwd") || !strcmp(o, "--src-prefix")) &&
+		    xlb_opt_once(&seen, o))
+			return -EINVAL;
 		if (!strcmp(o, "--algo")) {
 			if (xlb_algo_parse(val, &a))
 				return xlb_errf(-EINVAL,
@@ -76,7 +81,8 @@ int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from)
 			v->algo = (__u8)a;
 		} else if (!strcmp(o, "--table-size")) {
 			if (xlb_parse_u32(val, 1, XLB_TABLE_SIZE_MAX, &v->table_size))
-				return xlb_errf(-EINVAL, "invalid table size '%s' (1-%d)",
+				return xlb_errf(-EINVAL,
+						"invalid --table-size '%s' (want 1-%d)",
 						val, XLB_TABLE_SIZE_MAX);
 		} else if (!strcmp(o, "--fwd")) {
 			if (xlb_fwd_parse(val, &v->fwd))
@@ -227,7 +233,7 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 	}
 	if (vip && xlb_vip_parse(vip, &k))
 		return xlb_usage(c, "%s", xlb_errmsg());
-	err = xlb_maps_open(c->pin_dir, &m);
+	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (!err)
 		err = xlb_model_read(&m, &md);
 	if (err) {
@@ -348,6 +354,7 @@ int cmd_vip(struct xlb_ctx *c, int argc, char **argv)
 		{ "add", vip_add },
 		{ "del", vip_del },
 		{ "show", vip_show },
+		{ "check", cmd_vip_check },
 		{ NULL, NULL },
 	};
 
@@ -361,6 +368,7 @@ struct be_opts {
 
 static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 {
+	struct xlb_seen seen = { 0 };
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -370,9 +378,15 @@ static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 
 		if (!val)
 			return xlb_errf(-EINVAL, "%s needs a value", opt);
+		if ((!strcmp(opt, "--weight") ||
+		     (set && (!strcmp(opt, "--state") ||
+			      !strcmp(opt, "--drain-timeout")))) &&
+		    xlb_opt_once(&seen, opt))
+			return -EINVAL;
 		if (!strcmp(opt, "--weight")) {
 			if (xlb_parse_u32(val, 0, XLB_WEIGHT_MAX, &o->weight))
-				return xlb_errf(-ERANGE, "weight '%s' out of range 0-%d",
+				return xlb_errf(-ERANGE,
+						"invalid --weight '%s' (want 0-%d)",
 						val, XLB_WEIGHT_MAX);
 			o->has_weight = true;
 		} else if (set && !strcmp(opt, "--state")) {
@@ -381,7 +395,10 @@ static int parse_be_opts(int argc, char **argv, struct be_opts *o, bool set)
 			o->has_state = true;
 		} else if (set && !strcmp(opt, "--drain-timeout")) {
 			if (xlb_parse_u32(val, 0, 86400 * 365, &o->drain_s))
-				return xlb_errf(-ERANGE, "invalid drain timeout '%s'", val);
+				return xlb_errf(-ERANGE,
+						"invalid --drain-timeout '%s' (want "
+						"seconds, 0-%d)",
+						val, 86400 * 365);
 			o->has_drain = true;
 		} else {
 			return xlb_errf(-EINVAL, "unknown option '%s'", opt);

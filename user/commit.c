@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "history.h"
 #include "model.h"
 #include "neigh.h"
 #include "record.h"
@@ -346,7 +347,19 @@ static int table_stage(const struct xlb_maps *m, const struct xlb_model *old,
 		v->flip_ms = o->flip_ms;
 		return 0;
 	}
-	err = xlb_model_table(md, v, &slots);
+	{
+		/*
+		 * stable: the new table continues the live one, or a
+		 * restored snapshot (history.c); other algorithms: no prev.
+		 */
+		struct xlb_history h;
+
+		err = xlb_history_prev(m, old, md, v, &h);
+		if (!err)
+			err = xlb_model_table_prev(md, v, h.has ? &h.prev : NULL,
+						   &slots);
+		xlb_history_free(&h);
+	}
 	if (err)
 		return err;
 	v->generation = (o ? o->generation : 0) + 1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conf.h"
+#include "metrics.h"
 #include "table.h"
 #include "util.h"
 #include "xlb_hash.h"
@@ -389,12 +390,96 @@ static int validate_vip(const struct pctx *p, const config_setting_t *g,
 	return 0;
 }
 
+/*
+ * table_snapshot (and table_digest): the snapshot file, relative to the
+ * configuration's directory, decoded and checked against the VIP.
+ */
+static int parse_snapshot(const struct pctx *p, const config_setting_t *g,
+			  const config_setting_t *e,
+			  const struct xlb_vip_ent *v, struct xlb_vip_conf *vc)
+{
+	const config_setting_t *de = config_setting_get_member(g, "table_digest");
+	const char *path = NULL, *dig = NULL, *slash;
+	char full[4096], *end;
+	unsigned char *buf = NULL;
+	size_t len = 0, cap = 0;
+	unsigned long long want = 0;
+	FILE *f;
+	int err;
+
+	if (get_str(p, e, "table_snapshot", &path))
+		return -EINVAL;
+	if (v->algo != XLB_ALGO_STABLE)
+		return perr(p, e, "table_snapshot is for algo \"stable\" only");
+	if (de) {
+		if (get_str(p, de, "table_digest", &dig))
+			return -EINVAL;
+		errno = 0;
+		want = strtoull(dig, &end, 16);
+		if (errno || !*dig || *end || strlen(dig) != 16)
+			return perr(p, de, "table_digest must be 16 hex digits");
+	}
+	slash = strrchr(p->name, '/');
+	if (path[0] != '/' && slash)
+		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - p->name),
+			 p->name, path);
+	else
+		snprintf(full, sizeof(full), "%s", path);
+	f = fopen(full, "rb");
+	if (!f)
+		return perr(p, e, "can't open table snapshot %s: %s", full,
+			    strerror(errno));
+	for (;;) {
+		size_t r;
+
+		if (len == cap) {
+			unsigned char *nb = realloc(buf, cap ? cap * 2 : 1 << 16);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 1 << 16;
+		}
+		r = fread(buf + len, 1, cap - len, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	err = ferror(f) ? -EIO : 0;
+	fclose(f);
+	vc->snap = calloc(1, sizeof(*vc->snap));
+	if (!err && !vc->snap)
+		err = -ENOMEM;
+	if (!err)
+		err = xlb_snapshot_decode(buf, len, vc->snap);
+	free(buf);
+	if (err) {
+		free(vc->snap);
+		vc->snap = NULL;
+		return perr(p, e, "table snapshot %s is not a snapshot (%s)",
+			    full, strerror(-err));
+	}
+	if (vc->snap->size != v->table_size)
+		return perr(p, e, "table snapshot %s is of %u slots, the VIP's table of %u",
+			    full, vc->snap->size, v->table_size);
+	if (de && xlb_snapshot_digest(vc->snap) != want)
+		return perr(p, de,
+			    "table snapshot %s has digest %016llx, not this file's: it is another save's (older or newer)",
+			    full, (unsigned long long)xlb_snapshot_digest(vc->snap));
+	return 0;
+}
+
 static int parse_vip(const struct pctx *p, const config_setting_t *g,
 		     struct xlb_conf *c)
 {
 	static const char *const keys[] = { "vip", "algo", "table_size", "fwd",
 					    "src_prefix", "check", "slow_start",
-					    "drain_timeout", "backends", NULL };
+					    "drain_timeout", "backends",
+					    "table_snapshot", "table_digest",
+					    NULL };
 	const config_setting_t *e, *ve, *se, *bes;
 	struct xlb_vip_conf *vc;
 	struct xlb_vip_ent *v;
@@ -440,7 +525,7 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 			return -EINVAL;
 		if (xlb_algo_parse(s, &algo))
 			return perr(p, e,
-				    "invalid algorithm '%s' (want maglev, ring, rendezvous or modulo)",
+				    "invalid algorithm '%s' (want maglev, stable, ring, rendezvous or modulo)",
 				    s);
 		v->algo = (__u8)algo;
 	}
@@ -451,7 +536,16 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	if (xlb_table_size_check((enum xlb_algo)v->algo, v->table_size))
 		return perr(p, se ? se : g, "table size %u is not usable by %s%s",
 			    v->table_size, xlb_algo_name((enum xlb_algo)v->algo),
-			    v->algo == XLB_ALGO_MAGLEV ? " (needs a prime)" : "");
+			    v->algo == XLB_ALGO_MAGLEV ||
+					    v->algo == XLB_ALGO_STABLE ?
+				    " (needs a prime)" : "");
+	if ((e = config_setting_get_member(g, "table_snapshot"))) {
+		err = parse_snapshot(p, g, e, v, vc);
+		if (err)
+			return err;
+	} else if (config_setting_get_member(g, "table_digest")) {
+		return perr(p, g, "table_digest without table_snapshot");
+	}
 	if ((e = config_setting_get_member(g, "fwd"))) {
 		if (get_str(p, e, "fwd", &s))
 			return -EINVAL;
@@ -547,8 +641,11 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 {
 	static const char *const keys[] = { "interface", "seed", "src4", "src6",
 					    "tcp_timeout", "udp_timeout",
-					    "new_flow_limit", "announce", "node",
-					    "vips", NULL };
+					    "new_flow_limit", "vips", "mode",
+					    "metrics", "announce", "node",
+					    NULL };
+	struct sockaddr_storage ss;
+	socklen_t sl;
 	struct xlb_config *cfg = &c->model.cfg;
 	const config_setting_t *e, *vips;
 	struct xlb_addr a;
@@ -569,6 +666,25 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 		if (!ifname_ok(s))
 			return perr(p, e, "invalid interface name '%s'", s);
 		snprintf(c->interface, sizeof(c->interface), "%s", s);
+	}
+	if ((e = config_setting_get_member(root, "mode"))) {
+		if (get_str(p, e, "mode", &s))
+			return -EINVAL;
+		if (strcmp(s, "native") && strcmp(s, "generic"))
+			return perr(p, e, "invalid mode '%s' (want native or generic)", s);
+		snprintf(c->mode, sizeof(c->mode), "%s", s);
+	}
+	/* Loopback by default: counters say what a network carries. */
+	snprintf(c->metrics, sizeof(c->metrics), "%s", XLB_METRICS_DEFAULT);
+	if ((e = config_setting_get_member(root, "metrics"))) {
+		if (get_str(p, e, "metrics", &s))
+			return -EINVAL;
+		if (strlen(s) >= sizeof(c->metrics) ||
+		    (s[0] && xlb_hostport_parse(s, &ss, &sl)))
+			return perr(p, e,
+				    "invalid metrics address '%s' (want ADDR:PORT, [ADDR6]:PORT, or \"\" for none)",
+				    s);
+		snprintf(c->metrics, sizeof(c->metrics), "%s", s);
 	}
 	if ((e = config_setting_get_member(root, "seed"))) {
 		if (get_str(p, e, "seed", &s))
@@ -702,8 +818,11 @@ void xlb_conf_free(struct xlb_conf *c)
 	free(c->name);
 	c->name = NULL;
 	if (c->vips)
-		for (i = 0; i < c->model.n_vips; i++)
+		for (i = 0; i < c->model.n_vips; i++) {
 			free(c->vips[i].be);
+			xlb_snapshot_free(c->vips[i].snap);
+			free(c->vips[i].snap);
+		}
 	free(c->vips);
 	c->vips = NULL;
 	xlb_model_free(&c->model);
@@ -909,6 +1028,13 @@ static void put_check(FILE *f, const struct xlb_check *c)
 int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		   const struct xlb_conf *c)
 {
+	return xlb_conf_write_snap(f, md, c, NULL, NULL);
+}
+
+int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
+			const struct xlb_conf *c, char *const *snap_path,
+			const __u64 *snap_digest)
+{
 	const struct xlb_config *cfg = &md->cfg;
 	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN];
 	size_t i, j;
@@ -925,6 +1051,13 @@ int xlb_conf_write(FILE *f, const struct xlb_model *md,
 	if (c && (c->node.drain || c->node.drain_timeout_s != 60))
 		fprintf(f, "node = { drain = %s; drain_timeout = %u; };\n",
 			c->node.drain ? "true" : "false", c->node.drain_timeout_s);
+	if (c && c->mode[0])
+		fprintf(f, "mode = \"%s\";\n", c->mode);
+	if (c && strcmp(c->metrics, XLB_METRICS_DEFAULT)) {
+		fprintf(f, "metrics = ");
+		put_str(f, c->metrics);
+		fprintf(f, ";\n");
+	}
 	fprintf(f, "seed = \"%016llx%016llx\";\n", (unsigned long long)cfg->seed[0],
 		(unsigned long long)cfg->seed[1]);
 	if (cfg->src4) {
@@ -958,6 +1091,12 @@ int xlb_conf_write(FILE *f, const struct xlb_model *md,
 			xlb_fwd_name(v->fwd));
 		fprintf(f, "      src_prefix = [%u, %u];\n", v->v4_prefix,
 			v->v6_prefix);
+		if (snap_path && snap_path[i]) {
+			fprintf(f, "      table_snapshot = ");
+			put_str(f, snap_path[i]);
+			fprintf(f, "; table_digest = \"%016llx\";\n",
+				(unsigned long long)snap_digest[i]);
+		}
 		if (vc) {
 			put_check(f, &vc->check);
 			fprintf(f, "      slow_start = %u; drain_timeout = %u;\n",

@@ -4,6 +4,8 @@
  * `xlb save`, `xlb restore`/`apply -f` and `xlb daemon --config`:
  *
  *   interface = "eth0";                  # daemon: attach here if needed
+ *   mode = "native";                     # daemon's attach: native, generic
+ *   metrics = "127.0.0.1:9469";          # daemon's /metrics; "" turns it off
  *   seed = "00112233445566778899aabbccddeeff";
  *   src4 = "198.51.100.1";  src6 = "2001:db8::1";
  *   tcp_timeout = 300;  udp_timeout = 30;   # seconds
@@ -47,6 +49,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "model.h"
+#include "table.h"
+
+#define XLB_METRICS_DEFAULT "127.0.0.1:9469"
 
 enum xlb_check_type {
 	XLB_CHECK_NONE = 0,
@@ -79,6 +84,8 @@ struct xlb_vip_conf {
 	__u32 drain_timeout_s; /* default 300 */
 	struct xlb_be_conf *be; /* same order as the model VIP's backends */
 	size_t n_be;
+	/* stable: table_snapshot, loaded and checked (history.h); or NULL */
+	struct xlb_tb_snapshot *snap;
 };
 
 /* The daemon's node settings (node.h): `announce = { ... }`, `node = { ... }`. */
@@ -94,6 +101,8 @@ struct xlb_conf {
 	char *name; /* the file's name, for messages */
 	char interface[IF_NAMESIZE]; /* "" when not given */
 	struct xlb_node_conf node; /* the daemon's node settings */
+	char mode[8]; /* daemon's attach: "native", "generic" or "" (either) */
+	char metrics[64]; /* daemon's /metrics address; "" off */
 	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;
 	bool has_new_flow_limit;
 	struct xlb_model model; /* cfg: only the has_* fields are meaningful */
@@ -126,6 +135,10 @@ bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b);
  */
 int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		   const struct xlb_conf *c);
+/* The same, with snap_path[i] and snap_digest[i] for md->vips[i] (or NULL). */
+int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
+			const struct xlb_conf *c, char *const *snap_path,
+			const __u64 *snap_digest);
 
 /* What xlb_conf_merge lets a file change on a balancer with VIPs. */
 enum {

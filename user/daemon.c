@@ -4,7 +4,7 @@
  * health-checks every backend, and changes backend states as checks pass
  * and fail, in one thread (health.c's event loop).
  *
- * The pinned maps stay the source of truth. Before every commit the daemon
+ * The commit record stays the source of truth. Before every commit the daemon
  * takes the lock, re-reads the live model and applies only its own change
  * to it (a health state, a slow-start step, the removal of a drained
  * backend), so what operators do with the CLI meanwhile is kept. A backend
@@ -36,10 +36,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <systemd/sd-daemon.h>
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "log.h"
+#include "metrics.h"
 #include "node.h"
+#include "xdpinfo.h"
 #include "record.h"
 #include "util.h"
 
@@ -50,6 +54,7 @@
 #define FLAP_STABLE_MS 30000ULL /* up for less than this, then down: a flap */
 #define FLAP_HOLD_MAX_MS 60000ULL /* longest hold-down of a flapping backend */
 #define FIRST_CHECK_MAX_MS 1000U /* first checks spread over this much */
+#define WATCH_MS 1000 /* how often the daemon looks at its data path */
 
 enum want {
 	W_NONE = 0,
@@ -69,6 +74,7 @@ struct be {
 	struct xlb_vip_key vkey;
 	struct xlb_addr addr;
 	char name[XLB_ADDR_STRLEN + XLB_VIP_STRLEN + 8]; /* "ADDR of VIP" */
+	char vname[XLB_VIP_STRLEN], aname[XLB_ADDR_STRLEN]; /* journal fields */
 	struct xlb_check ck; /* type NONE: not checked */
 	__u32 slow_start_s, drain_timeout_s;
 
@@ -83,6 +89,10 @@ struct be {
 	bool healthy;
 	__u32 ok, bad; /* consecutive successes, failures */
 	char why[96]; /* last failure */
+	__u64 check_ns; /* when the running check started (monotonic ns) */
+	__u64 n_ok, n_failed; /* checks run, by result (metrics) */
+	double latency_s; /* duration of the last check */
+	double transition_s; /* Unix time of the last verdict change */
 
 	/* Policy. */
 	bool owned_down; /* DOWN because of failed checks: ours to bring up */
@@ -126,6 +136,25 @@ struct daemon {
 	bool stop, reload, apply_due;
 	struct snap snap, snap_new;
 	__u64 rng;
+	int exit_rc; /* set with stop when the daemon must give up */
+
+	/* The data path, as last seen (watch_datapath). */
+	char dp_dev[IF_NAMESIZE];
+	__u32 dp_prog_id;
+	const char *dp_mode;
+	bool dp_seen; /* looked at least once */
+	struct xlb_timer t_watch;
+
+	/* systemd and Prometheus. */
+	struct xlb_timer t_wdog;
+	__u64 wdog_ms; /* feed interval; 0: no watchdog */
+	char status[160]; /* the last STATUS= sent */
+	bool ready; /* READY=1 sent: STATUS= from then on */
+	struct xlb_metrics_srv *msrv;
+	char maddr[sizeof(((struct xlb_conf *)0)->metrics)];
+	__u64 reattaches, reloads_ok, reloads_failed, commits;
+	double last_commit_s, started_s;
+
 	/* The node in its fleet (node.c): VIP routes and draining. */
 	struct xlb_fleet fleet;
 	struct xlb_timer t_fleet;
@@ -135,21 +164,8 @@ struct daemon {
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
 
-static void __attribute__((format(printf, 1, 2))) dlog(const char *fmt, ...)
-{
-	char ts[32], msg[1024];
-	struct timespec now;
-	struct tm tm;
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	localtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s.%03ld xlb: %s\n", ts, now.tv_nsec / 1000000L, msg);
-}
+/* A line about backend b, with its VIP and address as journal fields. */
+#define blog(b, prio, ...) xlb_log_kv(prio, (b)->vname, (b)->aname, __VA_ARGS__)
 
 static __u64 rnd(struct daemon *d)
 {
@@ -205,6 +221,7 @@ static void be_sort(struct daemon *d)
 /* ---- checks -------------------------------------------------------------- */
 
 static void on_probe_done(struct xlb_probe *p, bool ok, const char *why);
+static void notify_status(struct daemon *d, const char *extra);
 static void on_check_timer(struct xlb_timer *t);
 static void on_pol_timer(struct xlb_timer *t);
 
@@ -262,6 +279,8 @@ static struct be *be_new(struct daemon *d, const struct xlb_vip_key *k,
 	xlb_addr_fmt(a->family, a->a, ab, sizeof(ab));
 	xlb_vip_fmt(k, vb, sizeof(vb));
 	snprintf(b->name, sizeof(b->name), "%s of %s", ab, vb);
+	snprintf(b->vname, sizeof(b->vname), "%s", vb);
+	snprintf(b->aname, sizeof(b->aname), "%s", ab);
 	b->ck.type = XLB_CHECK_NONE;
 	b->drain_timeout_s = 300;
 	xlb_probe_init(&b->probe, &d->loop);
@@ -374,10 +393,10 @@ static void bring_up(struct be *b, const char *reason)
 	b->up_at = b->fell ? xlb_ms() : 0;
 	want(b, W_UP, slow ? XLB_RAMP_FULL / RAMP_STEPS : XLB_RAMP_FULL);
 	if (slow)
-		dlog("backend %s up: %s; slow start over %u s", b->name, reason,
+		blog(b, LOG_NOTICE, "backend %s up: %s; slow start over %u s", b->name, reason,
 		     b->slow_start_s);
 	else
-		dlog("backend %s up: %s", b->name, reason);
+		blog(b, LOG_NOTICE, "backend %s up: %s", b->name, reason);
 }
 
 /*
@@ -417,7 +436,7 @@ static void on_fall(struct be *b)
 	if (b->want == W_UP) {
 		/* Failing again before its comeback was committed. */
 		b->want = W_NONE;
-		dlog("backend %s failing again: %u failed checks (%s); stays down",
+		blog(b, LOG_WARNING, "backend %s failing again: %u failed checks (%s); stays down",
 		     b->name, b->bad, b->why);
 		return;
 	}
@@ -425,7 +444,7 @@ static void on_fall(struct be *b)
 		if (b->pol == P_HOLD)
 			pol_cancel(b); /* failing again while held down */
 		if (!b->owned_down)
-			dlog("backend %s failing: %u failed checks (%s); state %s unchanged",
+			blog(b, LOG_INFO, "backend %s failing: %u failed checks (%s); state %s unchanged",
 			     b->name, b->bad, b->why, xlb_state_name(b->state));
 		return;
 	}
@@ -436,10 +455,10 @@ static void on_fall(struct be *b)
 	b->owned_down = true;
 	b->fell = true;
 	if (err)
-		dlog("backend %s down: %u failed checks (%s)", b->name, b->bad,
+		blog(b, LOG_WARNING, "backend %s down: %u failed checks (%s)", b->name, b->bad,
 		     b->why);
 	else
-		dlog("backend %s down: %u failed checks (%s); state flipped in %llu.%03llu us",
+		blog(b, LOG_WARNING, "backend %s down: %u failed checks (%s); state flipped in %llu.%03llu us",
 		     b->name, b->bad, b->why, (unsigned long long)(took / 1000),
 		     (unsigned long long)(took % 1000));
 
@@ -451,7 +470,7 @@ static void on_fall(struct be *b)
 			b->hold_ms = b->hold_ms ? b->hold_ms * 2 : base;
 			if (b->hold_ms > FLAP_HOLD_MAX_MS)
 				b->hold_ms = FLAP_HOLD_MAX_MS;
-			dlog("backend %s flapping (up only %llu.%llu s): held down for at least %llu s",
+			blog(b, LOG_WARNING, "backend %s flapping (up only %llu.%llu s): held down for at least %llu s",
 			     b->name, (unsigned long long)((now - b->up_at) / 1000),
 			     (unsigned long long)((now - b->up_at) % 1000 / 100),
 			     (unsigned long long)((b->hold_ms + 999) / 1000));
@@ -472,13 +491,13 @@ static void on_rise(struct be *b)
 		return; /* apply_pending brings it back once DOWN is committed */
 	if (b->state != XLB_BE_DOWN || !b->owned_down) {
 		if (b->state != XLB_BE_UP)
-			dlog("backend %s healthy: %u successful checks; state %s unchanged%s",
+			blog(b, LOG_INFO, "backend %s healthy: %u successful checks; state %s unchanged%s",
 			     b->name, b->ok, xlb_state_name(b->state),
 			     b->state == XLB_BE_DOWN ? " (set by the operator)" : "");
 		return;
 	}
 	if (b->hold_until > now) {
-		dlog("backend %s healthy again but held down %llu.%llu s more (flapping)",
+		blog(b, LOG_INFO, "backend %s healthy again but held down %llu.%llu s more (flapping)",
 		     b->name, (unsigned long long)((b->hold_until - now) / 1000),
 		     (unsigned long long)((b->hold_until - now) % 1000 / 100));
 		pol_arm(b, P_HOLD, b->hold_until);
@@ -491,7 +510,13 @@ static void on_rise(struct be *b)
 static void on_probe_done(struct xlb_probe *p, bool ok, const char *why)
 {
 	struct be *b = container_of(p, struct be, probe);
+	bool was = b->healthy;
 
+	b->latency_s = (double)(xlb_now_mono_ns() - b->check_ns) / 1e9;
+	if (ok)
+		b->n_ok++;
+	else
+		b->n_failed++;
 	if (ok) {
 		b->bad = 0;
 		if (b->ok < UINT32_MAX)
@@ -510,10 +535,12 @@ static void on_probe_done(struct xlb_probe *p, bool ok, const char *why)
 			on_fall(b);
 		} else if (!b->healthy && b->bad == b->ck.fall && b->owned_down &&
 			   b->state == XLB_BE_DOWN) {
-			dlog("backend %s still down: %u failed checks (%s)", b->name,
+			blog(b, LOG_INFO, "backend %s still down: %u failed checks (%s)", b->name,
 			     b->bad, b->why);
 		}
 	}
+	if (b->healthy != was)
+		b->transition_s = (double)xlb_now_real_ns() / 1e9;
 	check_schedule(b, false);
 }
 
@@ -530,6 +557,7 @@ static void on_check_timer(struct xlb_timer *t)
 	snprintf(p->path, sizeof(p->path), "%s", b->ck.path);
 	p->timeout_ms = b->ck.timeout_ms;
 	b->check_at = xlb_ms();
+	b->check_ns = xlb_now_mono_ns();
 	if (xlb_probe_start(p))
 		check_schedule(b, false); /* out of memory: try again later */
 }
@@ -560,22 +588,7 @@ static void on_pol_timer(struct xlb_timer *t)
 
 static int lock_maps(struct daemon *d, bool wait)
 {
-	int fd;
-
-	if (wait)
-		return xlb_maps_lock(&d->m);
-	fd = open(d->m.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return xlb_errf(-errno, "can't open %s: %s", d->m.dir,
-				strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	d->m.lock_fd = fd;
-	return 0;
+	return wait ? xlb_maps_lock(&d->m) : xlb_maps_trylock(&d->m);
 }
 
 static void unlock_maps(struct daemon *d)
@@ -588,7 +601,7 @@ static void unlock_maps(struct daemon *d)
 /* A live state that the daemon did not write. */
 static void external_change(struct be *b, const struct xlb_be_ent *e)
 {
-	dlog("backend %s: state %s -> %s (not by the daemon)", b->name,
+	blog(b, LOG_NOTICE, "backend %s: state %s -> %s (not by the daemon)", b->name,
 	     xlb_state_name(b->state), xlb_state_name(e->state));
 	pol_cancel(b);
 	b->owned_down = false;
@@ -640,7 +653,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 			if (!b) {
 				b = be_new(d, &v->key, &e->addr);
 				if (!b) {
-					dlog("out of memory");
+					xlb_log(LOG_ERR, "out of memory");
 					continue;
 				}
 				/* Adopted: UP live means healthy, fall failures away. */
@@ -660,7 +673,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 				if (!b->drain_seen)
 					b->drain_seen = xlb_ms();
 				if (b->want == W_NONE && drain_over(b)) {
-					dlog("backend %s drained: %s; removing it", b->name,
+					blog(b, LOG_NOTICE, "backend %s drained: %s; removing it", b->name,
 					     b->drain_deadline_ns ? "deadline passed" :
 								    "drain_timeout passed");
 					want(b, W_REMOVE, 0);
@@ -679,7 +692,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 
 		if (!b->seen && !b->dead) {
 			if (b->want != W_REMOVE)
-				dlog("backend %s gone from the live state (not by the daemon)",
+				blog(b, LOG_NOTICE, "backend %s gone from the live state (not by the daemon)",
 				     b->name);
 			be_drop(b);
 		}
@@ -745,7 +758,7 @@ static int apply_pending(struct daemon *d)
 				changed = true;
 				nch++;
 			} else {
-				dlog("backend %s: left %s (changed meanwhile)", b->name,
+				blog(b, LOG_INFO, "backend %s: left %s (changed meanwhile)", b->name,
 				     xlb_state_name(e->state));
 				b->owned_down = false;
 				b->want = W_NONE;
@@ -759,7 +772,7 @@ static int apply_pending(struct daemon *d)
 				changed = true;
 				nch++;
 			} else {
-				dlog("backend %s: left %s (changed meanwhile)", b->name,
+				blog(b, LOG_INFO, "backend %s: left %s (changed meanwhile)", b->name,
 				     xlb_state_name(e->state));
 				b->want = W_NONE;
 			}
@@ -795,13 +808,17 @@ static int apply_pending(struct daemon *d)
 	}
 	unlock_maps(d);
 	if (err) {
-		dlog("commit failed: %s; retrying in %d ms", xlb_errmsg(), RETRY_MS);
+		xlb_log(LOG_ERR, "commit failed: %s; retrying in %d ms", xlb_errmsg(), RETRY_MS);
 		xlb_model_free(&old);
 		xlb_model_free(&md);
 		goto retry;
 	}
+	if (changed) {
+		d->commits++;
+		d->last_commit_s = (double)took / 1e9;
+	}
 	if (changed)
-		dlog("committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
+		xlb_log(LOG_INFO, "committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
 		     (unsigned long long)(took / 1000000),
 		     (unsigned long long)(took / 1000 % 1000));
 	if (changed)
@@ -822,13 +839,13 @@ static int apply_pending(struct daemon *d)
 			b->state = XLB_BE_UP;
 			b->ramp = b->want_ramp;
 			if (w == W_RAMP)
-				dlog("backend %s slow start: %u%%%s", b->name,
+				blog(b, LOG_INFO, "backend %s slow start: %u%%%s", b->name,
 				     b->ramp / 10,
 				     b->ramp >= XLB_RAMP_FULL ? ", done" : "");
 			if (b->ramp < XLB_RAMP_FULL)
 				pol_arm(b, P_RAMP, xlb_ms() + ramp_step_ms(b));
 		} else if (w == W_REMOVE) {
-			dlog("backend %s removed", b->name);
+			blog(b, LOG_NOTICE, "backend %s removed", b->name);
 			b->want = W_REMOVE; /* sync_records drops it quietly */
 		}
 	}
@@ -928,7 +945,7 @@ static void check_drains(struct daemon *d)
 
 		if (!b->dead && b->state == XLB_BE_DRAIN && b->want == W_NONE &&
 		    drain_over(b)) {
-			dlog("backend %s drained: %s; removing it", b->name,
+			blog(b, LOG_NOTICE, "backend %s drained: %s; removing it", b->name,
 			     b->drain_deadline_ns ? "deadline passed" :
 						    "drain_timeout passed");
 			want(b, W_REMOVE, 0);
@@ -957,12 +974,13 @@ static void on_sync_timer(struct xlb_timer *t)
 	unlock_maps(d);
 	if (err) {
 		d->snap.valid = false;
-		dlog("can't read the live state: %s", xlb_errmsg());
+		xlb_log(LOG_ERR, "can't read the live state: %s", xlb_errmsg());
 		return;
 	}
 	sync_records(d, &live, &d->conf);
 	xlb_fleet_model(&d->fleet, &live); /* fleet hook: announcements */
 	xlb_model_free(&live);
+	notify_status(d, NULL);
 }
 
 static void on_apply_timer(struct xlb_timer *t)
@@ -1079,9 +1097,13 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 	be_sort(d);
 	commit = !xlb_conf_model_same(&md, &old);
 	if (commit) {
+		__u64 t0 = xlb_now_mono_ns();
+
 		err = xlb_model_commit(&d->m, &old, &md);
 		if (err)
 			goto fail;
+		d->commits++;
+		d->last_commit_s = (double)(xlb_now_mono_ns() - t0) / 1e9;
 	}
 	unlock_maps(d);
 
@@ -1104,7 +1126,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		const struct xlb_vip_ent *v = xlb_model_vip(&md, &b->vkey);
 
 		if (!v || !xlb_model_be(v, &b->addr)) {
-			dlog("backend %s removed: not in the file", b->name);
+			blog(b, LOG_NOTICE, "backend %s removed: not in the file", b->name);
 			b->want = W_REMOVE; /* dropped quietly below */
 			continue;
 		}
@@ -1117,7 +1139,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 	}
 	sync_records(d, &md, &d->conf);
 	xlb_fleet_model(&d->fleet, &md); /* fleet hook: announcements */
-	dlog("%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
+	xlb_log(LOG_NOTICE, "%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
 	     d->path, md.n_vips, d->n_be, commit ? "; live state updated" :
 						    "; live state already matches",
 	     added ? " (new backends wait for their checks)" : "");
@@ -1134,23 +1156,252 @@ fail:
 	return err;
 }
 
+/* ---- the data path, systemd, metrics ------------------------------------ */
+
+/* One line for systemd's STATUS= (and `systemctl status`), sent on change. */
+static void notify_status(struct daemon *d, const char *extra)
+{
+	size_t i, up = 0, n = 0, vips = d->conf.model.n_vips;
+	char st[sizeof(d->status)];
+
+	if (!d->ready)
+		return;
+	for (i = 0; i < d->n_be; i++) {
+		if (d->be[i]->dead)
+			continue;
+		n++;
+		up += d->be[i]->state == XLB_BE_UP;
+	}
+	if (d->dp_prog_id)
+		snprintf(st, sizeof(st), "%zu VIPs, %zu/%zu backends up; data path on %s (%s)%s%s",
+			 vips, up, n, d->dp_dev, d->dp_mode, extra ? "; " : "",
+			 extra ? extra : "");
+	else
+		snprintf(st, sizeof(st), "%zu VIPs, %zu/%zu backends up; DATA PATH NOT ATTACHED%s%s",
+			 vips, up, n, extra ? "; " : "", extra ? extra : "");
+	if (!strcmp(st, d->status))
+		return;
+	snprintf(d->status, sizeof(d->status), "%s", st);
+	sd_notifyf(0, "STATUS=%s", st);
+}
+
+/*
+ * Attaches the program to the configured interface again, as `xlb
+ * attach` would: the pinned maps are reused, so the seed, the tables and
+ * the flow table are those the daemon manages.
+ */
+static int reattach(struct daemon *d)
+{
+	struct xlb_ctx q = *d->c;
+	char *argv[3] = { d->conf.interface, "--mode", d->conf.mode };
+	int rc;
+
+	q.quiet = true;
+	q.json = false;
+	xlb_err_clear();
+	rc = cmd_attach(&q, d->conf.mode[0] ? 3 : 1, argv);
+	if (rc != XLB_EXIT_OK)
+		return xlb_errf(-EIO, "%s", *xlb_errmsg() ? xlb_errmsg() : "attach failed");
+	return 0;
+}
+
+/*
+ * Looks at the data path: is the program on these maps attached, where,
+ * in which mode. When it owns an interface (`interface` in the file) the
+ * daemon re-attaches a program that is gone, logging at error priority;
+ * when it cannot, it returns an error and the daemon exits. Without an
+ * interface it can only say so (log, status, metrics).
+ */
+static int watch_datapath(struct daemon *d)
+{
+	const char *dev = d->conf.interface[0] ? d->conf.interface : d->dp_dev;
+	bool owns = d->conf.interface[0] != '\0', was = d->dp_prog_id != 0;
+	struct xlb_xdp_info xi;
+	int err;
+
+	err = xlb_xdp_find(&d->m, dev[0] ? dev : NULL, &xi);
+	if (err && err != -ENODEV)
+		return 0; /* can't ask the kernel now: look again later */
+	if (!err && xi.prog_id) {
+		if (!d->dp_seen || !was || xi.prog_id != d->dp_prog_id)
+			xlb_log(LOG_NOTICE, "data path: program %u on %s (%s mode)",
+				xi.prog_id, xi.dev, xi.mode);
+		d->dp_seen = true;
+		d->dp_prog_id = xi.prog_id;
+		d->dp_mode = xi.mode;
+		snprintf(d->dp_dev, sizeof(d->dp_dev), "%s", xi.dev);
+		notify_status(d, NULL);
+		return 0;
+	}
+	d->dp_prog_id = 0;
+	if (!owns) {
+		if (was || !d->dp_seen)
+			xlb_log(LOG_ERR,
+				"xlb's program runs on no interface%s%s: the VIPs are not served; set 'interface' in %s for the daemon to attach it",
+				dev[0] ? " (it was on " : "", dev[0] ? dev : "", d->path);
+		d->dp_seen = true;
+		notify_status(d, NULL);
+		return 0;
+	}
+	d->dp_seen = true;
+	if (err == -ENODEV)
+		return xlb_errf(-ENODEV, "interface %s is gone: the VIPs are not served", dev);
+	xlb_log(LOG_ERR, "xlb's program is not attached to %s%s%s%s: re-attaching it", dev,
+		xi.other[0] ? " (" : "", xi.other, xi.other[0] ? " holds its XDP hook)" : "");
+	if (xi.other[0])
+		return xlb_errf(-EBUSY,
+				"%s runs another XDP program (%s): not displacing it; the VIPs are not served",
+				dev, xi.other);
+	err = reattach(d);
+	if (!err)
+		err = xlb_xdp_find(&d->m, dev, &xi);
+	if (!err && !xi.prog_id)
+		err = xlb_errf(-EIO, "attached, but no program on these maps runs on %s", dev);
+	if (err)
+		return xlb_errf(err, "can't re-attach to %s: %s; the VIPs are not served", dev,
+				xlb_errmsg());
+	d->reattaches++;
+	d->dp_prog_id = xi.prog_id;
+	d->dp_mode = xi.mode;
+	snprintf(d->dp_dev, sizeof(d->dp_dev), "%s", xi.dev);
+	xlb_log(LOG_WARNING, "re-attached to %s (%s mode): program %u", xi.dev, xi.mode,
+		xi.prog_id);
+	notify_status(d, NULL);
+	return 0;
+}
+
+/* Stops the loop with a failure: what systemd's Restart= is for. */
+static void give_up(struct daemon *d, const char *why)
+{
+	xlb_log(LOG_ERR, "%s; exiting", why);
+	sd_notifyf(0, "STATUS=failed: %s", why);
+	d->exit_rc = XLB_EXIT_FAIL;
+	d->stop = true;
+}
+
+static void on_watch_timer(struct xlb_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, t_watch);
+
+	xlb_timer_arm(&d->loop, t, xlb_ms() + WATCH_MS);
+	if (watch_datapath(d))
+		give_up(d, xlb_errmsg());
+}
+
+/* Fed from the loop: a loop stuck anywhere stops feeding it. */
+static void on_wdog_timer(struct xlb_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, t_wdog);
+
+	sd_notify(0, "WATCHDOG=1");
+	xlb_timer_arm(&d->loop, t, xlb_ms() + d->wdog_ms);
+}
+
+static bool be_health(void *arg, const struct xlb_vip_key *k,
+		      const struct xlb_addr *a, struct xlb_be_health *h)
+{
+	struct be *b = be_find(arg, k, a);
+
+	if (!b)
+		return false;
+	h->checked = b->ck.type != XLB_CHECK_NONE;
+	h->up = b->healthy;
+	h->latency_s = b->latency_s;
+	h->transition_s = b->transition_s;
+	h->ok = b->n_ok;
+	h->failed = b->n_failed;
+	return true;
+}
+
+static void daemon_metrics(void *arg, FILE *f)
+{
+	struct daemon *d = arg;
+
+	xlb_metric_head(f, "xlb_daemon_start_time_seconds", "gauge",
+			"Unix time the daemon started.");
+	fprintf(f, "xlb_daemon_start_time_seconds %.3f\n", d->started_s);
+	xlb_metric_head(f, "xlb_daemon_commits_total", "counter",
+			"Commits the daemon made (health changes, reloads).");
+	fprintf(f, "xlb_daemon_commits_total %llu\n", (unsigned long long)d->commits);
+	xlb_metric_head(f, "xlb_daemon_last_commit_duration_seconds", "gauge",
+			"How long the daemon's last commit took (tables built and swapped).");
+	fprintf(f, "xlb_daemon_last_commit_duration_seconds %.6f\n", d->last_commit_s);
+	xlb_metric_head(f, "xlb_daemon_reloads_total", "counter",
+			"Reloads (SIGHUP), by result.");
+	fprintf(f, "xlb_daemon_reloads_total{result=\"ok\"} %llu\n",
+		(unsigned long long)d->reloads_ok);
+	fprintf(f, "xlb_daemon_reloads_total{result=\"refused\"} %llu\n",
+		(unsigned long long)d->reloads_failed);
+	xlb_metric_head(f, "xlb_daemon_reattaches_total", "counter",
+			"Times the daemon found its XDP program gone and attached it again.");
+	fprintf(f, "xlb_daemon_reattaches_total %llu\n", (unsigned long long)d->reattaches);
+}
+
+/*
+ * (Re)starts /metrics on the configured address. A port another process
+ * holds is logged and the daemon goes on: balancing matters more than
+ * its counters.
+ */
+static void metrics_setup(struct daemon *d)
+{
+	struct xlb_metrics_src src = {
+		.be_health = be_health,
+		.extra = daemon_metrics,
+		.arg = d,
+		.dev = NULL,
+	};
+
+	if (d->msrv && !strcmp(d->maddr, d->conf.metrics))
+		return;
+	xlb_metrics_stop(d->msrv);
+	d->msrv = NULL;
+	snprintf(d->maddr, sizeof(d->maddr), "%s", d->conf.metrics);
+	if (!d->conf.metrics[0])
+		return;
+	if (xlb_metrics_serve(&d->loop, d->conf.metrics, &d->m, &src, &d->msrv)) {
+		xlb_log(LOG_ERR, "%s; no metrics until a reload", xlb_errmsg());
+		d->maddr[0] = '\0';
+		return;
+	}
+	xlb_log(LOG_INFO, "metrics at http://%s/metrics", d->conf.metrics);
+}
+
 static void do_reload(struct daemon *d)
 {
 	struct xlb_conf conf;
 	int err;
 
 	d->reload = false;
-	dlog("SIGHUP: reloading %s", d->path);
+	/* systemd holds `systemctl reload` until READY=1 comes back. */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		   (unsigned long long)(xlb_now_mono_ns() / 1000), d->path);
+	d->status[0] = '\0';
+	xlb_log(LOG_INFO, "SIGHUP: reloading %s", d->path);
 	err = xlb_conf_load(d->path, &conf);
 	if (!err) {
 		err = apply_config(d, &conf, false);
 		xlb_conf_free(&conf);
 	}
-	if (!err) /* fleet hook: announce and node settings */
-		err = xlb_fleet_configure(&d->fleet, &d->conf);
-	if (err)
-		dlog("error: reload failed, keeping the running configuration: %s",
-		     xlb_errmsg());
+	if (err) {
+		char why[128];
+
+		d->reloads_failed++;
+		snprintf(why, sizeof(why), "reload refused: %s", xlb_errmsg());
+		xlb_log(LOG_ERR, "reload failed, keeping the running configuration: %s",
+			xlb_errmsg());
+		sd_notify(0, "READY=1");
+		notify_status(d, why);
+		return;
+	}
+	d->reloads_ok++;
+	/* fleet hook: the file's announce and node settings */
+	if (xlb_fleet_configure(&d->fleet, &d->conf)) {
+		xlb_log(LOG_ERR, "announce: %s", xlb_errmsg());
+		xlb_err_clear();
+	}
+	metrics_setup(d);
+	sd_notify(0, "READY=1");
+	notify_status(d, NULL);
 }
 
 static void on_signal(struct xlb_io *io, __u32 events)
@@ -1165,7 +1416,8 @@ static void on_signal(struct xlb_io *io, __u32 events)
 			/* fleet hook: drain (USR1) or undrain (USR2) the node */
 			xlb_fleet_signal_drain(&d->fleet, si.ssi_signo == SIGUSR1);
 		} else {
-			dlog("%s: exiting; the data path keeps forwarding",
+			sd_notify(0, "STOPPING=1");
+			xlb_log(LOG_NOTICE, "%s: exiting; the data path keeps forwarding",
 			     si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 			d->stop = true;
 		}
@@ -1173,6 +1425,18 @@ static void on_signal(struct xlb_io *io, __u32 events)
 }
 
 /* ---- fleet hooks (node.c) ------------------------------------------------ */
+
+static void __attribute__((format(printf, 2, 3)))
+fleet_log(int prio, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xlb_log(prio, "%s", msg);
+}
 
 #define FLEET_TICK_MS 1000 /* the program still ours, drain deadlines, routes */
 
@@ -1194,7 +1458,8 @@ static int fleet_start(struct daemon *d)
 {
 	int err;
 
-	err = xlb_fleet_start(&d->fleet, d->c->pin_dir, &d->m, &d->conf, dlog);
+	err = xlb_fleet_start(&d->fleet, d->c->pin_dir, &d->m, &d->conf,
+			      fleet_log);
 	if (err || !d->fleet.on)
 		return err;
 	d->fleet_io.fd = d->fleet.watch_fd;
@@ -1227,6 +1492,7 @@ static void daemon_free(struct daemon *d)
 	free(d->grave);
 	snap_free(&d->snap);
 	snap_free(&d->snap_new);
+	xlb_metrics_stop(d->msrv);
 	if (d->sig.fd >= 0)
 		close(d->sig.fd);
 	xlb_loop_fini(&d->loop);
@@ -1235,55 +1501,52 @@ static void daemon_free(struct daemon *d)
 }
 
 /*
- * One daemon per pin directory: an abstract socket named after it, which
- * the kernel releases however the daemon ends (SIGKILL included).
+ * One daemon per pin directory: a lock on a directory inside it, which
+ * only root can open (the pin directory is root's alone, see
+ * xlb_pin_dir_open) and which the kernel releases however the daemon ends
+ * (SIGKILL included). It is not the commit lock, which the daemon takes
+ * only while committing. With an interface to attach to, the pin
+ * directory is made if missing.
  */
-static int instance_lock(const char *dir)
+static int instance_lock(const char *dir, bool create)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n;
+	int fd, pid;
 
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xlb-daemon:%s", dir);
-	if (n >= (int)sizeof(sa.sun_path) - 1)
-		n = sizeof(sa.sun_path) - 2;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return xlb_errf(-errno, "can't create a socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n))) {
-		int err = -errno;
-
-		close(fd);
-		if (err == -EADDRINUSE)
-			return xlb_errf(-EBUSY, "another xlb daemon runs for %s", dir);
-		return xlb_errf(err, "can't bind the instance socket: %s",
-				strerror(-err));
-	}
+	fd = xlb_pin_guard(dir, XLB_PIN_DAEMON_GUARD, create, &pid);
+	if (fd == -ENOENT)
+		return xlb_errf(fd, "no xlb maps in %s: run 'xlb attach DEV' first",
+				dir);
+	if (fd == -EBUSY && pid)
+		return xlb_errf(fd, "another xlb daemon runs for %s (pid %d)", dir,
+				pid);
+	if (fd == -EBUSY)
+		return xlb_errf(fd, "another xlb daemon runs for %s", dir);
 	return fd;
 }
 
 /* Opens the maps, attaching to the configured interface when needed. */
 static int open_maps(struct daemon *d)
 {
-	char *argv[1];
 	int err;
 
 	err = xlb_maps_open(d->c->pin_dir, &d->m);
 	if (err != -ENOENT || !d->conf.interface[0])
 		return err;
-	dlog("no maps in %s: attaching to %s", d->c->pin_dir, d->conf.interface);
-	argv[0] = d->conf.interface;
-	err = cmd_attach(d->c, 1, argv);
-	fflush(stdout);
-	if (err != XLB_EXIT_OK)
-		return xlb_errf(-EIO, "can't attach to %s", d->conf.interface);
+	xlb_log(LOG_NOTICE, "no maps in %s: attaching to %s", d->c->pin_dir, d->conf.interface);
+	err = reattach(d);
+	if (err)
+		return xlb_errf(err, "can't attach to %s: %s", d->conf.interface,
+				xlb_errmsg());
 	return xlb_maps_open(d->c->pin_dir, &d->m);
 }
 
 int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 {
+	static const char use[] =
+		"usage: xlb daemon --config FILE [--log-level error|warning|notice|info|debug]";
 	struct daemon d;
 	sigset_t set;
+	uint64_t wdog_us = 0;
 	int i, err, inst, rc = XLB_EXIT_OK;
 
 	memset(&d, 0, sizeof(d));
@@ -1292,23 +1555,30 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	d.fleet.watch_fd = d.fleet.an.nl.fd = -1;
 	d.loop.ep = d.loop.tfd = -1;
 	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc && d.path)
+			return xlb_usage(c, "daemon: --config given twice");
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			d.path = argv[++i];
+		else if (!strcmp(argv[i], "--log-level") && i + 1 < argc &&
+			 !xlb_log_level_parse(argv[i + 1], &xlb_log_max))
+			i++;
 		else
-			return xlb_usage(c, "usage: xlb daemon --config FILE");
+			return xlb_usage(c, "%s", use);
 	}
 	if (!d.path)
-		return xlb_usage(c, "usage: xlb daemon --config FILE");
+		return xlb_usage(c, "%s", use);
+	xlb_log_init();
+	d.started_s = (double)xlb_now_real_ns() / 1e9;
 	xlb_heap_keep();
 	if (getrandom(&d.rng, sizeof(d.rng), GRND_NONBLOCK) != sizeof(d.rng))
 		d.rng = xlb_now_mono_ns();
 	d.rng |= 1;
-	d.m.lock_fd = -1;
+	d.m.lock_fd = d.m.dir_fd = -1;
 
 	err = xlb_conf_load(d.path, &d.conf);
 	if (err)
 		return xlb_fail_rc(c, err);
-	inst = instance_lock(c->pin_dir);
+	inst = instance_lock(c->pin_dir, d.conf.interface[0]);
 	if (inst < 0) {
 		xlb_conf_free(&d.conf);
 		return xlb_fail_rc(c, inst);
@@ -1342,16 +1612,32 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	}
 	xlb_timer_init(&d.t_sync, on_sync_timer);
 	xlb_timer_init(&d.t_apply, on_apply_timer);
+	xlb_timer_init(&d.t_watch, on_watch_timer);
+	xlb_timer_init(&d.t_wdog, on_wdog_timer);
 	xlb_timer_init(&d.t_fleet, on_fleet_timer);
+	/* Before "started": a live state that matches serves nobody detached. */
+	if (!err)
+		err = watch_datapath(&d);
 	if (!err)
 		err = fleet_start(&d);
 	if (!err)
 		err = apply_config(&d, &d.conf, true);
 	if (err) {
+		sd_notifyf(0, "STATUS=failed: %s", xlb_errmsg());
 		rc = xlb_fail_rc(c, err);
 		goto out;
 	}
 	xlb_timer_arm(&d.loop, &d.t_sync, xlb_ms() + SYNC_MS);
+	xlb_timer_arm(&d.loop, &d.t_watch, xlb_ms() + WATCH_MS);
+	metrics_setup(&d);
+	if (sd_watchdog_enabled(0, &wdog_us) > 0) {
+		/* Twice per period, as sd_watchdog_enabled(3) advises. */
+		d.wdog_ms = wdog_us / 2000 ? wdog_us / 2000 : 1;
+		xlb_timer_arm(&d.loop, &d.t_wdog, xlb_ms());
+	}
+	sd_notify(0, "READY=1");
+	d.ready = true;
+	notify_status(&d, NULL);
 
 	while (!d.stop) {
 		err = xlb_loop_run_once(&d.loop, -1);
@@ -1362,11 +1648,14 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 		if (d.apply_due) {
 			d.apply_due = false;
 			apply_pending(&d);
+			notify_status(&d, NULL);
 		}
 		if (d.reload && !d.stop)
 			do_reload(&d);
 		graveyard(&d);
 	}
+	if (d.exit_rc)
+		rc = d.exit_rc;
 out:
 	xlb_fleet_stop(&d.fleet); /* fleet hook: withdraw everything */
 	daemon_free(&d);

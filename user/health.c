@@ -105,11 +105,18 @@ int xlb_timer_arm(struct xlb_loop *l, struct xlb_timer *t, __u64 at)
 
 static void tfd_read(struct xlb_io *io, __u32 events)
 {
+	struct xlb_loop *l = (struct xlb_loop *)((char *)io - offsetof(struct xlb_loop, tio));
 	__u64 expirations;
 
 	if (read(io->fd, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
 		xlb_errf(-errno, "timerfd read: %s", strerror(errno));
+	/*
+	 * Expired: armed for nothing now. Left as it was, a timer armed
+	 * later for that same millisecond found the timerfd "armed for it"
+	 * and was never woken for: the loop then slept until some I/O.
+	 */
+	l->tfd_at = 0;
 }
 
 int xlb_loop_init(struct xlb_loop *l)

@@ -325,8 +325,20 @@ static int record_read(const struct xlb_maps *m, struct xlb_model *md,
  */
 static void finish_dead_commit(struct xlb_maps *m, const struct xlb_commit *h)
 {
+	struct xlb_maps w;
+
 	if (h->phase == XLB_COMMIT_DONE)
 		return;
+	if (m->rdonly) {
+		/* A reader's maps: writable ones, where this view allows. */
+		if (!xlb_maps_open(m->dir, &w)) {
+			if (!w.rdonly && !xlb_maps_trylock(&w))
+				xlb_model_recover(&w);
+			xlb_maps_close(&w);
+		}
+		xlb_err_clear();
+		return;
+	}
 	if (m->lock_fd >= 0) {
 		xlb_model_recover(m);
 		return;
@@ -509,9 +521,17 @@ int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out)
 int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		    struct xlb_slot **out)
 {
+	return xlb_model_table_prev(md, v, NULL, out);
+}
+
+int xlb_model_table_prev(const struct xlb_model *md,
+			 const struct xlb_vip_ent *v,
+			 const struct xlb_tb_prev *prev, struct xlb_slot **out)
+{
 	struct xlb_tb_params p = {
 		.algo = (enum xlb_algo)v->algo,
 		.size = v->table_size,
+		.prev = prev, /* stable: the table it continues (history.h) */
 	};
 	struct xlb_tb_backend *tb = NULL;
 	struct xlb_slot *slots;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * model.h - the controller's view of the whole configuration, read from
- * the pinned maps (the source of truth), edited in memory, validated in
- * full, and committed: tables are built into fresh inner maps and swapped
- * in with one update each; no live table is ever edited.
+ * the commit record (the source of truth, record.h), edited in memory,
+ * validated in full, and committed (commit.c): tables are built into idle
+ * places and swapped in with one update each; no live table is ever
+ * edited.
  */
 #ifndef XLB_MODEL_H
 #define XLB_MODEL_H
@@ -81,6 +82,11 @@ int xlb_model_tb(const struct xlb_vip_ent *v, struct xlb_tb_backend **out);
 /* Builds v's table as the model says (caller frees *out). */
 int xlb_model_table(const struct xlb_model *md, const struct xlb_vip_ent *v,
 		    struct xlb_slot **out);
+struct xlb_tb_prev;
+/* The same, continuing prev's history when v is stable (history.h). */
+int xlb_model_table_prev(const struct xlb_model *md,
+			 const struct xlb_vip_ent *v,
+			 const struct xlb_tb_prev *prev, struct xlb_slot **out);
 
 /*
  * Makes md the committed configuration, given old as xlb_model_read

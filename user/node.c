@@ -11,20 +11,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 #include "host.h"
 #include "node.h"
 #include "util.h"
+#include "xdpinfo.h"
 
 const char *xlb_node_state_name(enum xlb_node_state s)
 {
@@ -165,110 +163,39 @@ int xlb_node_drain_write(const char *pin_dir, const struct xlb_drain_req *r)
 	return 0;
 }
 
-/* Whether program id uses the map with id map_id. */
-static bool prog_uses(__u32 id, __u32 map_id)
-{
-	struct bpf_prog_info info;
-	__u32 len = sizeof(info), ids[64], i;
-	bool found = false;
-	int fd;
-
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return false;
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = ARRAY_SIZE(ids);
-	info.map_ids = (__u64)(uintptr_t)ids;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		for (i = 0; i < info.nr_map_ids && i < ARRAY_SIZE(ids); i++)
-			found |= ids[i] == map_id;
-	close(fd);
-	return found;
-}
-
 /*
- * 1 when ifindex runs a program using map_id (alone or behind libxdp's
- * dispatcher), 0 when it runs none, -1 when another.
+ * 0 when an XDP program using m's maps runs on ifname (any interface when
+ * ifname is empty), its interface in dev; else -ENOENT with the reason.
+ * xdpinfo.c finds it, as `xlb status` and the daemon's self-watch do.
  */
-static int dev_ours(int ifindex, __u32 map_id)
+static int xdp_ours(const struct xlb_maps *m, const char *ifname, char *dev,
+		    size_t len)
 {
-	struct xdp_multiprog *mp;
-	struct xdp_program *p;
-	__u32 id = 0;
-	int r = -1;
+	struct xlb_xdp_info xi;
+	int err;
 
-	if (bpf_xdp_query_id(ifindex, 0, &id) || !id)
+	err = xlb_xdp_find(m, ifname[0] ? ifname : NULL, &xi);
+	if (err)
+		return err;
+	if (xi.prog_id) {
+		snprintf(dev, len, "%s", xi.dev);
 		return 0;
-	if (prog_uses(id, map_id))
-		return 1;
-	xlb_quiet_libbpf++;
-	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	xlb_quiet_libbpf--;
-	if (!mp || libxdp_get_error(mp))
-		return -1;
-	for (p = xdp_multiprog__next_prog(NULL, mp); p;
-	     p = xdp_multiprog__next_prog(p, mp))
-		if (prog_uses(xdp_program__id(p), map_id))
-			r = 1;
-	xdp_multiprog__close(mp);
-	return r;
-}
-
-int xlb_node_xdp_ours(const struct xlb_maps *m, const char *ifname, char *dev,
-		      size_t len)
-{
-	struct bpf_map_info info;
-	__u32 ilen = sizeof(info);
-	struct if_nameindex *ifs, *i;
-	int r, other = 0;
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(m->config, &info, &ilen))
-		return xlb_errf(-errno, "can't read the config map's id: %s",
-				strerror(errno));
-	if (ifname && ifname[0]) {
-		int ifindex = (int)if_nametoindex(ifname);
-
-		if (!ifindex)
-			return xlb_errf(-ENOENT, "no interface %s", ifname);
-		r = dev_ours(ifindex, info.id);
-		if (r > 0) {
-			snprintf(dev, len, "%s", ifname);
-			return 0;
-		}
-		return xlb_errf(-ENOENT,
-				r ? "%s runs another XDP program"
-				  : "no XDP program on %s",
-				ifname);
 	}
-	ifs = if_nameindex();
-	if (!ifs)
-		return xlb_errf(-errno, "can't list the interfaces: %s",
-				strerror(errno));
-	for (i = ifs; i->if_index; i++) {
-		r = dev_ours((int)i->if_index, info.id);
-		if (r > 0) {
-			snprintf(dev, len, "%s", i->if_name);
-			if_freenameindex(ifs);
-			return 0;
-		}
-		other |= r < 0;
-	}
-	if_freenameindex(ifs);
-	return xlb_errf(
-	    -ENOENT, "%s",
-	    other
-		? "the XDP programs attached here are not this pin directory's"
-		: "the XDP program is not attached");
+	if (xi.other[0])
+		return xlb_errf(-ENOENT, "%s runs another XDP program (%s)",
+				ifname, xi.other);
+	if (ifname[0])
+		return xlb_errf(-ENOENT, "no XDP program on %s", ifname);
+	return xlb_errf(-ENOENT, "the XDP program is not attached");
 }
 
 /* ---- the daemon's side ----------------------------------------------------
  */
 
-static void flog(const struct xlb_fleet *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void flog(const struct xlb_fleet *f, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void flog(const struct xlb_fleet *f, const char *fmt, ...)
+static void flog(const struct xlb_fleet *f, int prio, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
@@ -278,7 +205,7 @@ static void flog(const struct xlb_fleet *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	f->log("%s", msg);
+	f->log(prio, "%s", msg);
 }
 
 static void json_str(FILE *o, const char *s)
@@ -360,7 +287,7 @@ static void evaluate(struct xlb_fleet *f)
 			: now;
 		f->drain_deadline_ns =
 		    f->drain_since_ns + (__u64)tmo * 1000000000ULL;
-		flog(f,
+		flog(f, LOG_NOTICE,
 		     "node draining (%s): withdrawing every VIP; forwarding "
 		     "continues for %u s",
 		     f->req.on ? "drain requested"
@@ -368,7 +295,7 @@ static void evaluate(struct xlb_fleet *f)
 		     tmo);
 	} else if (!drain && f->drain_since_ns) {
 		f->drain_since_ns = f->drain_deadline_ns = 0;
-		flog(f, "node undrained: announcing again what it can serve");
+		flog(f, LOG_NOTICE, "node undrained: announcing again what it can serve");
 	}
 	if (f->stopping) {
 		st = XLB_NODE_STOPPED;
@@ -378,7 +305,7 @@ static void evaluate(struct xlb_fleet *f)
 						 : XLB_NODE_DRAINING;
 		snprintf(why, sizeof(why), "the node is %s",
 			 st == XLB_NODE_DRAINED ? "drained" : "draining");
-	} else if (xlb_node_xdp_ours(f->m, f->ifname, f->dev, sizeof(f->dev))) {
+	} else if (xdp_ours(f->m, f->ifname, f->dev, sizeof(f->dev))) {
 		st = XLB_NODE_UNREADY;
 		snprintf(why, sizeof(why), "%s", xlb_errmsg());
 		f->dev[0] = '\0';
@@ -390,12 +317,12 @@ static void evaluate(struct xlb_fleet *f)
 	snprintf(f->why, sizeof(f->why), "%s", why);
 	if (st != was) {
 		if (st == XLB_NODE_DRAINED)
-			flog(f, "node drained: drain_timeout over; established "
+			flog(f, LOG_NOTICE, "node drained: drain_timeout over; established "
 				"flows had their time to move");
 		else if (st == XLB_NODE_UNREADY)
-			flog(f, "node unready: %s", why);
+			flog(f, LOG_WARNING, "node unready: %s", why);
 		else if (st == XLB_NODE_SERVING && was == XLB_NODE_UNREADY)
-			flog(f, "node ready: the XDP program runs on %s",
+			flog(f, LOG_NOTICE, "node ready: the XDP program runs on %s",
 			     f->dev);
 	}
 	if (xlb_announce_update(&f->an, f->have_model ? &f->model : NULL,
@@ -409,7 +336,7 @@ static void read_request(struct xlb_fleet *f)
 	struct xlb_drain_req r;
 
 	if (xlb_node_drain_read(f->pin_dir, &r)) {
-		flog(f, "%s", xlb_errmsg());
+		flog(f, LOG_ERR, "%s", xlb_errmsg());
 		return;
 	}
 	if (r.on != f->req.on || r.since_ns != f->req.since_ns ||
@@ -478,7 +405,7 @@ int xlb_fleet_start(struct xlb_fleet *f, const char *pin_dir,
 	}
 	f->on = true;
 	read_request(f);
-	flog(f, "announcing VIPs through routing table %u, protocol %u",
+	flog(f, LOG_INFO, "announcing VIPs through routing table %u, protocol %u",
 	     f->table, f->proto);
 	return 0;
 }
@@ -509,7 +436,7 @@ int xlb_fleet_configure(struct xlb_fleet *f, const struct xlb_conf *conf)
 		if (err)
 			return err;
 		f->on = true;
-		flog(f, "announcing VIPs through routing table %u, protocol %u",
+		flog(f, LOG_INFO, "announcing VIPs through routing table %u, protocol %u",
 		     f->table, f->proto);
 	}
 	read_request(f);
@@ -524,7 +451,7 @@ void xlb_fleet_model(struct xlb_fleet *f, const struct xlb_model *md)
 	if (!f->on)
 		return;
 	if (xlb_model_copy(md, &cp)) {
-		flog(f, "out of memory: announcements not re-evaluated");
+		flog(f, LOG_ERR, "out of memory: announcements not re-evaluated");
 		return;
 	}
 	if (f->have_model)
@@ -541,7 +468,7 @@ void xlb_fleet_tick(struct xlb_fleet *f)
 	read_request(f);
 	evaluate(f);
 	if (xlb_announce_verify(&f->an)) {
-		flog(f, "%s", xlb_errmsg());
+		flog(f, LOG_ERR, "%s", xlb_errmsg());
 		xlb_err_clear();
 	}
 }
@@ -578,14 +505,14 @@ void xlb_fleet_signal_drain(struct xlb_fleet *f, bool drain)
 
 	if (!f->on) {
 		/* Draining means withdrawing routes: without them, nothing. */
-		flog(f, "%s ignored: no announce in the configuration",
+		flog(f, LOG_WARNING, "%s ignored: no announce in the configuration",
 		     drain ? "SIGUSR1 (drain)" : "SIGUSR2 (undrain)");
 		return;
 	}
-	flog(f, "%s: %s", drain ? "SIGUSR1" : "SIGUSR2",
+	flog(f, LOG_NOTICE, "%s: %s", drain ? "SIGUSR1" : "SIGUSR2",
 	     drain ? "draining the node" : "undraining the node");
 	if (xlb_node_drain_write(f->pin_dir, &r)) {
-		flog(f, "%s", xlb_errmsg());
+		flog(f, LOG_ERR, "%s", xlb_errmsg());
 		xlb_err_clear();
 		return;
 	}

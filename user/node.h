@@ -51,14 +51,6 @@ int xlb_node_drain_read(const char *pin_dir, struct xlb_drain_req *r);
 int xlb_node_drain_write(const char *pin_dir, const struct xlb_drain_req *r);
 
 /*
- * Whether an XDP program using m's maps runs on ifname (or, ifname empty,
- * on any interface of the namespace): 0 with its interface in dev, else
- * -ENOENT with the reason recorded (no program, or another one).
- */
-int xlb_node_xdp_ours(const struct xlb_maps *m, const char *ifname, char *dev,
-		      size_t len);
-
-/*
  * The daemon's side. The daemon calls xlb_fleet_model after every model
  * it reads or commits, xlb_fleet_tick every second and when the node
  * directory changes (xlb_fleet_watch_fd is readable), and xlb_fleet_stop

@@ -41,6 +41,7 @@ enum {
 	TAG_RING,
 	TAG_REND_BE,
 	TAG_REND_SLOT,
+	TAG_SNAP_SEED,
 };
 
 static const char *const algo_names[XLB_ALGO_COUNT] = {
@@ -48,6 +49,7 @@ static const char *const algo_names[XLB_ALGO_COUNT] = {
 	[XLB_ALGO_RING] = "ring",
 	[XLB_ALGO_RENDEZVOUS] = "rendezvous",
 	[XLB_ALGO_MODULO] = "modulo",
+	[XLB_ALGO_STABLE] = "stable",
 };
 
 /* A configured backend, canonicalised. */
@@ -56,6 +58,7 @@ struct tb {
 	__u64 h;      /* keyed hash of family and address */
 	__u32 id;
 	__u32 weight; /* divided by the gcd of C's weights */
+	__u32 wcfg;   /* as configured */
 	__u32 ramp;   /* clamped to XLB_RAMP_FULL */
 	__u8 family;
 	bool healthy;
@@ -113,8 +116,13 @@ int xlb_table_size_check(enum xlb_algo algo, __u32 size)
 		return -EINVAL;
 	if (size == 0 || size > XLB_TABLE_SIZE_MAX)
 		return -EINVAL;
-	/* Maglev's permutations (offset + j * skip) cover only a prime. */
-	if (algo == XLB_ALGO_MAGLEV && !is_prime(size))
+	/*
+	 * Maglev's permutations (offset + j * skip) cover only a prime.
+	 * stable starts from Maglev's fill, and sharing its sizes lets a VIP
+	 * switch between the two without a resize.
+	 */
+	if ((algo == XLB_ALGO_MAGLEV || algo == XLB_ALGO_STABLE) &&
+	    !is_prime(size))
 		return -EINVAL;
 	return 0;
 }
@@ -610,25 +618,22 @@ done:
 	put(x, o, pi, si);
 }
 
-static int build_maglev(const struct ctx *x, struct xlb_slot *out)
+/*
+ * The table from first choices owner[] (loads q): second choices, then
+ * health. keep (stable): a slot whose owner is not present holds it as
+ * its secondary, so that the owners can be read back from the table.
+ */
+static int maglev_table(const struct ctx *x, const __u32 *q,
+			const __u32 *owner, bool keep, struct xlb_slot *out)
 {
-	__u32 *q = NULL, *owner = NULL, *second = NULL;
 	struct maglev_tail t = { 0 };
-	__u32 i, s;
+	__u32 *second, i, s;
 	int err = -ENOMEM;
 
-	q = calloc(x->n, sizeof(*q));
-	owner = calloc(x->size, sizeof(*owner));
 	second = calloc(x->size, sizeof(*second));
 	t.cw = calloc(x->n + 1, sizeof(*t.cw));
 	t.next = calloc(x->n, sizeof(*t.next));
-	if (!q || !owner || !second || !t.cw || !t.next)
-		goto out;
-	err = maglev_quotas(x, q);
-	if (err)
-		goto out;
-	err = maglev_fill(x, q, owner);
-	if (err)
+	if (!second || !t.cw || !t.next)
 		goto out;
 	err = maglev_second(x, q, owner, second);
 	if (err)
@@ -647,15 +652,36 @@ static int build_maglev(const struct ctx *x, struct xlb_slot *out)
 			}
 		}
 	}
-	for (s = 0; s < x->size; s++)
+	for (s = 0; s < x->size; s++) {
 		maglev_resolve(x, &t, s, owner[s], second[s], &out[s]);
+		if (keep && !present(x, s, owner[s]))
+			out[s].secondary = x->b[owner[s]].id;
+	}
 	err = 0;
 out:
-	free(q);
-	free(owner);
 	free(second);
 	free(t.cw);
 	free(t.next);
+	return err;
+}
+
+static int build_maglev(const struct ctx *x, struct xlb_slot *out)
+{
+	__u32 *q, *owner;
+	int err = -ENOMEM;
+
+	q = calloc(x->n, sizeof(*q));
+	owner = calloc(x->size, sizeof(*owner));
+	if (!q || !owner)
+		goto out;
+	err = maglev_quotas(x, q);
+	if (!err)
+		err = maglev_fill(x, q, owner);
+	if (!err)
+		err = maglev_table(x, q, owner, false, out);
+out:
+	free(q);
+	free(owner);
 	return err;
 }
 
@@ -1005,30 +1031,27 @@ out:
 	return err;
 }
 
-/* ---- entry points ----------------------------------------------------- */
+/* ---- canonical sets --------------------------------------------------- */
 
-int xlb_table_build(const struct xlb_tb_params *p,
-		    const struct xlb_tb_backend *be, size_t n,
-		    struct xlb_slot *out)
+/*
+ * x from be[0..n-1]: C in canonical order. x->b is allocated (free it);
+ * -EINVAL for a bad family, weight or id, or an address given twice.
+ */
+static int ctx_init(const __u64 seed[2], __u32 size,
+		    const struct xlb_tb_backend *be, size_t n, struct ctx *x)
 {
-	struct ctx x = { 0 };
 	struct tb *all;
-	__u32 nall = 0, i, nh = 0;
+	__u32 nall = 0, i;
 	__u64 g = 0;
-	int err;
+	int err = 0;
 
-	if (!p || !out || (n && !be))
-		return -EINVAL;
-	err = xlb_table_size_check(p->algo, p->size);
-	if (err)
-		return err;
+	memset(x, 0, sizeof(*x));
 	/* Backend indices are 32-bit; far more than any VIP can have. */
-	if (n > XLB_TABLE_SIZE_MAX)
+	if (n > XLB_TABLE_SIZE_MAX || (n && !be))
 		return -EINVAL;
-	x.seed[0] = p->seed[0];
-	x.seed[1] = p->seed[1];
-	x.size = p->size;
-
+	x->seed[0] = seed[0];
+	x->seed[1] = seed[1];
+	x->size = size;
 	all = calloc(n ? n : 1, sizeof(*all));
 	if (!all)
 		return -ENOMEM;
@@ -1069,26 +1092,855 @@ int xlb_table_build(const struct xlb_tb_params *p,
 	for (i = 0; i < nall; i++) {
 		if (!all[i].weight)
 			continue;
-		all[x.n] = all[i];
+		all[x->n] = all[i];
 		g = gcd64(g, all[i].weight);
-		x.n++;
+		x->n++;
 	}
-	x.b = all;
-	for (i = 0; i < x.n; i++) {
-		struct tb *t = &x.b[i];
+	x->b = all;
+	for (i = 0; i < x->n; i++) {
+		struct tb *t = &x->b[i];
 
+		t->wcfg = t->weight;
 		t->weight /= g;
-		x.wsum += t->weight;
-		t->h = hash3(&x, tagw(TAG_MAGLEV, t->family, 1), t->a0, t->a1);
+		x->wsum += t->weight;
+		t->h = hash3(x, tagw(TAG_MAGLEV, t->family, 1), t->a0, t->a1);
 		t->elig = t->healthy && t->ramp > 0;
-		x.ne += t->elig;
-		nh += t->healthy;
+		x->ne += t->elig;
 	}
-	if (p->algo == XLB_ALGO_MAGLEV && nh > p->size) {
+	return 0;
+out:
+	free(all);
+	x->b = NULL;
+	return err;
+}
+
+/* ---- stable ----------------------------------------------------------- */
+
+/*
+ * Maglev's tables are exact for failures but not for the operator's own
+ * changes: a new set gives a new fill, and removing or adding one backend
+ * moves 1.5x its share at 100 backends, about 7x at 1,000. No function of
+ * the set alone is both minimal and balanced at these sizes; a function
+ * of the history of changes is. stable keeps each slot's owner (its first
+ * choice) from the table it continues, and changes owners only as each
+ * event requires:
+ *
+ *  base: Maglev's fill of the first set, with quotas at the integer
+ *        optimum (level: no backend's load per weight above another's
+ *        plus one slot; equal weights: Maglev's own quotas).
+ *  remove b: b's slots in slot order, each to the backend with the
+ *        lowest (load + 1) / weight: Maglev's second choices for b (the
+ *        same keys and ties), so removing a DOWN backend moves nothing.
+ *  add y: y takes one slot at a time from the backend with the highest
+ *        load per weight (ties by a keyed hash of the two addresses) while
+ *        that donor stays above y: the donor's slot y prefers (smallest
+ *        keyed hash of y and slot).
+ *  weight up: as an add, for a backend that keeps its slots.
+ *  weight down: gives its least preferred slots (largest hash) to the
+ *        lowest (load + 1) / weight while it stays above them.
+ *
+ * Each event keeps the loads level (see xlb_table_level), so balance is
+ * the best any table reaches, and moves only the slots the changed
+ * backend gives or takes (1.00x). A commit's set difference becomes the
+ * events in a fixed order: removals, weight changes, additions, each in
+ * address order; weights scaled all alike are no change. No survivor
+ * (every backend replaced) starts a new history. Ratios are compared by
+ * cross-multiplication, ties by keyed hashes and then address order:
+ * every node computes the same bytes.
+ *
+ * Second choices and health are maglev's on top of the owners, with one
+ * difference: a slot whose owner is not present holds (first present,
+ * owner), so the table is the history's snapshot (xlb_table_owners reads
+ * the owners back). Cost: O(size + |C| log |C|) per event, plus sorting
+ * the slots of the donors an addition takes from.
+ */
+
+#define SLOT_BITS 22 /* slots < XLB_TABLE_SIZE_MAX = 2^22 */
+#define SLOT_MASK ((1ULL << SLOT_BITS) - 1)
+#define UNSORTED UINT32_MAX
+_Static_assert(XLB_TABLE_SIZE_MAX <= (1U << SLOT_BITS), "slot in a key");
+
+/* How much y wants slot s: y takes its smallest first, gives its largest. */
+static inline __u64 pref_key(__u64 hy, __u32 s)
+{
+	__u64 k = fmix64(hy ^ ((__u64)s + 1) * 0x9e3779b97f4a7c15ULL);
+
+	return (k & ~SLOT_MASK) | s;
+}
+
+/* Sign of a / wa - b / wb, exactly (loads < 2^23, weights < 2^16). */
+static inline int ratio_cmp(__u64 a, __u64 wa, __u64 b, __u64 wb)
+{
+	__u64 l = a * wb, r = b * wa;
+
+	return l < r ? -1 : l > r;
+}
+
+bool xlb_table_level(const __u32 *load, const __u32 *w, size_t n)
+{
+	size_t i, hi = n, lo = n;
+
+	for (i = 0; i < n; i++) {
+		if (!w[i])
+			continue;
+		if (hi == n || ratio_cmp(load[i], w[i], load[hi], w[hi]) > 0)
+			hi = i;
+		if (lo == n ||
+		    ratio_cmp(load[i] + 1ULL, w[i], load[lo] + 1ULL, w[lo]) < 0)
+			lo = i;
+	}
+	return hi == n ||
+	       ratio_cmp(load[hi], w[hi], load[lo] + 1ULL, w[lo]) <= 0;
+}
+
+/* Level quotas of size by weight over C (see above). */
+static void stable_quotas(const struct ctx *x, __u32 *q)
+{
+	__u64 left = x->size;
+	__u32 i, best;
+
+	for (i = 0; i < x->n; i++) {
+		q[i] = (__u64)x->size * x->b[i].weight / x->wsum;
+		left -= q[i];
+	}
+	/*
+	 * Every q[i] <= size * w / wsum < q[j] + 1 for all j: level. Each
+	 * extra slot to the lowest (q + 1) / w keeps it so (ties: highest
+	 * hash, Maglev's order for equal remainders). left < |C|.
+	 */
+	while (left--) {
+		best = 0;
+		for (i = 1; i < x->n; i++) {
+			const struct tb *a = &x->b[i], *b = &x->b[best];
+			int c = ratio_cmp(q[i] + 1ULL, a->weight, q[best] + 1ULL,
+					  b->weight);
+
+			if (c < 0 || (c == 0 && a->h > b->h))
+				best = i;
+		}
+		q[best]++;
+	}
+}
+
+/* The history's state over U, the union of the old and the new set. */
+struct hist {
+	__u32 size, nu;
+	__u64 *h; /* keyed hash of the address (tb.h) */
+	__u32 *w; /* current weight; 0: not in the set */
+	__u32 *load; /* slots owned */
+	__u32 *owner; /* size: owning member of U */
+	__u32 *start; /* nu + 1: slots grouped by owner, list[start[u]..] */
+	__u32 *list; /* size */
+	__u32 *cur; /* nu: next of a donor's sorted slots, or UNSORTED */
+	__u64 *key; /* size: pref_key of the slots in list, per donor */
+	struct p2_ent *heap; /* nu */
+	__u32 *idx; /* nu: donor heap */
+};
+
+/* list/start: every member's slots in slot order (counting sort). */
+static void hist_group(struct hist *hs)
+{
+	__u32 u, s;
+
+	memset(hs->start, 0, (hs->nu + 1) * sizeof(*hs->start));
+	for (s = 0; s < hs->size; s++)
+		hs->start[hs->owner[s] + 1]++;
+	for (u = 0; u < hs->nu; u++) {
+		hs->start[u + 1] += hs->start[u];
+		hs->cur[u] = hs->start[u];
+	}
+	for (s = 0; s < hs->size; s++)
+		hs->list[hs->cur[hs->owner[s]]++] = s;
+	for (u = 0; u < hs->nu; u++)
+		hs->cur[u] = UNSORTED;
+}
+
+/* Heap of every member but b by (load + 1) / w, ties as Maglev's p2. */
+static __u32 hist_takers(struct hist *hs, __u32 b)
+{
+	__u32 hn = 0, c;
+
+	for (c = 0; c < hs->nu; c++) {
+		if (c == b || !hs->w[c])
+			continue;
+		hs->heap[hn].load = hs->load[c];
+		hs->heap[hn].w = hs->w[c];
+		hs->heap[hn].key = p2_key(hs->load[c], hs->w[c],
+					  (__u32)fmix64(hs->h[b] ^ hs->h[c]), c);
+		hn++;
+	}
+	for (c = hn / 2; c-- > 0;)
+		p2_down(hs->heap, hn, c);
+	return hn;
+}
+
+/* Slot s from b to the heap's top. */
+static void hist_hand(struct hist *hs, __u32 hn, __u32 b, __u32 s)
+{
+	__u64 lo = (__u64)hs->heap[0].key;
+	__u32 c = (__u32)lo;
+
+	hs->owner[s] = c;
+	hs->load[c]++;
+	hs->load[b]--;
+	hs->heap[0].load++;
+	hs->heap[0].key = p2_key(hs->heap[0].load, hs->heap[0].w, lo >> 32, c);
+	p2_down(hs->heap, hn, 0);
+}
+
+static void hist_remove(struct hist *hs, __u32 b)
+{
+	__u32 hn, k;
+
+	hist_group(hs);
+	hn = hist_takers(hs, b);
+	for (k = hs->start[b]; k < hs->start[b + 1]; k++)
+		hist_hand(hs, hn, b, hs->list[k]);
+	hs->w[b] = 0;
+}
+
+/* b's weight went down: it gives its least wanted slots while above. */
+static void hist_lose(struct hist *hs, __u32 b)
+{
+	__u32 hn, k, lo, hi;
+
+	hist_group(hs);
+	lo = hs->start[b];
+	hi = hs->start[b + 1];
+	for (k = lo; k < hi; k++)
+		hs->key[k] = pref_key(hs->h[b], hs->list[k]);
+	qsort(hs->key + lo, hi - lo, sizeof(*hs->key), u64_cmp);
+	hn = hist_takers(hs, b);
+	while (hi > lo && hn) {
+		const struct p2_ent *t = &hs->heap[0];
+
+		if (ratio_cmp(hs->load[b], hs->w[b], t->load + 1ULL, t->w) <= 0)
+			break;
+		hist_hand(hs, hn, b, (__u32)(hs->key[--hi] & SLOT_MASK));
+	}
+}
+
+/* Donor a goes before donor b for y: higher load per weight, then tie. */
+static inline bool donor_before(const struct hist *hs, __u32 y, __u32 a,
+				__u32 b)
+{
+	int c = ratio_cmp(hs->load[a], hs->w[a], hs->load[b], hs->w[b]);
+	__u32 ta, tb;
+
+	if (c)
+		return c > 0;
+	ta = (__u32)fmix64(hs->h[y] ^ hs->h[a]);
+	tb = (__u32)fmix64(hs->h[y] ^ hs->h[b]);
+	if (ta != tb)
+		return ta < tb;
+	return a < b;
+}
+
+static void donor_down(const struct hist *hs, __u32 y, __u32 *hp, __u32 n,
+		       __u32 k)
+{
+	__u32 e = hp[k];
+
+	for (;;) {
+		__u32 c = 2 * k + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && donor_before(hs, y, hp[c + 1], hp[c]))
+			c++;
+		if (!donor_before(hs, y, hp[c], e))
+			break;
+		hp[k] = hp[c];
+		k = c;
+	}
+	hp[k] = e;
+}
+
+/* y (new, or its weight went up) takes slots while a donor stays above. */
+static void hist_gain(struct hist *hs, __u32 y)
+{
+	__u32 *hp = hs->idx, hn = 0, d, k, s;
+
+	hist_group(hs);
+	for (d = 0; d < hs->nu; d++)
+		if (d != y && hs->w[d])
+			hp[hn++] = d;
+	for (d = hn / 2; d-- > 0;)
+		donor_down(hs, y, hp, hn, d);
+	while (hn) {
+		d = hp[0];
+		if (ratio_cmp(hs->load[d], hs->w[d], hs->load[y] + 1ULL,
+			      hs->w[y]) <= 0)
+			break;
+		if (hs->cur[d] == UNSORTED) {
+			/* The donor's slots in y's order, once per event. */
+			for (k = hs->start[d]; k < hs->start[d + 1]; k++)
+				hs->key[k] = pref_key(hs->h[y], hs->list[k]);
+			qsort(hs->key + hs->start[d],
+			      hs->start[d + 1] - hs->start[d], sizeof(*hs->key),
+			      u64_cmp);
+			hs->cur[d] = hs->start[d];
+		}
+		s = (__u32)(hs->key[hs->cur[d]++] & SLOT_MASK);
+		hs->owner[s] = y;
+		hs->load[d]--;
+		hs->load[y]++;
+		donor_down(hs, y, hp, hn, 0);
+	}
+}
+
+static void hist_free(struct hist *hs)
+{
+	free(hs->h);
+	free(hs->w);
+	free(hs->load);
+	free(hs->owner);
+	free(hs->start);
+	free(hs->list);
+	free(hs->cur);
+	free(hs->key);
+	free(hs->heap);
+	free(hs->idx);
+}
+
+/*
+ * The owners of table t built for xo (see xlb_table_owners): own[s] an
+ * index into xo->b. -EBADMSG when t is not such a table.
+ */
+static int stable_decode(const struct ctx *xo, const struct xlb_slot *t,
+			 __u32 *own)
+{
+	__u32 *byid, *load = NULL, *w = NULL, i, s;
+	int err = -ENOMEM;
+
+	byid = malloc((XLB_BACKEND_NONE + 1) * sizeof(*byid));
+	load = calloc(xo->n ? xo->n : 1, sizeof(*load));
+	w = calloc(xo->n ? xo->n : 1, sizeof(*w));
+	if (!byid || !load || !w)
+		goto out;
+	memset(byid, 0xff, (XLB_BACKEND_NONE + 1) * sizeof(*byid));
+	err = -EINVAL;
+	for (i = 0; i < xo->n; i++) {
+		if (byid[xo->b[i].id] != IDX_NONE)
+			goto out; /* an id twice: slots can't say which */
+		byid[xo->b[i].id] = i;
+		w[i] = xo->b[i].weight;
+	}
+	err = -EBADMSG;
+	if (!xo->n)
+		goto out;
+	for (s = 0; s < xo->size; s++) {
+		__u32 si = byid[t[s].secondary], pi = byid[t[s].primary];
+
+		if (si != IDX_NONE && !present(xo, s, si))
+			pi = si;
+		if (pi == IDX_NONE)
+			goto out;
+		own[s] = pi;
+		load[pi]++;
+	}
+	if (xlb_table_level(load, w, xo->n))
+		err = 0;
+out:
+	free(byid);
+	free(load);
+	free(w);
+	return err;
+}
+
+/*
+ * owner/q over x (the new set) from xo's owners oown by the events that
+ * turn xo's set into x's. Returns 1 when no backend survives (the caller
+ * starts a new history), 0, or -ENOMEM.
+ */
+static int stable_history(const struct ctx *x, const struct ctx *xo,
+			  const __u32 *oown, __u32 *owner, __u32 *q)
+{
+	struct hist hs = { .size = x->size };
+	__u32 *uo = NULL, *un = NULL, *u2n = NULL, *wo = NULL, *wn = NULL;
+	__u32 i = 0, j = 0, u, s, surv = 0, ref = IDX_NONE;
+	bool scaled = true;
+	int err = -ENOMEM;
+
+	uo = calloc(xo->n + 1, sizeof(*uo));
+	un = calloc(x->n + 1, sizeof(*un));
+	u2n = calloc(xo->n + x->n + 1, sizeof(*u2n));
+	wo = calloc(xo->n + x->n + 1, sizeof(*wo));
+	wn = calloc(xo->n + x->n + 1, sizeof(*wn));
+	hs.h = calloc(xo->n + x->n + 1, sizeof(*hs.h));
+	if (!uo || !un || !u2n || !wo || !wn || !hs.h)
+		goto out;
+	/* U in address order; weights as configured, 0 where absent. */
+	for (u = 0; i < xo->n || j < x->n; u++) {
+		int c = i == xo->n ? 1 : j == x->n ? -1 :
+						     tb_cmp(&xo->b[i], &x->b[j]);
+
+		u2n[u] = IDX_NONE;
+		if (c <= 0) {
+			uo[i] = u;
+			wo[u] = xo->b[i].wcfg;
+			hs.h[u] = xo->b[i++].h;
+		}
+		if (c >= 0) {
+			un[j] = u;
+			u2n[u] = j;
+			wn[u] = x->b[j].wcfg;
+			hs.h[u] = x->b[j++].h;
+		}
+		if (c)
+			continue;
+		/* A survivor: are all weights scaled alike (no change)? */
+		surv++;
+		if (ref == IDX_NONE)
+			ref = u;
+		else if ((__u64)wn[u] * wo[ref] != (__u64)wo[u] * wn[ref])
+			scaled = false;
+	}
+	hs.nu = u;
+	if (!surv) {
+		err = 1;
+		goto out;
+	}
+	hs.w = calloc(hs.nu, sizeof(*hs.w));
+	hs.load = calloc(hs.nu, sizeof(*hs.load));
+	hs.owner = calloc(hs.size, sizeof(*hs.owner));
+	hs.start = calloc(hs.nu + 1, sizeof(*hs.start));
+	hs.list = calloc(hs.size, sizeof(*hs.list));
+	hs.cur = calloc(hs.nu, sizeof(*hs.cur));
+	hs.key = calloc(hs.size, sizeof(*hs.key));
+	hs.heap = calloc(hs.nu, sizeof(*hs.heap));
+	hs.idx = calloc(hs.nu, sizeof(*hs.idx));
+	if (!hs.w || !hs.load || !hs.owner || !hs.start || !hs.list ||
+	    !hs.cur || !hs.key || !hs.heap || !hs.idx)
+		goto out;
+	for (u = 0; u < hs.nu; u++)
+		hs.w[u] = wo[u];
+	for (s = 0; s < hs.size; s++) {
+		hs.owner[s] = uo[oown[s]];
+		hs.load[hs.owner[s]]++;
+	}
+	for (u = 0; u < hs.nu; u++)
+		if (wo[u] && !wn[u])
+			hist_remove(&hs, u);
+	for (u = 0; u < hs.nu; u++) {
+		if (!wo[u] || !wn[u] || wo[u] == wn[u])
+			continue;
+		if (scaled) {
+			/* Every ratio stays as it was. */
+			hs.w[u] = wn[u];
+			continue;
+		}
+		hs.w[u] = wn[u];
+		if (wn[u] > wo[u])
+			hist_gain(&hs, u);
+		else
+			hist_lose(&hs, u);
+	}
+	for (u = 0; u < hs.nu; u++) {
+		if (wo[u] || !wn[u])
+			continue;
+		hs.w[u] = wn[u];
+		hist_gain(&hs, u);
+	}
+	for (s = 0; s < hs.size; s++)
+		owner[s] = u2n[hs.owner[s]];
+	for (j = 0; j < x->n; j++)
+		q[j] = hs.load[un[j]];
+	err = 0;
+out:
+	hist_free(&hs);
+	free(uo);
+	free(un);
+	free(u2n);
+	free(wo);
+	free(wn);
+	return err;
+}
+
+/* Owners of prev's table, as indices into xo (initialised here). */
+static int prev_owners(const struct xlb_tb_params *p, struct ctx *xo,
+		       __u32 **oown)
+{
+	const struct xlb_tb_prev *pv = p->prev;
+	int err;
+
+	*oown = NULL;
+	if (!pv->slots)
+		return -EINVAL;
+	err = ctx_init(p->seed, p->size, pv->be, pv->n, xo);
+	if (err)
+		return err;
+	*oown = calloc(p->size, sizeof(**oown));
+	if (!*oown)
+		return -ENOMEM;
+	return stable_decode(xo, pv->slots, *oown);
+}
+
+static int build_stable(const struct ctx *x, const struct xlb_tb_params *p,
+			struct xlb_slot *out)
+{
+	struct ctx xo = { 0 };
+	__u32 *q, *owner, *oown = NULL;
+	int err = -ENOMEM;
+
+	q = calloc(x->n, sizeof(*q));
+	owner = calloc(x->size, sizeof(*owner));
+	if (!q || !owner)
+		goto out;
+	err = 1;
+	if (p->prev) {
+		err = prev_owners(p, &xo, &oown);
+		if (err)
+			goto out;
+		err = stable_history(x, &xo, oown, owner, q);
+		if (err < 0)
+			goto out;
+	}
+	if (err) {
+		/* A new history: the base. */
+		stable_quotas(x, q);
+		err = maglev_fill(x, q, owner);
+		if (err)
+			goto out;
+	}
+	err = maglev_table(x, q, owner, true, out);
+out:
+	free(xo.b);
+	free(oown);
+	free(q);
+	free(owner);
+	return err;
+}
+
+int xlb_table_owners(const struct xlb_tb_params *p,
+		     const struct xlb_tb_backend *be, size_t n,
+		     const struct xlb_slot *t, __u32 *owner)
+{
+	struct ctx xo;
+	__u32 *own, s, i, *pos;
+	int err;
+
+	if (!p || !t || !owner)
+		return -EINVAL;
+	err = xlb_table_size_check(XLB_ALGO_STABLE, p->size);
+	if (err)
+		return err;
+	err = ctx_init(p->seed, p->size, be, n, &xo);
+	if (err)
+		return err;
+	own = calloc(p->size, sizeof(*own));
+	pos = calloc(n ? n : 1, sizeof(*pos));
+	err = -ENOMEM;
+	if (!own || !pos)
+		goto out;
+	err = stable_decode(&xo, t, own);
+	if (err)
+		goto out;
+	/* Canonical index to be[] index, by id (unique, checked). */
+	for (i = 0; i < xo.n; i++) {
+		size_t k;
+
+		for (k = 0; k < n && be[k].id != xo.b[i].id; k++)
+			;
+		pos[i] = (__u32)k;
+	}
+	for (s = 0; s < p->size; s++)
+		owner[s] = pos[own[s]];
+out:
+	free(xo.b);
+	free(own);
+	free(pos);
+	return err;
+}
+
+/* ---- snapshots -------------------------------------------------------- */
+
+#define SNAP_MAGIC "XLBSNAP1"
+#define SNAP_HDR 32 /* magic, size, n, seed_fp, digest */
+#define SNAP_REC 24 /* family, 3 pad, weight, 16 address bytes */
+
+__u64 xlb_snapshot_seed_fp(const __u64 seed[2])
+{
+	__u64 m[1] = { tagw(TAG_SNAP_SEED, 0, 0) };
+
+	return xlb_siphash13(seed, m, 1);
+}
+
+void xlb_snapshot_free(struct xlb_tb_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->be);
+	free(s->owner);
+	s->be = NULL;
+	s->owner = NULL;
+}
+
+int xlb_snapshot_take(const struct xlb_tb_params *p,
+		      const struct xlb_tb_backend *be, size_t n,
+		      const struct xlb_slot *t, struct xlb_tb_snapshot *out)
+{
+	struct ctx xo;
+	__u32 *own = NULL, s, i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!p || !t)
+		return -EINVAL;
+	err = xlb_table_size_check(XLB_ALGO_STABLE, p->size);
+	if (err)
+		return err;
+	err = ctx_init(p->seed, p->size, be, n, &xo);
+	if (err)
+		return err;
+	err = -EINVAL;
+	if (xo.n >= XLB_BACKEND_NONE)
+		goto out;
+	err = -ENOMEM;
+	own = calloc(p->size, sizeof(*own));
+	out->be = calloc(xo.n ? xo.n : 1, sizeof(*out->be));
+	out->owner = calloc(p->size, sizeof(*out->owner));
+	if (!own || !out->be || !out->owner)
+		goto out;
+	err = stable_decode(&xo, t, own);
+	if (err)
+		goto out;
+	out->size = p->size;
+	out->n = xo.n;
+	out->seed_fp = xlb_snapshot_seed_fp(p->seed);
+	for (i = 0; i < xo.n; i++) {
+		struct xlb_tb_backend *b = &out->be[i];
+		const struct tb *c = &xo.b[i];
+
+		b->id = i;
+		b->family = c->family;
+		b->weight = c->wcfg;
+		b->ramp = XLB_RAMP_FULL;
+		b->healthy = true;
+		if (c->family == XLB_AF_INET) {
+			b->addr[0] = htonl((__u32)c->a1);
+		} else {
+			b->addr[0] = htonl((__u32)(c->a0 >> 32));
+			b->addr[1] = htonl((__u32)c->a0);
+			b->addr[2] = htonl((__u32)(c->a1 >> 32));
+			b->addr[3] = htonl((__u32)c->a1);
+		}
+	}
+	for (s = 0; s < p->size; s++)
+		out->owner[s] = (__u16)own[s];
+	err = 0;
+out:
+	free(xo.b);
+	free(own);
+	if (err)
+		xlb_snapshot_free(out);
+	return err;
+}
+
+int xlb_snapshot_prev(const struct xlb_tb_snapshot *s,
+		      struct xlb_tb_prev *prev, struct xlb_slot **slots)
+{
+	struct xlb_slot *t;
+	__u32 i;
+
+	t = calloc(s->size ? s->size : 1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	/* Everyone present: the primary is the owner. */
+	for (i = 0; i < s->size; i++) {
+		t[i].primary = s->owner[i];
+		t[i].secondary = XLB_BACKEND_NONE;
+	}
+	prev->be = s->be;
+	prev->n = s->n;
+	prev->slots = t;
+	*slots = t;
+	return 0;
+}
+
+static void put_le(unsigned char *p, __u64 v, int bytes)
+{
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static __u64 get_le(const unsigned char *p, int bytes)
+{
+	__u64 v = 0;
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		v |= (__u64)p[i] << (8 * i);
+	return v;
+}
+
+/* The body after the header: records and owners. */
+static void snap_body(const struct xlb_tb_snapshot *s, unsigned char *p)
+{
+	__u32 i, k;
+
+	for (i = 0; i < s->n; i++, p += SNAP_REC) {
+		memset(p, 0, SNAP_REC);
+		p[0] = s->be[i].family;
+		put_le(p + 4, s->be[i].weight, 4);
+		for (k = 0; k < 4; k++)
+			memcpy(p + 8 + 4 * k, &s->be[i].addr[k], 4);
+	}
+	for (i = 0; i < s->size; i++, p += 2)
+		put_le(p, s->owner[i], 2);
+}
+
+/* FNV-1a over the header's first words and the body: no key needed. */
+static __u64 snap_digest_bytes(const struct xlb_tb_snapshot *s,
+			       const unsigned char *body, size_t len)
+{
+	__u64 h = 1469598103934665603ULL, hdr[3] = { s->size, s->n,
+						     s->seed_fp };
+	size_t i;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 8; i++)
+			h = (h ^ ((hdr[k] >> (8 * i)) & 0xff)) *
+			    1099511628211ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ body[i]) * 1099511628211ULL;
+	return h;
+}
+
+static size_t snap_len(__u32 n, __u32 size)
+{
+	return SNAP_HDR + (size_t)n * SNAP_REC + (size_t)size * 2;
+}
+
+__u64 xlb_snapshot_digest(const struct xlb_tb_snapshot *s)
+{
+	size_t len = snap_len(s->n, s->size) - SNAP_HDR;
+	unsigned char *body = malloc(len ? len : 1);
+	__u64 d;
+
+	if (!body)
+		return 0;
+	snap_body(s, body);
+	d = snap_digest_bytes(s, body, len);
+	free(body);
+	return d;
+}
+
+int xlb_snapshot_encode(const struct xlb_tb_snapshot *s, void **buf,
+			size_t *len)
+{
+	size_t l = snap_len(s->n, s->size);
+	unsigned char *p = malloc(l);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, SNAP_MAGIC, 8);
+	put_le(p + 8, s->size, 4);
+	put_le(p + 12, s->n, 4);
+	put_le(p + 16, s->seed_fp, 8);
+	snap_body(s, p + SNAP_HDR);
+	put_le(p + 24, snap_digest_bytes(s, p + SNAP_HDR, l - SNAP_HDR), 8);
+	*buf = p;
+	*len = l;
+	return 0;
+}
+
+int xlb_snapshot_decode(const void *buf, size_t len,
+			struct xlb_tb_snapshot *s)
+{
+	const unsigned char *p = buf, *r;
+	struct xlb_tb_params tp = { .algo = XLB_ALGO_STABLE };
+	struct ctx xo;
+	__u32 *load = NULL, *w = NULL, i, k;
+	int err = -EBADMSG;
+
+	memset(s, 0, sizeof(*s));
+	if (!buf || len < SNAP_HDR || memcmp(p, SNAP_MAGIC, 8))
+		return -EBADMSG;
+	s->size = (__u32)get_le(p + 8, 4);
+	s->n = (__u32)get_le(p + 12, 4);
+	s->seed_fp = get_le(p + 16, 8);
+	if (xlb_table_size_check(XLB_ALGO_STABLE, s->size) || !s->n ||
+	    s->n >= XLB_BACKEND_NONE || len != snap_len(s->n, s->size) ||
+	    get_le(p + 24, 8) !=
+		    snap_digest_bytes(s, p + SNAP_HDR, len - SNAP_HDR))
+		return -EBADMSG;
+	s->be = calloc(s->n, sizeof(*s->be));
+	s->owner = calloc(s->size, sizeof(*s->owner));
+	load = calloc(s->n, sizeof(*load));
+	w = calloc(s->n, sizeof(*w));
+	if (!s->be || !s->owner || !load || !w) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0, r = p + SNAP_HDR; i < s->n; i++, r += SNAP_REC) {
+		struct xlb_tb_backend *b = &s->be[i];
+
+		b->id = i;
+		b->family = r[0];
+		b->weight = (__u32)get_le(r + 4, 4);
+		b->ramp = XLB_RAMP_FULL;
+		b->healthy = true;
+		for (k = 0; k < 4; k++)
+			memcpy(&b->addr[k], r + 8 + 4 * k, 4);
+		if (!b->weight)
+			goto out;
+		w[i] = b->weight;
+	}
+	for (i = 0; i < s->size; i++, r += 2) {
+		s->owner[i] = (__u16)get_le(r, 2);
+		if (s->owner[i] >= s->n)
+			goto out;
+		load[s->owner[i]]++;
+	}
+	/* A set in canonical order, each address once; owners level. */
+	tp.size = s->size;
+	if (ctx_init(tp.seed, s->size, s->be, s->n, &xo))
+		goto out;
+	for (i = 0; i < s->n; i++)
+		if (xo.b[i].id != i)
+			break;
+	free(xo.b);
+	if (i == s->n && xlb_table_level(load, w, s->n))
+		err = 0;
+out:
+	free(load);
+	free(w);
+	if (err)
+		xlb_snapshot_free(s);
+	return err;
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+int xlb_table_build(const struct xlb_tb_params *p,
+		    const struct xlb_tb_backend *be, size_t n,
+		    struct xlb_slot *out)
+{
+	struct ctx x;
+	__u32 i, nh = 0;
+	int err;
+
+	if (!p || !out || (n && !be))
+		return -EINVAL;
+	err = xlb_table_size_check(p->algo, p->size);
+	if (err)
+		return err;
+	err = ctx_init(p->seed, p->size, be, n, &x);
+	if (err)
+		return err;
+	for (i = 0; i < x.n; i++)
+		nh += x.b[i].healthy;
+	if ((p->algo == XLB_ALGO_MAGLEV || p->algo == XLB_ALGO_STABLE) &&
+	    nh > p->size) {
 		err = -EINVAL;
 		goto out;
 	}
-	if (!x.ne) {
+	/* stable keeps its owners in the table even with nobody present. */
+	if (!x.ne && (p->algo != XLB_ALGO_STABLE || !x.n)) {
 		fill_none(out, x.size);
 		err = 0;
 		goto out;
@@ -1106,11 +1958,14 @@ int xlb_table_build(const struct xlb_tb_params *p,
 	case XLB_ALGO_MODULO:
 		err = build_modulo(&x, out);
 		break;
+	case XLB_ALGO_STABLE:
+		err = build_stable(&x, p, out);
+		break;
 	default:
 		err = -EINVAL;
 	}
 out:
-	free(all);
+	free(x.b);
 	return err;
 }
 

@@ -37,7 +37,11 @@ int xlb_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	/*
+	 * Digits only: strtoull() would skip leading spaces and take a sign,
+	 * so " -18446744073709551615" would wrap to 1.
+	 */
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

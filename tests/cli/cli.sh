@@ -19,6 +19,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 x() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN" "$@"; }
+# xn: a pin directory that never holds maps (files checked alone).
+xn() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN"none "$@"; }
 
 pass() { printf 'PASS %s\n' "$1"; }
 fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
@@ -58,6 +60,10 @@ expect 2 "no command"
 expect 2 "unknown command" frobnicate
 expect 0 "help" help
 expect 1 "vip show before attach" vip show
+expect 1 "status before attach" status
+expect 2 "vip check without a VIP" vip check
+expect 2 "vip check --min-up 0" vip check "$VIP4" --min-up 0
+expect 2 "stats --prometheus with a VIP" stats "$VIP4" --prometheus
 expect 1 "attach to a missing device" attach nosuchdev0
 expect 2 "attach with a bad mode" attach v0 --mode turbo
 expect 2 "attach with a bad seed" attach v0 --seed 123
@@ -441,8 +447,17 @@ sed "s/^seed = .*/seed = \"$SEED1\";/" "$TMP/fixed.conf" >"$TMP/seed1.conf"
 refused "apply another seed" "$TMP/seed1.conf: seed (fingerprint " apply -f "$TMP/seed1.conf"
 refused "restore another seed" "; --reseed (xlb apply, xlb restore) changes it" restore "$TMP/seed1.conf"
 refused "--new-src does not reseed" "seed (fingerprint" apply --new-src -f "$TMP/seed1.conf"
+tbl0=$(x -j table "$VIP4")
 msg=$(x apply --reseed -f "$TMP/seed1.conf" 2>&1 >/dev/null)
 rc=$?
+# Every table is rebuilt with the new seed: the live one differs, and the
+# old seed gives back the old table byte for byte.
+tbl1=$(x -j table "$VIP4")
+if [ -n "$tbl0" ] && [ "$tbl1" != "$tbl0" ]; then
+	pass "apply --reseed rebuilds the tables with the new seed"
+else
+	fail "apply --reseed left the table as the old seed built it"
+fi
 if [ $rc -eq 0 ] && [[ $msg == "xlb: reseeded (fingerprint "*" -> "*"): every client has moved"* ]] &&
 	grep -qx "seed = \"$SEED1\";" <<<"$(x save)"; then
 	pass "apply --reseed changes the seed and says what it breaks"
@@ -459,6 +474,11 @@ back() {
 	cfg0=$(bpftool -j map lookup pinned "$PIN/xlb_config" key 0 0 0 0)
 }
 back "reseeded back"
+if [ "$(x -j table "$VIP4")" = "$tbl0" ]; then
+	pass "the old seed gives back the old table"
+else
+	fail "the old seed does not give back the old table"
+fi
 sed 's/^src4 = .*/src4 = "192.0.2.99";/' "$TMP/fixed.conf" >"$TMP/src4.conf"
 refused "apply another src4" \
 	"src4 192.0.2.99 differs from the running balancer's 192.0.2.1; --new-src" apply -f "$TMP/src4.conf"
@@ -516,8 +536,47 @@ expect 1 "top unknown VIP" top 203.0.113.99:80/tcp
 
 # Another program on the interface: xlb refuses to displace it.
 ip -n "$NS" addr add 192.0.2.2/24 dev v1
-jsonis "decap attach -j" "$(x -j decap attach v1)" \
-	'j["dev"] == "v1" and j["mode"] == "native" and j["ipv4_addrs"] == 1 and not j["already_attached"]'
+# decap: --from is required and every prefix checked before anything is
+# loaded (exit 2, one line naming the bad value).
+expect 2 "decap attach without --from" decap attach v1
+msg=$(x decap attach v1 2>&1 >/dev/null)
+case $msg in
+*"--from PREFIX is required"*) pass "decap attach without --from says --from is required" ;;
+*) fail "decap attach without --from: $msg" ;;
+esac
+expect 2 "decap attach --from without a value" decap attach v1 --from
+expect 2 "decap attach --from not an address" decap attach v1 --from nonsense
+expect 2 "decap attach --from IPv4 length 33" decap attach v1 --from 192.0.2.0/33
+expect 2 "decap attach --from IPv6 length 129" decap attach v1 --from 2001:db8::/129
+expect 2 "decap attach --from empty length" decap attach v1 --from 192.0.2.0/
+expect 2 "decap attach --from host bits past the length" decap attach v1 --from 192.0.2.1/24
+expect 2 "decap attach --from 17 IPv4 prefixes" decap attach v1 \
+	$(for i in $(seq 1 17); do printf -- '--from 10.0.%d.0/24 ' "$i"; done)
+msg=$(x decap attach v1 --from 192.0.2.1/24 2>&1 >/dev/null)
+case $msg in
+*"192.0.2.1/24"*"bits set past /24"*) pass "a bad --from is named with its fault" ;;
+*) fail "a bad --from is named with its fault: $msg" ;;
+esac
+if x decap stats v1 >/dev/null 2>&1; then
+	fail "bad decap attaches attached nothing"
+else
+	pass "bad decap attaches attached nothing"
+fi
+jsonis "decap attach -j" "$(x -j decap attach v1 --from 192.0.2.1 --from 2001:db8:1::/48)" \
+	'j["dev"] == "v1" and j["mode"] == "native" and j["ipv4_addrs"] == 1 and not j["already_attached"] and j["from"] == ["192.0.2.1", "2001:db8:1::/48"]'
+jsonis "decap attach -j again, same prefixes: already attached" \
+	"$(x -j decap attach v1 --from 192.0.2.1 --from 2001:db8:1::/48)" \
+	'j["already_attached"]'
+expect 1 "decap attach again with other prefixes" decap attach v1 --from 192.0.2.0/24
+msg=$(x decap attach v1 --from 192.0.2.0/24 2>&1 >/dev/null)
+case $msg in
+*"other addresses or --from prefixes"*"detach first"*) pass "other prefixes are refused, not ignored" ;;
+*) fail "other prefixes are refused, not ignored: $msg" ;;
+esac
+jsonis "decap stats -j" "$(x -j decap stats v1)" \
+	'j == {"dev": "v1", "decapsulated": 0, "drop_source": 0, "drop_head": 0}'
+expect 2 "decap stats without DEV" decap stats
+expect 1 "decap stats on a device without decap" decap stats v0
 out=$(x attach v1 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && grep -q 'already has an XDP program (xlb_decap)' <<<"$out"; then
@@ -527,6 +586,14 @@ else
 fi
 expect 1 "detach refuses another program" detach v1
 expect 0 "decap detach" decap detach v1
+out=$(x decap attach v1 --from 0.0.0.0/0 --from ::/0 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'warning: decap on v1 accepts tunnels from any source' <<<"$out"; then
+	pass "decap --from 0.0.0.0/0 attaches, with a warning"
+else
+	fail "decap --from 0.0.0.0/0: exit $rc: $out"
+fi
+expect 0 "decap detach after --from any" decap detach v1
 
 expect 0 "vip del" vip del "$VIP6"
 if [ "$(filter_bit 203.0.113.10)$(filter_bit 2001:db8:f::10)" = 10 ]; then
@@ -646,6 +713,62 @@ else
 	pass "make install PREFIX DESTDIR; the installed binary runs from /"
 fi
 rm -rf "$DEST"
+
+# make install adds a commented sample /etc/xlb/xlb.conf that `xlb check`
+# accepts, and never replaces one that exists; the unit is clean under
+# `systemd-analyze verify` (which names unknown keys and missing binaries:
+# a copy with a misspelt key must not pass).
+DEST=$(mktemp -d /tmp/"$RUN"inst.XXXXXX)
+if ! out=$(make -s install PREFIX=/opt/xlbt DESTDIR="$DEST" 2>&1); then
+	fail "make install (sample): $out"
+elif ! out=$(xn check "$DEST/etc/xlb/xlb.conf" 2>&1) ||
+	[ "$out" != "$DEST/etc/xlb/xlb.conf: ok (0 VIPs, 0 backends)" ]; then
+	fail "the sample configuration passes xlb check: $out"
+elif echo 'vips = ();  # mine' >"$DEST/etc/xlb/xlb.conf" &&
+	! make -s install PREFIX=/opt/xlbt DESTDIR="$DEST" >/dev/null 2>&1 ||
+	[ "$(cat "$DEST/etc/xlb/xlb.conf")" != 'vips = ();  # mine' ]; then
+	fail "make install keeps an existing /etc/xlb/xlb.conf"
+else
+	pass "make install: a sample xlb.conf that xlb check accepts, an existing one kept"
+fi
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$DEST/u"
+	sed "s|/opt/xlbt/sbin/xlb|$DEST/opt/xlbt/sbin/xlb|" \
+		"$DEST/opt/xlbt/lib/systemd/system/xlb.service" >"$DEST/u/xlb.service"
+	sed 's/^WatchdogSec=/WatchdogSecs=/' "$DEST/u/xlb.service" >"$DEST/u/xlbbad.service"
+	out=$(systemd-analyze verify "$DEST/u/xlb.service" 2>&1)
+	rc=$?
+	bad=$(systemd-analyze verify "$DEST/u/xlbbad.service" 2>&1)
+	if [ "$rc" -eq 0 ] && [ -z "$out" ] && [[ $bad == *WatchdogSecs* ]] &&
+		grep -qx 'Type=notify' "$DEST/u/xlb.service" &&
+		grep -q '^ExecReload=.*xlb check /etc/xlb/xlb.conf$' "$DEST/u/xlb.service"; then
+		pass "systemd-analyze verify: the unit is clean (Type=notify, WatchdogSec, ExecReload pre-check)"
+	else
+		fail "systemd-analyze verify (exit $rc): $out / misspelt: $bad"
+	fi
+fi
+rm -rf "$DEST"
+
+# xlb check: exit 0 on a good file, 1 with FILE:LINE on a bad one, 2 on
+# usage; a daemon-only setting (metrics) is validated too.
+CK=$(mktemp -d /tmp/"$RUN"ck.XXXXXX)
+printf 'metrics = "127.0.0.1:9469";\nvips = ( { vip = "%s"; backends = ( { addr = "192.0.2.11"; } ); } );\n' \
+	"$VIP4" >"$CK/good.conf"
+printf 'vips = ();\nmetrics = "localhost";\n' >"$CK/bad.conf"
+out=$(xn check "$CK/good.conf" 2>&1)
+rc=$?
+err=$(xn check "$CK/bad.conf" 2>&1)
+rc2=$?
+xn check >/dev/null 2>&1
+rc3=$?
+if [ "$rc" -eq 0 ] && [ "$rc2" -eq 1 ] && [ "$rc3" -eq 2 ] &&
+	[[ $err == "xlb: $CK/bad.conf:2: invalid metrics address 'localhost'"* ]] &&
+	[ "$(xn -j check "$CK/good.conf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ok"])')" = True ]; then
+	pass "xlb check: 0 good ($out), 1 bad ($err), 2 usage; -j"
+else
+	fail "xlb check: $rc $rc2 $rc3: $out / $err"
+fi
+rm -rf "$CK"
 
 echo "cli: $fails failed"
 [ "$fails" -eq 0 ]

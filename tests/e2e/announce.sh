@@ -40,9 +40,10 @@ lab_wait_up lb "$LAB_DEV"
 lab_lb_attach --seed 00112233445566778899aabbccddeeff >/dev/null || lab_die "attach"
 lab_on_exit lab_xlb detach "$LAB_DEV"
 
+# No `interface`: the daemon would attach a detached program again (its
+# self-watch), and the check of a detached one would race with it.
 write_conf() { # [EXTRA]
 	cat >"$CONF" <<EOF
-interface = "$LAB_DEV";
 announce = { table = 100; };
 node = { drain_timeout = 1; ${1:-} };
 vips = (

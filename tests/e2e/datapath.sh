@@ -17,6 +17,9 @@
 #   - `xlb backend set VIP ADDR --state down` moves only that backend's
 #     clients, and `--state up` brings them back,
 #   - the VIP's counters in `xlb -j vip show` increase.
+# Then a host that is no balancer (the client) sends IPIP and IP6IP6 to a
+# backend: its decap (attached --from the LB's addresses) drops them and
+# counts them as drop_source in `xlb decap stats`.
 # Prints PASS/FAIL/SKIP per check; exits 1 if any failed.
 #
 # Environment: DP_CLIENTS (client addresses per case, default 200),
@@ -368,6 +371,37 @@ if [ -n "${DP_NEW_FLOW_LIMIT:-}" ]; then
 	else
 		lab_fail "new_flow_limit: no flow went unrecorded (flow_limited ${limited:-unreadable})"
 	fi
+fi
+
+# Tunnels from a host that is no balancer: the backend's decap (--from the
+# LB's addresses only) drops them, where it decapsulated the LB's.
+decap_stat() {
+	lab_ns b1 "$XLB" -j decap stats "$LAB_DEV" |
+		"$LAB_PY" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+dec0=$(decap_stat decapsulated)
+src0=$(decap_stat drop_source)
+if lab_ns c "$LAB_PY" - "${LAB_BE4[0]}" "${LAB_BE6[0]}" "${LAB_VIP4S[0]}" \
+	"${LAB_VIP6S[0]}" "$PORT" <<'PY' >"$OUT/inject.log" 2>&1; then
+import sys
+from scapy.all import IP, IPv6, TCP, send, conf
+conf.verb = 0
+be4, be6, vip4, vip6, port = sys.argv[1:6]
+send(IP(dst=be4) / IP(src="198.18.7.7", dst=vip4) /
+     TCP(sport=4444, dport=int(port), flags="S"), count=3)
+send(IPv6(dst=be6) / IPv6(src="2001:db8:c::77", dst=vip6) /
+     TCP(sport=4444, dport=int(port), flags="S"), count=3)
+PY
+	sleep 0.5
+	dec1=$(decap_stat decapsulated)
+	src1=$(decap_stat drop_source)
+	if [ "${dec0:-0}" -gt 0 ] && [ "$((src1 - src0))" -eq 6 ] && [ "$dec1" = "$dec0" ]; then
+		lab_pass "decap: 6 tunnels from a non-balancer dropped (drop_source), $dec0 from the LB decapsulated"
+	else
+		lab_fail "decap: from the client: drop_source $src0 -> $src1, decapsulated $dec0 -> $dec1 (want +6, unchanged, > 0)"
+	fi
+else
+	lab_fail "decap: could not send tunnels from the client: $(tail -3 "$OUT/inject.log")"
 fi
 
 echo "== data path counters"

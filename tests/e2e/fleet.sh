@@ -194,7 +194,9 @@ start_bg() { # NS PIDFILE LOG CMD...: a process in NS, tracked for cleanup
 # res NAME STATUS: PASS when STATUS is 0 (for checks of several commands).
 res() { if [ "$2" = 0 ]; then lab_pass "$1"; else lab_fail "$1"; fi; }
 for i in 1 2 3; do
-	lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" >/dev/null || lab_die "decap on b$i"
+	# Tunnels are accepted from the three nodes alone.
+	lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" --from 192.0.2.0/30 \
+		--from 2001:db8:1::/126 >/dev/null || lab_die "decap on b$i"
 	lab_backend_start "$i"
 	start_bg "b$i" "$OUT/echo$i.pid" "$OUT/echo$i.log" "$LAB_PY" "$OUT/echo.py" "${LAB_BE_NAMES[i - 1]}" "$HPORT"
 done

@@ -4,7 +4,8 @@
  * addresses, numbers and `vip add` options. Each must either accept its
  * input and produce a value that formats back and re-parses to the same
  * value, or reject it with a message; an address's class check gives the
- * same answer for the address as written and as formatted.
+ * same answer for the address as written and as formatted. A number
+ * accepted is digits only; vip options accepted name no option twice.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,7 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		break;
 	case 2:
-		if (!xlb_parse_u32(s, 1, 65535, &u) && (u < 1 || u > 65535))
+		/* Accepted: digits only (no space, sign or suffix), in range. */
+		if (!xlb_parse_u32(s, 1, 65535, &u) &&
+		    (u < 1 || u > 65535 || !*s ||
+		     strspn(s, "0123456789") != strlen(s) ||
+		     strtoul(s, NULL, 10) != u))
 			abort();
 		break;
 	default: {
@@ -72,11 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			argv[argc++] = tok;
 		memset(&v, 0, sizeof(v));
 		v.table_size = XLB_TABLE_SIZE_DEFAULT;
-		if (!xlb_vip_opts(&v, argc, argv, 0) &&
-		    (v.v4_prefix > 32 || v.v6_prefix > 128 || v.fwd > 1 ||
-		     v.algo >= XLB_ALGO_COUNT || !v.table_size ||
-		     v.table_size > XLB_TABLE_SIZE_MAX))
-			abort();
+		if (!xlb_vip_opts(&v, argc, argv, 0)) {
+			int i, j;
+
+			if (v.v4_prefix > 32 || v.v6_prefix > 128 || v.fwd > 1 ||
+			    v.algo >= XLB_ALGO_COUNT || !v.table_size ||
+			    v.table_size > XLB_TABLE_SIZE_MAX)
+				abort();
+			/* Accepted: no option given twice. */
+			for (i = 0; i < argc; i += 2)
+				for (j = i + 2; j < argc; j += 2)
+					if (!strcmp(argv[i], argv[j]))
+						abort();
+		}
 		break;
 	}
 	}

@@ -760,12 +760,57 @@ static long fuzz_main(unsigned long n, __u64 seed, struct fstats *st)
 	return (long)st->bad;
 }
 
-/* xlb_decap: PASS always; output unchanged or exactly the decapsulation. */
+/*
+ * A frame xlb_decap may drop: a tunnel (IPIP or IPv6 next header) to one
+ * of its local addresses whose outer source is outside the prefixes
+ * pt_decap_open gives (198.51.100.0/24, 192.0.2.77; 2001:db8:100::/48,
+ * 2001:db8:7::7).
+ */
+static bool decap_refused(const __u8 *in, size_t len, const char *const *l4,
+			  const char *const *l6)
+{
+	__u16 type = 0;
+	size_t ol2 = pb_l2_len(in, len, &type), k;
+	const __u8 *oip = in + ol2;
+	__u8 a[16], b[16];
+	bool local = false;
+
+	if (ol2 && type == 0x0800 && len >= ol2 + 20) {
+		if (oip[9] != 4 && oip[9] != 41)
+			return false;
+		for (k = 0; k < 2; k++) {
+			inet_pton(AF_INET, l4[k], a);
+			local |= !memcmp(a, oip + 16, 4);
+		}
+		inet_pton(AF_INET, "198.51.100.0", a);
+		inet_pton(AF_INET, "192.0.2.77", b);
+		return local && memcmp(a, oip + 12, 3) && memcmp(b, oip + 12, 4);
+	}
+	if (ol2 && type == 0x86dd && len >= ol2 + 40) {
+		if (oip[6] != 4 && oip[6] != 41)
+			return false;
+		inet_pton(AF_INET6, l6[0], a);
+		local = !memcmp(a, oip + 24, 16);
+		inet_pton(AF_INET6, "2001:db8:100::", a);
+		inet_pton(AF_INET6, "2001:db8:7::7", b);
+		return local && memcmp(a, oip + 8, 6) && memcmp(b, oip + 8, 16);
+	}
+	return false;
+}
+
+/*
+ * xlb_decap: PASS, output unchanged or exactly the decapsulation; or DROP
+ * of a tunnel from a source outside its prefixes.
+ */
 static long fuzz_decap(unsigned long n, struct fstats *st)
 {
 	static __u8 in[PT_BUF], out[PT_BUF], exp[PT_BUF], inner[PT_BUF];
 	static const char *const l4[] = { "10.1.0.1", "10.1.0.2", "10.1.0.3" };
 	static const char *const l6[] = { "2001:db8:1::5", "2001:db8:1::6" };
+	/* Outer sources: inside a --from prefix, a --from host, outside. */
+	static const char *const s4[] = { "198.51.100.1", "192.0.2.77", "203.0.113.66" };
+	static const char *const s6[] = { "2001:db8:100::1", "2001:db8:7::7",
+					  "2001:db8:101::1" };
 	int prog;
 	void *skel = pt_decap_open(&prog);
 	unsigned long i;
@@ -796,7 +841,7 @@ static long fuzz_decap(unsigned long n, struct fstats *st)
 			put16(ip + 2, (__u16)(20 + ilen));
 			ip[8] = 64;
 			ip[9] = i6 ? 41 : 4;
-			inet_pton(AF_INET, "198.51.100.1", ip + 12);
+			inet_pton(AF_INET, s4[rn(3)], ip + 12);
 			inet_pton(AF_INET, l4[rn(3)], ip + 16);
 			put16(ip + 10, pb_csum(ip, 20, 0));
 		} else {
@@ -804,7 +849,7 @@ static long fuzz_decap(unsigned long n, struct fstats *st)
 			put16(ip + 4, (__u16)ilen);
 			ip[6] = i6 ? 41 : 4;
 			ip[7] = 64;
-			inet_pton(AF_INET6, "2001:db8:100::1", ip + 8);
+			inet_pton(AF_INET6, s6[rn(3)], ip + 8);
 			inet_pton(AF_INET6, l6[rn(2)], ip + 24);
 		}
 		memcpy(ip + hl, inner, ilen);
@@ -822,6 +867,10 @@ static long fuzz_decap(unsigned long n, struct fstats *st)
 			continue;
 		}
 		st->runs++;
+		if (ret == XDP_DROP && decap_refused(in, len, l4, l6)) {
+			st->drop++;
+			continue;
+		}
 		if (ret != XDP_PASS) {
 			if (st->bad++ < 10)
 				report("decap: verdict not XDP_PASS", in, len, out, outlen, i,
@@ -861,7 +910,8 @@ static long fuzz_decap(unsigned long n, struct fstats *st)
 				ok = !memcmp(a, oip + 24, 16);
 			}
 			ok = ok && (nh == 4 || nh == 41) && len > ol2 + h &&
-			     (oip[h] >> 4) == (nh == 4 ? 4 : 6);
+			     (oip[h] >> 4) == (nh == 4 ? 4 : 6) &&
+			     !decap_refused(in, len, l4, l6);
 			if (!ok) {
 				if (st->bad++ < 10)
 					report("decap: stripped a frame it must not touch", in,
@@ -901,10 +951,10 @@ long pt_fuzz_run(unsigned long n, __u64 seed, bool quiet)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("# fuzz: xlb_main %lu run: %lu pass, %lu drop, %lu tx "
 	       "(%lu tx with L4 past the datagram end); "
-	       "xlb_decap %lu run: %lu unchanged, %lu decapsulated; "
+	       "xlb_decap %lu run: %lu unchanged, %lu decapsulated, %lu refused; "
 	       "%lu multi-buffer; %ld failures; %.1f s\n",
 	       st.runs, st.pass, st.drop, st.tx, st.known_bug, ds.runs, ds.pass,
-	       ds.tx, st.split + ds.split, bad,
+	       ds.tx, ds.drop, st.split + ds.split, bad,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!quiet && bad)
 		printf("# fuzz: FAILED (seed 0x%llx)\n", (unsigned long long)seed);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_decap.c - xlb_decap, the backend-side program: IPIP, IP6IP6, 4in6
- * and 6in4 addressed to a local address leave as XDP_PASS with the outer
- * header gone and the Ethernet type of the inner family (VLAN tag kept);
- * everything else is passed unchanged.
+ * and 6in4 addressed to a local address from a source inside the --from
+ * prefixes leave as XDP_PASS with the outer header gone and the Ethernet
+ * type of the inner family (VLAN tag kept); from any other source they
+ * are dropped and counted (drop_source); everything else is passed
+ * unchanged.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,11 @@
 #define LOCAL4_A "10.1.0.1"
 #define LOCAL4_B "10.1.0.2"
 #define LOCAL6 "2001:db8:1::5"
+/* The balancers: --from 198.51.100.0/24 192.0.2.77 2001:db8:100::/48 2001:db8:7::7 */
+#define LB4 "198.51.100.1"
+#define LB4_HOST "192.0.2.77"
+#define LB6 "2001:db8:100::1"
+#define LB6_HOST "2001:db8:7::7"
 
 static const __u8 mac_be[6] = { 2, 0xbe, 0, 0, 0, 1 };
 static const __u8 mac_lb[6] = { 2, 0x1b, 0, 0, 0, 1 };
@@ -26,7 +33,20 @@ static const __u8 mac_lb[6] = { 2, 0x1b, 0, 0, 0, 1 };
 void *pt_decap_open(int *prog_fd);
 void pt_decap_close(void *skel);
 
-void *pt_decap_open(int *prog_fd)
+static void from_set(volatile struct xlb_decap_prefix *p, int af, const char *a,
+		     unsigned int plen)
+{
+	__u8 *m = (__u8 *)p->mask;
+	unsigned int i;
+
+	memset((void *)p, 0, sizeof(*p));
+	inet_pton(af, a, (void *)p->addr);
+	for (i = 0; i < plen; i++)
+		m[i / 8] |= (__u8)(0x80 >> (i % 8));
+}
+
+/* With v6 false, no IPv6 prefix: every IPv6 outer source is refused. */
+static void *decap_open(int *prog_fd, bool v6)
 {
 	struct decap_bpf *skel = decap_bpf__open();
 
@@ -37,12 +57,25 @@ void *pt_decap_open(int *prog_fd)
 	skel->rodata->n_local4 = 2;
 	inet_pton(AF_INET6, LOCAL6, (void *)skel->rodata->local6[0]);
 	skel->rodata->n_local6 = 1;
+	from_set(&skel->rodata->from4[0], AF_INET, "198.51.100.0", 24);
+	from_set(&skel->rodata->from4[1], AF_INET, LB4_HOST, 32);
+	skel->rodata->n_from4 = 2;
+	if (v6) {
+		from_set(&skel->rodata->from6[0], AF_INET6, "2001:db8:100::", 48);
+		from_set(&skel->rodata->from6[1], AF_INET6, LB6_HOST, 128);
+		skel->rodata->n_from6 = 2;
+	}
 	if (decap_bpf__load(skel)) {
 		decap_bpf__destroy(skel);
 		return NULL;
 	}
 	*prog_fd = bpf_program__fd(skel->progs.xlb_decap);
 	return skel;
+}
+
+void *pt_decap_open(int *prog_fd)
+{
+	return decap_open(prog_fd, true);
 }
 
 void pt_decap_close(void *skel)
@@ -56,6 +89,7 @@ struct dspec {
 	__u16 tpid, tci;
 	bool outer6;
 	const char *odst;
+	const char *osrc; /* outer source; NULL: LB4 or LB6 */
 	__u8 proto; /* outer protocol / next header; 0 = by inner family */
 	__u16 frag; /* outer IPv4 frag_off */
 	__u8 optlen; /* outer IPv4 options */
@@ -63,6 +97,8 @@ struct dspec {
 	int len_adj; /* added to the outer length field */
 	struct pspec inner;
 	bool strip; /* expected: decapsulated */
+	bool drop; /* expected: dropped for its outer source */
+	bool no_from6; /* loaded without IPv6 prefixes */
 };
 
 static size_t build_encap(const struct dspec *d, __u8 *o, size_t *l2_out,
@@ -87,7 +123,7 @@ static size_t build_encap(const struct dspec *d, __u8 *o, size_t *l2_out,
 		ip[8] = 64;
 		ip[9] = proto;
 		put16(ip + 10, 0);
-		inet_pton(AF_INET, "198.51.100.1", ip + 12);
+		inet_pton(AF_INET, d->osrc ? d->osrc : LB4, ip + 12);
 		inet_pton(AF_INET, d->odst, ip + 16);
 		for (i = 0; i < d->optlen; i++)
 			ip[20 + i] = 1;
@@ -98,7 +134,7 @@ static size_t build_encap(const struct dspec *d, __u8 *o, size_t *l2_out,
 		put16(ip + 4, (__u16)(h - 40 + ilen + d->len_adj));
 		ip[6] = d->v6frag ? NH_FRAGMENT : proto;
 		ip[7] = 64;
-		inet_pton(AF_INET6, "2001:db8:100::1", ip + 8);
+		inet_pton(AF_INET6, d->osrc ? d->osrc : LB6, ip + 8);
 		inet_pton(AF_INET6, d->odst, ip + 24);
 		if (d->v6frag) {
 			ip[40] = proto;
@@ -167,6 +203,34 @@ static const struct dspec dcases[] = {
 	  .inner = IN4 },
 	{ "unchanged: outer v6 fragment header", .outer6 = true, .odst = LOCAL6,
 	  .v6frag = true, .inner = IN4 },
+	{ "ipip from a --from host (/32)", .odst = LOCAL4_A, .osrc = LB4_HOST,
+	  .inner = IN4, .strip = true },
+	{ "6in4 from the last address of a --from /24", .odst = LOCAL4_B,
+	  .osrc = "198.51.100.255", .inner = IN6, .strip = true },
+	{ "ip6ip6 from a --from host (/128)", .outer6 = true, .odst = LOCAL6,
+	  .osrc = LB6_HOST, .inner = IN6, .strip = true },
+	{ "4in6 from inside a --from /48", .outer6 = true, .odst = LOCAL6,
+	  .osrc = "2001:db8:100:ffff::9", .inner = IN4, .strip = true },
+	{ "dropped: ipip from outside every --from", .odst = LOCAL4_A,
+	  .osrc = "203.0.113.66", .inner = IN4, .drop = true },
+	{ "dropped: ipip from just past a --from /24", .odst = LOCAL4_A,
+	  .osrc = "198.51.101.1", .inner = IN4, .drop = true },
+	{ "dropped: 6in4 from next to a --from /32, vlan", .odst = LOCAL4_B,
+	  .osrc = "192.0.2.78", .tpid = 0x8100, .tci = 9, .inner = IN6, .drop = true },
+	{ "dropped: ip6ip6 from just past a --from /48", .outer6 = true,
+	  .odst = LOCAL6, .osrc = "2001:db8:101::1", .inner = IN6, .drop = true },
+	{ "dropped: 4in6 from next to a --from /128", .outer6 = true, .odst = LOCAL6,
+	  .osrc = "2001:db8:7::6", .inner = IN4, .drop = true },
+	{ "dropped: ip6ip6 when no IPv6 prefix was given", .outer6 = true,
+	  .odst = LOCAL6, .inner = IN6, .drop = true, .no_from6 = true },
+	{ "ipip when no IPv6 prefix was given", .odst = LOCAL4_A, .inner = IN4,
+	  .strip = true, .no_from6 = true },
+	{ "dropped: ipip with a bad inner header from outside", .odst = LOCAL4_A,
+	  .osrc = "203.0.113.66", .proto = IPPROTO_IPIP, .inner = IN6, .drop = true },
+	{ "unchanged: ipip from outside, not to a local address", .odst = "10.1.0.99",
+	  .osrc = "203.0.113.66", .inner = IN4 },
+	{ "unchanged: GRE from outside to a local address", .odst = LOCAL4_A,
+	  .osrc = "203.0.113.66", .proto = 47, .inner = IN4 },
 };
 
 #define NDCASES (sizeof(dcases) / sizeof(dcases[0]))
@@ -183,7 +247,8 @@ static int setup_decap(void **state)
 
 	assert_non_null(c);
 	c->param = *state;
-	c->skel = pt_decap_open(&c->prog);
+	c->skel = decap_open(&c->prog, !(c->param &&
+					 ((const struct dspec *)c->param)->no_from6));
 	if (!c->skel)
 		fail_msg("loading xlb_decap failed (run with -v)");
 	*state = c;
@@ -212,17 +277,48 @@ static int run_decap(int prog, const __u8 *in, size_t len, __u8 *out,
 	return (int)ret;
 }
 
+/* Counter s of the program's xlb_decap_stats, summed over the CPUs. */
+static __u64 decap_stat(struct dctx *c, enum xlb_decap_stat s)
+{
+	static __u64 v[1024];
+	__u32 k = s;
+	__u64 sum = 0;
+	int i, n = libbpf_num_possible_cpus();
+
+	if (n < 1 || n > 1024 ||
+	    bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.xlb_decap_stats), &k, v))
+		fail_msg("can't read xlb_decap_stats[%d]", s);
+	for (i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
 static void test_decap_case(void **state)
 {
 	struct dctx *c = *state;
 	const struct dspec *d = c->param;
 	static __u8 in[PT_BUF], out[PT_BUF], exp[PT_BUF];
 	size_t l2, hlen, len = build_encap(d, in, &l2, &hlen), elen;
+	__u64 dec0 = decap_stat(c, XLB_DECAP_STAT_DECAP);
+	__u64 src0 = decap_stat(c, XLB_DECAP_STAT_DROP_SOURCE);
 	__u32 outlen;
 	int v = run_decap(c->prog, in, len, out, &outlen);
 
+	if (d->drop) {
+		if (v != XDP_DROP)
+			fail_msg("%s: verdict %d, expected XDP_DROP", d->name, v);
+		if (decap_stat(c, XLB_DECAP_STAT_DROP_SOURCE) != src0 + 1)
+			fail_msg("%s: drop_source not counted", d->name);
+		return;
+	}
 	if (v != XDP_PASS)
 		fail_msg("%s: verdict %d, expected XDP_PASS", d->name, v);
+	if (decap_stat(c, XLB_DECAP_STAT_DECAP) != dec0 + !!d->strip ||
+	    decap_stat(c, XLB_DECAP_STAT_DROP_SOURCE) != src0)
+		fail_msg("%s: decapsulated %llu, drop_source %llu times", d->name,
+			 (unsigned long long)(decap_stat(c, XLB_DECAP_STAT_DECAP) - dec0),
+			 (unsigned long long)(decap_stat(c, XLB_DECAP_STAT_DROP_SOURCE) -
+					      src0));
 	if (d->strip) {
 		elen = expect_decap(in, len, l2, hlen, exp);
 		pt_assert_bytes(d->name, exp, elen, out, outlen);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
 
@@ -119,6 +121,29 @@ static bool consistent(enum xlb_algo a)
 	return a != XLB_ALGO_MODULO;
 }
 
+/* Algorithms built on Maglev's fill: prime sizes only. */
+static bool prime_only(enum xlb_algo a)
+{
+	return a == XLB_ALGO_MAGLEV || a == XLB_ALGO_STABLE;
+}
+
+/*
+ * stable: a slot whose owner is not present holds the owner as its
+ * secondary (the table keeps its history). Is s such a slot of t?
+ */
+static bool owner_kept(enum xlb_algo a, const struct xlb_slot *t, __u32 s,
+		       const struct xlb_tb_backend *be, size_t n)
+{
+	size_t i;
+
+	if (a != XLB_ALGO_STABLE || t[s].secondary == XLB_BACKEND_NONE)
+		return false;
+	for (i = 0; i < n; i++)
+		if (be[i].id == t[s].secondary)
+			return !be[i].healthy || be[i].ramp < XLB_RAMP_FULL;
+	return false;
+}
+
 /*
  * Mark be[bi] unhealthy: its slots must go exactly to their secondaries
  * and, for consistent algorithms, no other primary may change. Returns
@@ -137,7 +162,9 @@ static __u32 check_exact(enum xlb_algo a, __u32 size, struct xlb_tb_backend *be,
 	for (s = 0; s < size; s++) {
 		if (base[s].primary == id) {
 			mine++;
-			bad_sec += t[s].primary != base[s].secondary;
+			/* A kept owner is no fallback: the next present is. */
+			if (!owner_kept(a, base, s, be, n))
+				bad_sec += t[s].primary != base[s].secondary;
 		} else if (consistent(a)) {
 			bad_other += t[s].primary != base[s].primary;
 		}
@@ -158,7 +185,7 @@ static __u32 check_exact(enum xlb_algo a, __u32 size, struct xlb_tb_backend *be,
 static void t_algo_names(void **state)
 {
 	static const char *const names[] = { "maglev", "ring", "rendezvous",
-					    "modulo" };
+					    "modulo", "stable" };
 	enum xlb_algo a;
 	int i;
 
@@ -196,7 +223,7 @@ static void t_size_check(void **state)
 		    xlb_table_size_check(a, XLB_TABLE_SIZE_MAX + 1), -EINVAL);
 		assert_int_equal(xlb_table_size_check(a, UINT32_MAX), -EINVAL);
 		assert_int_equal(xlb_table_size_check(a, 65537), 0);
-		if (a != XLB_ALGO_MAGLEV) {
+		if (!prime_only(a)) {
 			assert_int_equal(xlb_table_size_check(a, 1), 0);
 			assert_int_equal(xlb_table_size_check(a, 65536), 0);
 			assert_int_equal(
@@ -556,7 +583,9 @@ static void t_none(void **state)
 		t = build(a, SZ, be, i == 3 ? 0 : n);
 		for (s = 0; s < SZ; s++) {
 			assert_int_equal(t[s].primary, XLB_BACKEND_NONE);
-			assert_int_equal(t[s].secondary, XLB_BACKEND_NONE);
+			if (!owner_kept(a, t, s, be, n))
+				assert_int_equal(t[s].secondary,
+						 XLB_BACKEND_NONE);
 		}
 		free(t);
 	}
@@ -584,7 +613,8 @@ static void t_one_two(void **state)
 	t = build(a, SZ, be, n);
 	for (s = 0; s < SZ; s++) {
 		assert_int_equal(t[s].primary, be[6].id);
-		assert_int_equal(t[s].secondary, XLB_BACKEND_NONE);
+		if (!owner_kept(a, t, s, be, n))
+			assert_int_equal(t[s].secondary, XLB_BACKEND_NONE);
 	}
 	free(t);
 	/* Two: each the other's secondary. */
@@ -595,7 +625,9 @@ static void t_one_two(void **state)
 
 		c0 += p0;
 		assert_true(p0 || t[s].primary == be[6].id);
-		assert_int_equal(t[s].secondary, p0 ? be[6].id : be[3].id);
+		if (!owner_kept(a, t, s, be, n))
+			assert_int_equal(t[s].secondary,
+					 p0 ? be[6].id : be[3].id);
 	}
 	assert_true(c0 > SZ / 2 - SZ / 20 && c0 < SZ / 2 + SZ / 20);
 	free(t);
@@ -617,11 +649,11 @@ static void t_sizes(void **state)
 	assert_int_equal(xlb_table_build(&p, be, 10, t), -EINVAL);
 	p.size = 65536;
 	assert_int_equal(xlb_table_build(&p, be, 10, t),
-			 a == XLB_ALGO_MAGLEV ? -EINVAL : 0);
+			 prime_only(a) ? -EINVAL : 0);
 	/* Maglev: more eligible backends than slots is an error. */
 	p.size = 7;
 	assert_int_equal(xlb_table_build(&p, be, 8, t),
-			 a == XLB_ALGO_MAGLEV ? -EINVAL : 0);
+			 prime_only(a) ? -EINVAL : 0);
 	be[7].healthy = false;
 	assert_int_equal(xlb_table_build(&p, be, 8, t), 0);
 	be[7].healthy = true;
@@ -630,7 +662,7 @@ static void t_sizes(void **state)
 		__u32 s, nb = sizes[k] < 10 ? sizes[k] : 10, cnt[10] = { 0 };
 
 		p.size = sizes[k];
-		if (a == XLB_ALGO_MAGLEV && p.size == XLB_TABLE_SIZE_MAX)
+		if (prime_only(a) && p.size == XLB_TABLE_SIZE_MAX)
 			p.size = 4194301; /* largest prime below */
 		assert_int_equal(xlb_table_build(&p, be, nb, t), 0);
 		for (s = 0; s < p.size; s++) {
@@ -642,12 +674,12 @@ static void t_sizes(void **state)
 			assert_int_not_equal(t[s].secondary, t[s].primary);
 		}
 		/* Maglev fills exact quotas at any size. */
-		if (a == XLB_ALGO_MAGLEV)
+		if (prime_only(a))
 			for (i = 0; i < nb; i++)
 				assert_true(cnt[i] == p.size / nb ||
 					    cnt[i] == p.size / nb + 1);
 	}
-	if (a != XLB_ALGO_MAGLEV) {
+	if (!prime_only(a)) {
 		p.size = 1;
 		assert_int_equal(xlb_table_build(&p, be, 10, t), 0);
 		assert_int_not_equal(t[0].primary, XLB_BACKEND_NONE);
@@ -727,6 +759,7 @@ static const __u64 golden[XLB_ALGO_COUNT] = {
 	[XLB_ALGO_RING] = 0x409cefa5155b7230ULL,
 	[XLB_ALGO_RENDEZVOUS] = 0x1c6f411df256d9adULL,
 	[XLB_ALGO_MODULO] = 0xda0e52627f1e408bULL,
+	[XLB_ALGO_STABLE] = 0xd2b8c01c478167afULL,
 };
 
 static void t_golden(void **state)
@@ -865,8 +898,620 @@ static void t_ring_cap(void **state)
 	free(be);
 }
 
+/* ---- stable: history ---------------------------------------------------- */
+
+/*
+ * A history under test: the current set (be[0..n-1]) and table. Each step
+ * builds the next table from the current one (stable) or from the set
+ * alone (any other algorithm, for the contrast).
+ */
+struct hstate {
+	enum xlb_algo algo;
+	__u32 size;
+	struct xlb_tb_backend *be;
+	size_t n, cap;
+	struct xlb_slot *t;
+	__u32 next_addr; /* addresses of added backends: mk(i) for fresh i */
+};
+
+static struct xlb_slot *hbuild(const struct hstate *h,
+			       const struct xlb_tb_backend *be, size_t n)
+{
+	struct xlb_tb_params p = params(h->algo, h->size);
+	struct xlb_tb_prev pv = { .be = h->be, .n = h->n, .slots = h->t };
+	struct xlb_slot *t = calloc(h->size, sizeof(*t));
+
+	assert_non_null(t);
+	if (h->algo == XLB_ALGO_STABLE && h->t)
+		p.prev = &pv;
+	assert_int_equal(xlb_table_build(&p, be, n, t), 0);
+	return t;
+}
+
+static void hinit(struct hstate *h, enum xlb_algo a, __u32 size, size_t n,
+		  size_t cap, bool mixed)
+{
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	h->algo = a;
+	h->size = size;
+	h->cap = cap;
+	h->be = calloc(cap, sizeof(*h->be));
+	assert_non_null(h->be);
+	for (i = 0; i < n; i++) {
+		mk(&h->be[i], (__u32)i);
+		h->be[i].id = (__u32)(cap - 1 - i); /* unrelated to addresses */
+		/* Fixed, so that two histories start alike. */
+		if (mixed)
+			h->be[i].weight = 1 + ((i * 2654435761U) >> 7) % 4;
+	}
+	h->n = n;
+	h->next_addr = (__u32)n;
+	h->t = hbuild(h, h->be, n);
+}
+
+static void hfree(struct hstate *h)
+{
+	free(h->be);
+	free(h->t);
+}
+
+/* A free id (ids are reused, as the controller reuses them). */
+static __u32 free_id(const struct hstate *h)
+{
+	__u32 id;
+	size_t i;
+
+	for (id = 0;; id++) {
+		for (i = 0; i < h->n && h->be[i].id != id; i++)
+			;
+		if (i == h->n)
+			return id;
+	}
+}
+
+/* Loads of be[] in t, by primary (every backend healthy). */
+static void loads_of(const struct xlb_slot *t, __u32 size,
+		     const struct xlb_tb_backend *be, size_t n, __u32 *load,
+		     __u32 *w)
+{
+	__u32 *pos = malloc(65536 * sizeof(*pos)), s;
+	size_t i;
+
+	assert_non_null(pos);
+	memset(pos, 0xff, 65536 * sizeof(*pos));
+	for (i = 0; i < n; i++) {
+		pos[be[i].id] = (__u32)i;
+		load[i] = 0;
+		w[i] = be[i].weight;
+	}
+	for (s = 0; s < size; s++)
+		if (pos[t[s].primary] != UINT32_MAX)
+			load[pos[t[s].primary]]++;
+	free(pos);
+}
+
+/*
+ * Balance at the integer optimum, checked here without the library: no
+ * backend's load per weight above another's plus one slot, so that no
+ * move of a slot can lower the largest ratio, and every slot owned.
+ */
+static bool at_optimum(const struct xlb_slot *t, __u32 size,
+		       const struct xlb_tb_backend *be, size_t n)
+{
+	__u32 *load = calloc(n, sizeof(*load)), *w = calloc(n, sizeof(*w));
+	__u64 sum = 0;
+	size_t i, hi = 0, lo = 0;
+	bool ok;
+
+	assert_non_null(load);
+	assert_non_null(w);
+	loads_of(t, size, be, n, load, w);
+	for (i = 0; i < n; i++) {
+		sum += load[i];
+		if ((__u64)load[i] * w[hi] > (__u64)load[hi] * w[i])
+			hi = i;
+		if ((__u64)(load[i] + 1) * w[lo] < (__u64)(load[lo] + 1) * w[i])
+			lo = i;
+	}
+	ok = sum == size &&
+	     (__u64)load[hi] * w[lo] <= (__u64)(load[lo] + 1) * w[hi];
+	free(load);
+	free(w);
+	return ok;
+}
+
+enum ev { EV_REMOVE, EV_ADD, EV_WEIGHT };
+
+/*
+ * Applies one event to h (be[k] removed, a fresh backend added, or be[k]
+ * given weight w) and builds the next table. Returns the slots that
+ * moved; *need is what the changed backend had to give or take.
+ */
+static __u32 hstep(struct hstate *h, enum ev e, size_t k, __u32 w,
+		   __u32 *need)
+{
+	struct xlb_tb_backend *nb = calloc(h->cap, sizeof(*nb));
+	struct xlb_slot *t;
+	size_t n = h->n, i;
+	__u32 moved = 0, s, id, before;
+
+	assert_non_null(nb);
+	memcpy(nb, h->be, n * sizeof(*nb));
+	switch (e) {
+	case EV_REMOVE:
+		id = nb[k].id;
+		before = owned(h->t, h->size, id);
+		nb[k] = nb[--n];
+		break;
+	case EV_ADD:
+		assert_true(n < h->cap);
+		mk(&nb[n], h->next_addr++);
+		nb[n].id = id = free_id(h);
+		nb[n].weight = w;
+		before = 0;
+		n++;
+		break;
+	default:
+		id = nb[k].id;
+		before = owned(h->t, h->size, id);
+		nb[k].weight = w;
+	}
+	t = hbuild(h, nb, n);
+	for (s = 0; s < h->size; s++)
+		moved += t[s].primary != h->t[s].primary;
+	*need = e == EV_REMOVE ? before : (__u32)labs((long)owned(t, h->size, id) - (long)before);
+	/* Unchanged backends keep their ids: nothing else to rename. */
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(nb[i].id, XLB_BACKEND_NONE);
+	free(h->be);
+	free(h->t);
+	h->be = nb;
+	h->n = n;
+	h->t = t;
+	return moved;
+}
+
+/* Single add, remove and weight changes: 1.00x, optimum after each. */
+static void stable_single(size_t n, bool mixed)
+{
+	struct hstate h;
+	__u32 need, moved, k;
+
+	hinit(&h, XLB_ALGO_STABLE, SZ, n, n + 8, mixed);
+	assert_true(at_optimum(h.t, SZ, h.be, h.n));
+	for (k = 0; k < 3; k++) {
+		moved = hstep(&h, EV_REMOVE, (k * 37) % h.n, 0, &need);
+		assert_true(need > 0);
+		assert_int_equal(moved, need);
+		assert_true(at_optimum(h.t, SZ, h.be, h.n));
+		moved = hstep(&h, EV_ADD, 0, mixed ? 1 + k : 1, &need);
+		assert_true(need > 0);
+		assert_int_equal(moved, need);
+		assert_true(at_optimum(h.t, SZ, h.be, h.n));
+		/* Up, then down (weight 1 -> 4 -> 2, or 4 -> 1 -> 3). */
+		moved = hstep(&h, EV_WEIGHT, (k * 11) % h.n,
+			      h.be[(k * 11) % h.n].weight == 4 ? 1 : 4, &need);
+		assert_true(need > 0);
+		assert_int_equal(moved, need);
+		assert_true(at_optimum(h.t, SZ, h.be, h.n));
+		moved = hstep(&h, EV_WEIGHT, (k * 11) % h.n,
+			      h.be[(k * 11) % h.n].weight == 4 ? 2 : 3, &need);
+		assert_true(need > 0);
+		assert_int_equal(moved, need);
+		assert_true(at_optimum(h.t, SZ, h.be, h.n));
+	}
+	hfree(&h);
+}
+
+static void t_stable_single_100(void **state)
+{
+	stable_single(100, false);
+	stable_single(100, true);
+}
+
+static void t_stable_single_1000(void **state)
+{
+	stable_single(1000, false);
+	stable_single(1000, true);
+}
+
+/*
+ * The contrast: Maglev, a function of the set alone, moves more than the
+ * changed backend's slots on the operator's removals and additions.
+ */
+static void t_maglev_contrast(void **state)
+{
+	static const size_t ns[] = { 100, 1000 };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct hstate m, st;
+		__u32 need, mm, sm;
+
+		hinit(&m, XLB_ALGO_MAGLEV, SZ, ns[i], ns[i] + 2, false);
+		hinit(&st, XLB_ALGO_STABLE, SZ, ns[i], ns[i] + 2, false);
+		mm = hstep(&m, EV_REMOVE, ns[i] / 2, 0, &need);
+		assert_true(mm > need + need / 4); /* Maglev: >= 1.25x */
+		sm = hstep(&st, EV_REMOVE, ns[i] / 2, 0, &need);
+		assert_int_equal(sm, need);
+		mm = hstep(&m, EV_ADD, 0, 1, &need);
+		assert_true(mm > need + need / 4);
+		sm = hstep(&st, EV_ADD, 0, 1, &need);
+		assert_int_equal(sm, need);
+		if (getenv("XLB_TEST_PRINT_GOLDEN"))
+			printf("N=%zu maglev add %.2fx\n", ns[i],
+			       (double)mm / need);
+		hfree(&m);
+		hfree(&st);
+	}
+}
+
+/*
+ * 1,000 random events, n kept in [lo, hi]: every step moves exactly what
+ * the changed backend gives or takes and ends at the optimum.
+ */
+static void stable_churn(size_t lo, size_t hi, bool mixed, __u32 events)
+{
+	struct hstate h;
+	__u32 e, need, moved;
+
+	hinit(&h, XLB_ALGO_STABLE, SZ, (lo + hi) / 2, hi + 1, mixed);
+	for (e = 0; e < events; e++) {
+		__u64 r = rnd();
+		enum ev ev = (enum ev)(r % 3);
+		size_t k = (r >> 8) % h.n;
+		__u32 w = mixed ? 1 + (r >> 32) % 4 : 1;
+
+		if (ev == EV_REMOVE && h.n <= lo)
+			ev = EV_ADD;
+		if (ev == EV_ADD && h.n >= hi)
+			ev = EV_REMOVE;
+		if (ev == EV_WEIGHT && !mixed)
+			ev = h.n > lo ? EV_REMOVE : EV_ADD;
+		if (ev == EV_WEIGHT && w == h.be[k].weight)
+			w = w % 4 + 1;
+		moved = hstep(&h, ev, k, w, &need);
+		if (moved != need || !at_optimum(h.t, SZ, h.be, h.n))
+			fail_msg("event %u (%d on %zu backends): moved %u, needed %u",
+				 e, ev, h.n, moved, need);
+	}
+	hfree(&h);
+}
+
+static void t_stable_churn_100(void **state)
+{
+	stable_churn(80, 120, true, 1000);
+	stable_churn(80, 120, false, 1000);
+}
+
+static void t_stable_churn_1000(void **state)
+{
+	stable_churn(900, 1100, true, 1000);
+}
+
+/* ---- stable: determinism, snapshots, health ------------------------------ */
+
+/* ids as another machine would have them. */
+#define ID_MAP(id) ((id) ^ 0x0aaaU)
+
+/* The history of t_stable_replay: n ~ 60, mixed weights, one change a step. */
+static void replay_step(struct hstate *h, __u64 *g)
+{
+	__u64 r;
+	enum ev ev;
+	__u32 need;
+
+	*g ^= *g << 13;
+	*g ^= *g >> 7;
+	*g ^= *g << 17;
+	r = *g;
+	ev = (enum ev)(r % 3);
+	if (ev == EV_REMOVE && h->n <= 50)
+		ev = EV_ADD;
+	if (ev == EV_ADD && h->n >= 70)
+		ev = EV_REMOVE;
+	hstep(h, ev, (r >> 8) % h->n, 1 + (r >> 32) % 4, &need);
+}
+
+/* Address of backend id in be[], hashed (NONE: a constant). */
+static __u64 addr_key(__u32 id, const struct xlb_tb_backend *be, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (be[i].id == id)
+			return ((__u64)be[i].family << 56) ^ be[i].addr[0] ^
+			       ((__u64)be[i].addr[3] << 20) ^
+			       ((__u64)be[i].addr[1] << 40);
+	return 0x5a5a;
+}
+
+static __u64 addr_fp(const struct xlb_slot *t, __u32 size,
+		     const struct xlb_tb_backend *be, size_t n)
+{
+	__u64 h = 1469598103934665603ULL;
+	__u32 s;
+
+	for (s = 0; s < size; s++) {
+		h = (h ^ addr_key(t[s].primary, be, n)) * 1099511628211ULL;
+		h = (h ^ addr_key(t[s].secondary, be, n)) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The same history replayed with other ids and be[] in another order. */
+static __u64 replay_elsewhere(__u32 steps)
+{
+	struct hstate h;
+	__u64 g = 0x9e3779b97f4a7c15ULL, fp;
+	struct xlb_slot *t = NULL;
+	struct xlb_tb_backend *pb = NULL;
+	size_t pn = 0;
+	__u32 i;
+
+	hinit(&h, XLB_ALGO_STABLE, 4093, 60, 80, true);
+	for (i = 0; i < steps; i++)
+		replay_step(&h, &g);
+	/* Rebuild the whole history with mapped ids and shuffled sets. */
+	{
+		struct hstate h2;
+		__u64 g2 = 0x9e3779b97f4a7c15ULL;
+		struct xlb_tb_backend *sh;
+		struct xlb_tb_params p = params(XLB_ALGO_STABLE, 4093);
+		struct xlb_tb_prev pv;
+		size_t k;
+
+		hinit(&h2, XLB_ALGO_STABLE, 4093, 60, 80, true);
+		for (i = 0; i <= steps; i++) {
+			if (i)
+				replay_step(&h2, &g2);
+			sh = calloc(h2.n, sizeof(*sh));
+			assert_non_null(sh);
+			memcpy(sh, h2.be, h2.n * sizeof(*sh));
+			for (k = 0; k < h2.n; k++)
+				sh[k].id = ID_MAP(sh[k].id);
+			shuffle(sh, h2.n);
+			pv.be = pb;
+			pv.n = pn;
+			pv.slots = t;
+			p.prev = t ? &pv : NULL;
+			{
+				struct xlb_slot *nt = calloc(4093, sizeof(*nt));
+
+				assert_non_null(nt);
+				assert_int_equal(xlb_table_build(&p, sh, h2.n, nt), 0);
+				free(t);
+				t = nt;
+			}
+			free(pb);
+			pb = sh;
+			pn = h2.n;
+		}
+		fp = addr_fp(t, 4093, pb, pn);
+		hfree(&h2);
+	}
+	assert_true(fp == addr_fp(h.t, 4093, h.be, h.n));
+	free(t);
+	free(pb);
+	hfree(&h);
+	return fp;
+}
+
+/*
+ * Determinism: the same history in two processes, with other ids and
+ * orders, gives the same table; a snapshot taken midway, saved, loaded
+ * and continued with the remaining events gives the full replay's bytes.
+ */
+static void t_stable_replay(void **state)
+{
+	struct hstate full, part;
+	__u64 g = 0x9e3779b97f4a7c15ULL, g2 = g, fp_child = 0;
+	struct xlb_tb_snapshot snap, back;
+	struct xlb_tb_params p = params(XLB_ALGO_STABLE, 4093);
+	struct xlb_tb_prev pv;
+	struct xlb_slot *ps, *t;
+	void *buf;
+	size_t len;
+	int fd[2], st;
+	pid_t pid;
+	__u32 i;
+
+	hinit(&full, XLB_ALGO_STABLE, 4093, 60, 80, true);
+	for (i = 0; i < 300; i++)
+		replay_step(&full, &g);
+
+	hinit(&part, XLB_ALGO_STABLE, 4093, 60, 80, true);
+	for (i = 0; i < 150; i++)
+		replay_step(&part, &g2);
+	assert_int_equal(xlb_snapshot_take(&p, part.be, part.n, part.t, &snap), 0);
+	assert_int_equal(xlb_snapshot_encode(&snap, &buf, &len), 0);
+	assert_int_equal(xlb_snapshot_decode(buf, len, &back), 0);
+	assert_true(xlb_snapshot_digest(&back) == xlb_snapshot_digest(&snap));
+	assert_true(back.seed_fp == xlb_snapshot_seed_fp(seed));
+	/* A fresh node: only the snapshot and the set, no table of its own. */
+	assert_int_equal(xlb_snapshot_prev(&back, &pv, &ps), 0);
+	p.prev = &pv;
+	t = calloc(4093, sizeof(*t));
+	assert_non_null(t);
+	assert_int_equal(xlb_table_build(&p, part.be, part.n, t), 0);
+	assert_memory_equal(t, part.t, 4093 * sizeof(*t));
+	free(part.t);
+	part.t = t;
+	for (; i < 300; i++)
+		replay_step(&part, &g2);
+	assert_int_equal(part.n, full.n);
+	assert_memory_equal(part.t, full.t, 4093 * sizeof(*t));
+
+	/* Another process. */
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		__u64 fp = replay_elsewhere(300);
+
+		_exit(write(fd[1], &fp, sizeof(fp)) == sizeof(fp) ? 0 : 1);
+	}
+	close(fd[1]);
+	assert_int_equal(read(fd[0], &fp_child, sizeof(fp_child)),
+			 sizeof(fp_child));
+	close(fd[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_true(fp_child == addr_fp(full.t, 4093, full.be, full.n));
+
+	/* A snapshot made under another seed says so. */
+	assert_true(xlb_snapshot_seed_fp(seed) != 0);
+	free(buf);
+	free(ps);
+	xlb_snapshot_free(&snap);
+	xlb_snapshot_free(&back);
+	hfree(&full);
+	hfree(&part);
+}
+
+static void t_stable_snapshot_bad(void **state)
+{
+	struct hstate h;
+	struct xlb_tb_snapshot snap, back;
+	struct xlb_tb_params p = params(XLB_ALGO_STABLE, 4093);
+	struct xlb_slot *t;
+	__u32 *own = calloc(4093, sizeof(*own)), s, c = 0;
+	unsigned char *b;
+	void *buf;
+	size_t len;
+
+	assert_non_null(own);
+	hinit(&h, XLB_ALGO_STABLE, 4093, 30, 40, true);
+	assert_int_equal(xlb_table_owners(&p, h.be, h.n, h.t, own), 0);
+	for (s = 0; s < 4093; s++)
+		assert_int_equal(h.be[own[s]].id, h.t[s].primary);
+	assert_int_equal(xlb_snapshot_take(&p, h.be, h.n, h.t, &snap), 0);
+	assert_int_equal(xlb_snapshot_encode(&snap, &buf, &len), 0);
+	b = buf;
+	/* Any flipped byte, a short or a long file: refused. */
+	b[len - 1] ^= 1;
+	assert_int_equal(xlb_snapshot_decode(buf, len, &back), -EBADMSG);
+	b[len - 1] ^= 1;
+	b[40] ^= 1;
+	assert_int_equal(xlb_snapshot_decode(buf, len, &back), -EBADMSG);
+	b[40] ^= 1;
+	assert_int_equal(xlb_snapshot_decode(buf, len - 2, &back), -EBADMSG);
+	assert_int_equal(xlb_snapshot_decode(buf, 10, &back), -EBADMSG);
+	assert_int_equal(xlb_snapshot_decode(buf, len, &back), 0);
+	xlb_snapshot_free(&back);
+
+	/* A hand edit: 40 slots of one backend given to another. */
+	t = calloc(4093, sizeof(*t));
+	assert_non_null(t);
+	memcpy(t, h.t, 4093 * sizeof(*t));
+	for (s = 0; s < 4093 && c < 40; s++) {
+		if (t[s].primary == h.be[0].id) {
+			t[s].primary = h.be[1].id;
+			t[s].secondary = h.be[2].id;
+			c++;
+		}
+	}
+	assert_int_equal(xlb_table_owners(&p, h.be, h.n, t, own), -EBADMSG);
+	/* Another set's table (a backend it doesn't know). */
+	memcpy(t, h.t, 4093 * sizeof(*t));
+	assert_int_equal(xlb_table_owners(&p, h.be + 1, h.n - 1, t, own),
+			 -EBADMSG);
+	/* As the builder's prev: refused the same way. */
+	{
+		struct xlb_tb_prev pv = { .be = h.be + 1, .n = h.n - 1,
+					  .slots = t };
+		struct xlb_slot *o = calloc(4093, sizeof(*o));
+
+		p.prev = &pv;
+		assert_int_equal(xlb_table_build(&p, h.be, h.n, o), -EBADMSG);
+		free(o);
+	}
+	free(t);
+	free(buf);
+	free(own);
+	xlb_snapshot_free(&snap);
+	hfree(&h);
+}
+
+/* be[k]'s health or ramp changes: the next table (prev: the set as built). */
+static void health_step(struct hstate *h, size_t k, bool healthy, __u32 ramp)
+{
+	struct xlb_tb_backend *nb = calloc(h->cap, sizeof(*nb));
+	struct xlb_slot *t;
+
+	assert_non_null(nb);
+	memcpy(nb, h->be, h->n * sizeof(*nb));
+	nb[k].healthy = healthy;
+	nb[k].ramp = ramp;
+	t = hbuild(h, nb, h->n);
+	free(h->be);
+	free(h->t);
+	h->be = nb;
+	h->t = t;
+}
+
+/*
+ * Health is on top: a backend DOWN (or ramping) while the operator adds
+ * one, then UP again, gives the table of the same history without the
+ * failure; removing a DOWN backend moves nothing more.
+ */
+static void t_stable_health(void **state)
+{
+	struct hstate up, hs;
+	struct xlb_tb_params p = params(XLB_ALGO_STABLE, SZ);
+	struct xlb_tb_prev pv;
+	struct xlb_slot *t1, *t2;
+	__u32 need, s, bad = 0, mode;
+
+	for (mode = 0; mode < 2; mode++) {
+		hinit(&up, XLB_ALGO_STABLE, SZ, 100, 110, true);
+		hinit(&hs, XLB_ALGO_STABLE, SZ, 100, 110, true);
+		hstep(&up, EV_ADD, 0, 3, &need);
+
+		/* be[7] fails (or restarts its slow start): a health commit. */
+		health_step(&hs, 7, mode ? true : false, mode ? 300 : XLB_RAMP_FULL);
+		hstep(&hs, EV_ADD, 0, 3, &need);
+		assert_int_equal(owned(hs.t, SZ, hs.be[7].id) == 0, mode == 0);
+		health_step(&hs, 7, true, XLB_RAMP_FULL);
+		assert_memory_equal(hs.t, up.t, SZ * sizeof(*hs.t));
+		hfree(&up);
+		hfree(&hs);
+	}
+
+	/* Removal after DOWN: its slots are already where they go. */
+	hinit(&hs, XLB_ALGO_STABLE, SZ, 100, 110, true);
+	health_step(&hs, 42, false, XLB_RAMP_FULL);
+	t1 = calloc(SZ, sizeof(*t1));
+	assert_non_null(t1);
+	memcpy(t1, hs.t, SZ * sizeof(*t1));
+	pv.be = hs.be;
+	pv.n = hs.n;
+	pv.slots = t1;
+	p.prev = &pv;
+	{
+		struct xlb_tb_backend *nb = calloc(hs.n, sizeof(*nb));
+
+		assert_non_null(nb);
+		memcpy(nb, hs.be, hs.n * sizeof(*nb));
+		nb[42] = nb[hs.n - 1];
+		t2 = calloc(SZ, sizeof(*t2));
+		assert_non_null(t2);
+		assert_int_equal(xlb_table_build(&p, nb, hs.n - 1, t2), 0);
+		for (s = 0; s < SZ; s++)
+			bad += t1[s].primary != t2[s].primary;
+		assert_int_equal(bad, 0);
+		free(nb);
+	}
+	free(t1);
+	free(t2);
+	hfree(&hs);
+}
+
 static const enum xlb_algo all_algos[XLB_ALGO_COUNT] = {
-	XLB_ALGO_MAGLEV, XLB_ALGO_RING, XLB_ALGO_RENDEZVOUS, XLB_ALGO_MODULO
+	XLB_ALGO_MAGLEV, XLB_ALGO_RING, XLB_ALGO_RENDEZVOUS, XLB_ALGO_MODULO,
+	XLB_ALGO_STABLE
 };
 
 /* One test per algorithm, named algo/test. */
@@ -874,7 +1519,8 @@ static const enum xlb_algo all_algos[XLB_ALGO_COUNT] = {
 	{ "maglev/" #fn, fn, NULL, NULL, (void *)&all_algos[0] },     \
 	{ "ring/" #fn, fn, NULL, NULL, (void *)&all_algos[1] },       \
 	{ "rendezvous/" #fn, fn, NULL, NULL, (void *)&all_algos[2] }, \
-	{ "modulo/" #fn, fn, NULL, NULL, (void *)&all_algos[3] }
+	{ "modulo/" #fn, fn, NULL, NULL, (void *)&all_algos[3] },     \
+	{ "stable/" #fn, fn, NULL, NULL, (void *)&all_algos[4] }
 
 int main(void)
 {
@@ -898,6 +1544,14 @@ int main(void)
 	    cmocka_unit_test(t_maglev_down_1000),
 	    cmocka_unit_test(t_maglev_quotas),
 	    cmocka_unit_test(t_ring_cap),
+	    cmocka_unit_test(t_stable_single_100),
+	    cmocka_unit_test(t_stable_single_1000),
+	    cmocka_unit_test(t_maglev_contrast),
+	    cmocka_unit_test(t_stable_churn_100),
+	    cmocka_unit_test(t_stable_churn_1000),
+	    cmocka_unit_test(t_stable_replay),
+	    cmocka_unit_test(t_stable_snapshot_bad),
+	    cmocka_unit_test(t_stable_health),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

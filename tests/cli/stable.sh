@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# stable.sh - the stable algorithm through the CLI (root): operator
+# removals, additions and weight changes move exactly the changed
+# backend's slots; `save --snapshot-dir` and `restore` on a fresh node
+# reproduce the table slot for slot; a snapshot that is not the file's is
+# refused. Prints PASS/FAIL lines; exit 1 on any failure.
+
+set -uo pipefail
+
+XLB=${XLB:-$PWD/build/xlb}
+RUN=xs$$
+NS=${RUN}lb
+NS2=${RUN}n2
+PIN=/sys/fs/bpf/$RUN
+PIN2=/sys/fs/bpf/${RUN}b
+TMP=$(mktemp -d)
+fails=0
+VIP=203.0.113.10:80/tcp
+
+cleanup() {
+	ip netns del "$NS" 2>/dev/null
+	ip netns del "$NS2" 2>/dev/null
+	rm -rf "$PIN" "$PIN2" "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+x() { nsenter --net=/run/netns/"$NS" "$XLB" --pin-dir "$PIN" "$@"; }
+x2() { nsenter --net=/run/netns/"$NS2" "$XLB" --pin-dir "$PIN2" "$@"; }
+pass() { printf 'PASS %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+
+# The table as "primary/secondary" addresses, a slot a line.
+tab() { "$@" -j table "$VIP" | python3 -c '
+import json, sys
+t = json.load(sys.stdin); b = t["backends"]
+for p, s in zip(t["primary"], t["secondary"]):
+    print(b[p] if p is not None else "-", b[s] if s is not None else "-",
+          sep="/")'; }
+
+# moved SLOTS-BEFORE SLOTS-AFTER ADDR: slots that changed, and ADDR's change.
+moved() { python3 - "$@" <<'PY'
+import sys
+a = open(sys.argv[1]).read().split(); b = open(sys.argv[2]).read().split()
+who = sys.argv[3]
+a = [x.split("/")[0] for x in a]; b = [x.split("/")[0] for x in b]
+moved = sum(1 for x, y in zip(a, b) if x != y)
+need = abs(b.count(who) - a.count(who))
+print(moved, need)
+PY
+}
+
+ip netns add "$NS"
+ip -n "$NS" link add v0 type veth peer name v1
+ip -n "$NS" link set v0 up
+ip -n "$NS" link set v1 up
+ip -n "$NS" addr add 192.0.2.1/24 dev v0
+# A second node: its own namespace, device and maps.
+ip netns add "$NS2"
+ip -n "$NS2" link add v0 type veth peer name v1
+ip -n "$NS2" link set v0 up
+ip -n "$NS2" link set v1 up
+ip -n "$NS2" addr add 192.0.2.1/24 dev v0
+
+{
+	echo 'seed = "000102030405060708090a0b0c0d0e0f";'
+	echo 'src4 = "192.0.2.1";'
+	echo "vips = ( { vip = \"$VIP\"; algo = \"stable\"; table_size = 4093; check = { type = \"none\"; }; backends = ("
+	for i in $(seq 1 40); do
+		echo "  { addr = \"198.51.100.$i\"; weight = $((i % 3 + 1)); },"
+	done
+	echo '  { addr = "198.51.100.99"; weight = 1; } ); } );'
+} >"$TMP/base.conf"
+
+x attach v0 --seed 000102030405060708090a0b0c0d0e0f >/dev/null &&
+	x apply -f "$TMP/base.conf" && pass "stable VIP from a file" ||
+	fail "stable VIP from a file"
+
+step() { # NAME ADDR CMD...: exactly ADDR's change moves
+	local name=$1 who=$2 r
+	shift 2
+	tab x >"$TMP/a"
+	if ! x "$@"; then
+		fail "$name (command failed)"
+		return
+	fi
+	tab x >"$TMP/b"
+	r=$(moved "$TMP/a" "$TMP/b" "$who")
+	if [ "${r% *}" = "${r#* }" ] && [ "${r% *}" != 0 ]; then
+		pass "$name moves only $who's slots (${r% *})"
+	else
+		fail "$name: moved/needed $r"
+	fi
+}
+step "remove" 198.51.100.7 backend del "$VIP" 198.51.100.7
+step "add" 198.51.100.50 backend add "$VIP" 198.51.100.50 --weight 2
+step "weight" 198.51.100.9 backend set "$VIP" 198.51.100.9 --weight 3
+step "down" 198.51.100.11 backend set "$VIP" 198.51.100.11 --state down
+# Its slots already went where a removal sends them: nothing moves.
+tab x >"$TMP/a"
+x backend del "$VIP" 198.51.100.11
+tab x >"$TMP/b"
+if cmp -s <(cut -d/ -f1 "$TMP/a") <(cut -d/ -f1 "$TMP/b"); then
+	pass "removing a DOWN backend moves nothing more"
+else
+	fail "removing a DOWN backend moves nothing more"
+fi
+
+mkdir -p "$TMP/snap"
+if x save --snapshot-dir "$TMP/snap" >"$TMP/saved.conf" &&
+	grep -q table_snapshot "$TMP/saved.conf"; then
+	pass "save writes the snapshot"
+else
+	fail "save writes the snapshot"
+fi
+x2 attach v0 --seed 000102030405060708090a0b0c0d0e0f >/dev/null ||
+	fail "attach the second node"
+if x2 restore "$TMP/saved.conf" 2>"$TMP/err" && tab x >"$TMP/a" &&
+	tab x2 >"$TMP/b" && cmp -s "$TMP/a" "$TMP/b"; then
+	pass "restore on a fresh node: the same table"
+else
+	fail "restore on a fresh node: $(cat "$TMP/err")"
+fi
+x save >"$TMP/nosnap.conf" 2>"$TMP/err"
+grep -q "without its snapshot" "$TMP/err" && pass "save without snapshots warns" ||
+	fail "save without snapshots warns"
+sed 's/table_digest = "[0-9a-f]*"/table_digest = "0123456789abcdef"/' \
+	"$TMP/saved.conf" >"$TMP/bad.conf"
+if x2 restore "$TMP/bad.conf" 2>/dev/null; then
+	fail "a snapshot not the file's is refused"
+else
+	pass "a snapshot not the file's is refused"
+fi
+echo "stable.sh: $fails failure(s)"
+[ "$fails" -eq 0 ]
