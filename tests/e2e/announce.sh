@@ -118,7 +118,7 @@ lab_check "SIGUSR2: announced" lab_wait 3 has
 lab_xlb detach "$LAB_DEV" >/dev/null
 lab_check "XDP program detached: withdrawn" lab_wait 3 hasnt
 lab_check "xlb node show: unready, says why" bash -c \
-	"'$XLB' --pin-dir '$LAB_PIN_DIR' node show | grep -q 'unready: no XDP program on $LAB_DEV'"
+	"'$XLB' --pin-dir '$LAB_PIN_DIR' node show | grep -q 'unready: the XDP program is not attached'"
 lab_lb_attach >/dev/null
 lab_check "attached again: announced" lab_wait 3 has
 
