@@ -1335,6 +1335,7 @@ static void daemon_metrics(void *arg, FILE *f)
 	xlb_metric_head(f, "xlb_daemon_reattaches_total", "counter",
 			"Times the daemon found its XDP program gone and attached it again.");
 	fprintf(f, "xlb_daemon_reattaches_total %llu\n", (unsigned long long)d->reattaches);
+	xlb_fleet_metrics(&d->fleet, f); /* fleet hook: announcements */
 }
 
 /*

@@ -216,6 +216,35 @@ int xlb_node_digest(const struct xlb_maps *m, const struct xlb_model *md,
 	return 0;
 }
 
+void xlb_digest_metrics(FILE *f, const struct xlb_maps *m,
+			const struct xlb_model *md)
+{
+	char vb[XLB_VIP_STRLEN], tb[XLB_DIGEST_STRLEN], cb[XLB_DIGEST_STRLEN];
+	struct xlb_vip_digest d;
+	size_t i;
+
+	fprintf(f, "# HELP xlb_vip_digest_info The VIP's digest (where its new flows go: settings, live table, live states) and config digest; equal on nodes that agree.\n"
+		   "# TYPE xlb_vip_digest_info gauge\n");
+	for (i = 0; i < md->n_vips; i++) {
+		if (xlb_vip_digest(m, md, &md->vips[i], &d))
+			continue; /* no table to read now: left out, not wrong */
+		xlb_vip_fmt(&md->vips[i].key, vb, sizeof(vb));
+		xlb_digest_fmt(d.table, tb);
+		xlb_digest_fmt(d.config, cb);
+		fprintf(f,
+			"xlb_vip_digest_info{vip=\"%s\",digest=\"%s\",config_digest=\"%s\"} 1\n",
+			vb, tb, cb);
+	}
+	if (xlb_node_digest(m, md, &d))
+		return;
+	xlb_digest_fmt(d.table, tb);
+	xlb_digest_fmt(d.config, cb);
+	fprintf(f, "# HELP xlb_node_digest_info The node's digest over every VIP (xlb vip show --expect).\n"
+		   "# TYPE xlb_node_digest_info gauge\n"
+		   "xlb_node_digest_info{digest=\"%s\",config_digest=\"%s\"} 1\n",
+		tb, cb);
+}
+
 void xlb_digest_fmt(__u64 d, char buf[XLB_DIGEST_STRLEN])
 {
 	snprintf(buf, XLB_DIGEST_STRLEN, "%016llx", (unsigned long long)d);

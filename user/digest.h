@@ -14,6 +14,7 @@
 #ifndef XLB_DIGEST_H
 #define XLB_DIGEST_H
 
+#include <stdio.h>
 #include "maps.h"
 #include "model.h"
 
@@ -41,6 +42,14 @@ int xlb_vip_digest(const struct xlb_maps *m, const struct xlb_model *md,
  */
 int xlb_node_digest(const struct xlb_maps *m, const struct xlb_model *md,
 		    struct xlb_vip_digest *out);
+
+/*
+ * Prometheus lines: xlb_vip_digest_info{vip,digest,config_digest} 1 per
+ * VIP of md and xlb_node_digest_info{digest,config_digest} 1, so that a
+ * dashboard shows nodes that disagree (count by digest).
+ */
+void xlb_digest_metrics(FILE *f, const struct xlb_maps *m,
+			const struct xlb_model *md);
 
 /* 16 lower-case hex digits. */
 void xlb_digest_fmt(__u64 d, char buf[XLB_DIGEST_STRLEN]);

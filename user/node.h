@@ -17,6 +17,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include "announce.h"
 #include "conf.h"
 #include "maps.h"
@@ -98,6 +99,12 @@ void xlb_fleet_tick(struct xlb_fleet *f);
 void xlb_fleet_watch_event(struct xlb_fleet *f);
 /* Drain (SIGUSR1) or undrain (SIGUSR2) by writing the drain file. */
 void xlb_fleet_signal_drain(struct xlb_fleet *f, bool drain);
+/*
+ * Prometheus lines for the daemon's /metrics: xlb_node_state{state} (1 for
+ * the current one), xlb_vip_announced{addr} and xlb_vip_servable{addr}
+ * per VIP address, xlb_announce_changes_total. Nothing without announce.
+ */
+void xlb_fleet_metrics(const struct xlb_fleet *f, FILE *out);
 /* Withdraws everything and releases f. */
 void xlb_fleet_stop(struct xlb_fleet *f);
 

@@ -31,6 +31,7 @@ DLOG=$OUT/daemon.log
 V4=203.0.113.10
 V6=2001:db8:f::10
 DPID=
+MPORT=$((9800 + $$ % 100))
 
 lab_ns_add lb
 lab_veth lb "$LAB_DEV" 10 lb peer 11
@@ -45,6 +46,7 @@ lab_on_exit lab_xlb detach "$LAB_DEV"
 write_conf() { # [EXTRA]
 	cat >"$CONF" <<EOF
 announce = { table = 100; };
+metrics = "127.0.0.1:$MPORT";
 node = { drain_timeout = 1; ${1:-} };
 vips = (
   { vip = "$V4:80/tcp"; check = { type = "none"; };
@@ -77,6 +79,13 @@ lab_check "routes are blackholes of protocol 251 in table 100" \
 	grep -q "blackhole $V4 proto 251" <<<"$(ip -n "$(lab_nsname lb)" route show table 100)"
 lab_check "logged: announce $V4/32 (table 100)" logged "announce $V4/32 (table 100)"
 lab_check "xlb node show: serving" state_is serving
+metrics() { lab_ns lb curl -sf "http://127.0.0.1:$MPORT/metrics"; }
+metric_is() { metrics | grep -qx "$1"; }
+lab_check "metrics: xlb_vip_announced 1" metric_is "xlb_vip_announced{addr=\"$V4\"} 1"
+lab_check "metrics: xlb_node_state serving" metric_is 'xlb_node_state{state="serving"} 1'
+nd=$(lab_xlb vip show | sed -n 's/^node digest \([0-9a-f]*\) .*/\1/p')
+has_digest() { [ -n "$nd" ] && metrics | grep -q "^xlb_node_digest_info{digest=\"$nd\""; }
+lab_check "metrics: xlb_node_digest_info is the digest vip show prints ($nd)" has_digest
 # The daemon writes its state file next to the drain file it watches:
 # reacting to its own writes would spin. Idle, it should sleep.
 t0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
@@ -97,6 +106,7 @@ lab_check "a backend back: announced again" lab_wait 3 has
 
 out=$(lab_xlb node drain 2>&1)
 lab_check "xlb node drain: exit 0 (${out//$'\n'/ })" [ $? = 0 ]
+lab_check "metrics: xlb_vip_announced 0 while draining" metric_is "xlb_vip_announced{addr=\"$V4\"} 0"
 lab_check "drain: withdrawn at once" hasnt
 lab_check "drain: IPv6 withdrawn" bash -c "! ip -n $(lab_nsname lb) -6 route show table 100 | grep -q ."
 lab_check "xlb node show: draining" state_is draining
