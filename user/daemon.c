@@ -1367,6 +1367,8 @@ static void metrics_setup(struct daemon *d)
 	xlb_log(LOG_INFO, "metrics at http://%s/metrics", d->conf.metrics);
 }
 
+static int fleet_wire(struct daemon *d);
+
 static void do_reload(struct daemon *d)
 {
 	struct xlb_conf conf;
@@ -1396,7 +1398,7 @@ static void do_reload(struct daemon *d)
 	}
 	d->reloads_ok++;
 	/* fleet hook: the file's announce and node settings */
-	if (xlb_fleet_configure(&d->fleet, &d->conf)) {
+	if (xlb_fleet_configure(&d->fleet, &d->conf) || fleet_wire(d)) {
 		xlb_log(LOG_ERR, "announce: %s", xlb_errmsg());
 		xlb_err_clear();
 	}
@@ -1454,6 +1456,26 @@ static void on_fleet_io(struct xlb_io *io, __u32 events)
 	xlb_fleet_watch_event(&container_of(io, struct daemon, fleet_io)->fleet);
 }
 
+/*
+ * Puts the node's watch and tick on the loop once it has them: at start,
+ * or at the reload that first adds `announce` to the file.
+ */
+static int fleet_wire(struct daemon *d)
+{
+	int err;
+
+	if (d->fleet.watch_fd >= 0 && d->fleet_io.fd != d->fleet.watch_fd) {
+		d->fleet_io.fd = d->fleet.watch_fd;
+		d->fleet_io.fn = on_fleet_io;
+		err = xlb_loop_add(&d->loop, &d->fleet_io, EPOLLIN);
+		if (err)
+			return err;
+	}
+	if (d->fleet.on && !xlb_timer_armed(&d->t_fleet))
+		return xlb_timer_arm(&d->loop, &d->t_fleet, xlb_ms() + FLEET_TICK_MS);
+	return 0;
+}
+
 /* Before the first model: routes an earlier daemon left are adopted. */
 static int fleet_start(struct daemon *d)
 {
@@ -1461,14 +1483,7 @@ static int fleet_start(struct daemon *d)
 
 	err = xlb_fleet_start(&d->fleet, d->c->pin_dir, &d->m, &d->conf,
 			      fleet_log);
-	if (err || !d->fleet.on)
-		return err;
-	d->fleet_io.fd = d->fleet.watch_fd;
-	d->fleet_io.fn = on_fleet_io;
-	err = xlb_loop_add(&d->loop, &d->fleet_io, EPOLLIN);
-	if (!err)
-		err = xlb_timer_arm(&d->loop, &d->t_fleet, xlb_ms() + FLEET_TICK_MS);
-	return err;
+	return err ? err : fleet_wire(d);
 }
 
 static void graveyard(struct daemon *d)
@@ -1553,7 +1568,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.sig.fd = -1;
-	d.fleet.watch_fd = d.fleet.an.nl.fd = -1;
+	d.fleet.watch_fd = d.fleet.an.nl.fd = d.fleet_io.fd = -1;
 	d.loop.ep = d.loop.tfd = -1;
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc && d.path)

@@ -448,8 +448,7 @@ void xlb_fleet_model(struct xlb_fleet *f, const struct xlb_model *md)
 {
 	struct xlb_model cp;
 
-	if (!f->on)
-		return;
+	/* Kept without announce too: a reload that adds it evaluates this. */
 	if (xlb_model_copy(md, &cp)) {
 		flog(f, LOG_ERR, "out of memory: announcements not re-evaluated");
 		return;
@@ -458,7 +457,7 @@ void xlb_fleet_model(struct xlb_fleet *f, const struct xlb_model *md)
 		xlb_model_free(&f->model);
 	f->model = cp;
 	f->have_model = true;
-	evaluate(f);
+	evaluate(f); /* nothing without announce */
 }
 
 void xlb_fleet_tick(struct xlb_fleet *f)

@@ -165,6 +165,24 @@ res=$?
 lab_check "drain without a daemon: exit 0, withdraws what it left (${out//$'\n'/ })" [ $res = 0 ]
 lab_xlb node undrain >/dev/null 2>&1
 
+# announce added by a reload: the daemon starts announcing then.
+sed '/^announce/d' "$CONF" >"$CONF.none"
+cp "$CONF.none" "$CONF"
+: >"$DLOG"
+daemon_start
+lab_wait 5 logged "started with"
+sleep 1.2
+lab_check "no announce in the file: no route" hasnt
+write_conf
+kill -HUP "$DPID"
+lab_check "announce added by a reload: announced" lab_wait 5 has
+lab_xlb node drain >/dev/null 2>&1
+lab_check "... and a drain after that reload is seen (the watch is on the loop)" lab_wait 3 hasnt
+lab_check "... and reported drained (the tick runs)" lab_wait 4 state_is drained
+lab_xlb node undrain >/dev/null 2>&1
+kill "$DPID"
+wait "$DPID"
+
 write_conf "drain = true;"
 : >"$DLOG"
 daemon_start
