@@ -8,6 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool socat procps util-linux python3-scapy strace
+	bird2
 	libmicrohttpd-dev libsystemd-dev
 	prometheus systemd curl bash-completion groff-base man-db
 )

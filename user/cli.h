@@ -84,6 +84,15 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv);
 int cmd_restore(struct xlb_ctx *c, int argc, char **argv);
 int cmd_apply(struct xlb_ctx *c, int argc, char **argv);
 int cmd_daemon(struct xlb_ctx *c, int argc, char **argv);
+int cmd_node(struct xlb_ctx *c, int argc, char **argv);
+
+/*
+ * The node in its fleet, as `xlb node show -j` prints it: state, the
+ * daemon's pid, why nothing is announced, digests, each VIP address's
+ * announcement and the routes of xlb's protocol the kernel has (for
+ * `xlb status`). 0 or -errno.
+ */
+int xlb_node_status(const char *pin_dir, struct json_object **out);
 int cmd_status(struct xlb_ctx *c, int argc, char **argv);
 int cmd_vip_check(struct xlb_ctx *c, int argc, char **argv);
 int cmd_check(struct xlb_ctx *c, int argc, char **argv);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "conf.h"
+#include "digest.h"
 #include "record.h"
 #include "util.h"
 #include "xdpinfo.h"
@@ -45,11 +46,14 @@ static size_t vip_usable(const struct xlb_vip_ent *v)
  * node announces it) go into this object, and both outputs show them.
  */
 static struct json_object *
-vip_status(const struct xlb_maps *m, const struct xlb_vip_ent *v, bool attached)
+vip_status(const struct xlb_maps *m, const struct xlb_model *md,
+	   const struct xlb_vip_ent *v, bool attached)
 {
 	struct json_object *o = json_object_new_object();
 	size_t i, n[XLB_BE_DRAIN + 1] = {0}, usable = vip_usable(v);
-	char vb[XLB_VIP_STRLEN];
+	char vb[XLB_VIP_STRLEN], db[XLB_DIGEST_STRLEN];
+	struct xlb_vip_digest dg;
+	bool have = !xlb_vip_digest(m, md, v, &dg);
 
 	for (i = 0; i < v->n_be; i++)
 		if (v->be[i].state <= XLB_BE_DRAIN)
@@ -70,6 +74,15 @@ vip_status(const struct xlb_maps *m, const struct xlb_vip_ent *v, bool attached)
 			       json_object_new_int64((int64_t)v->n_be));
 	json_object_object_add(o, "generation",
 			       json_object_new_int64(v->generation));
+	/* The fleet's agreement: equal on every node of one configuration. */
+	if (have)
+		xlb_digest_fmt(dg.table, db);
+	json_object_object_add(o, "digest",
+			       have ? json_object_new_string(db) : NULL);
+	if (have)
+		xlb_digest_fmt(dg.config, db);
+	json_object_object_add(o, "config_digest",
+			       have ? json_object_new_string(db) : NULL);
 	return o;
 }
 
@@ -77,8 +90,10 @@ static const char *jstr(struct json_object *o, const char *k)
 {
 	struct json_object *v;
 
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v)
-						   : "";
+	/* A JSON null (no digest) reads as "". */
+	return json_object_object_get_ex(o, k, &v) && v ?
+		       json_object_get_string(v) :
+		       "";
 }
 
 static int64_t jint(struct json_object *o, const char *k)
@@ -99,7 +114,7 @@ static bool jbool(struct json_object *o, const char *k)
 
 static void status_print(struct json_object *st)
 {
-	struct json_object *dp, *ft, *vips, *d;
+	struct json_object *dp, *ft, *vips, *d, *node;
 	size_t i, n;
 
 	json_object_object_get_ex(st, "datapath", &dp);
@@ -127,14 +142,19 @@ static void status_print(struct json_object *st)
 	printf("%-12s %lld\n", "commits", (long long)jint(st, "commits"));
 	printf("%-12s %s\n", "daemon",
 	       jbool(d, "running") ? "running" : "not running");
+	if (json_object_object_get_ex(st, "node", &node))
+		printf("%-12s %s%s%s, digest %s\n", "node", jstr(node, "state"),
+		       *jstr(node, "why") ? ": " : "", jstr(node, "why"),
+		       *jstr(node, "digest") ? jstr(node, "digest") : "-");
 	n = json_object_array_length(vips);
-	printf("\n%-30s %-8s %s\n", "VIP", "SERVING", "BACKENDS");
+	printf("\n%-30s %-8s %-16s %s\n", "VIP", "SERVING", "DIGEST", "BACKENDS");
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(vips, i);
 
-		printf("%-30s %-8s %lld/%lld usable (%lld up, %lld down, %lld "
-		       "draining)\n",
+		printf("%-30s %-8s %-16s %lld/%lld usable (%lld up, %lld down, "
+		       "%lld draining)\n",
 		       jstr(v, "vip"), jbool(v, "serving") ? "yes" : "NO",
+		       *jstr(v, "digest") ? jstr(v, "digest") : "-",
 		       (long long)jint(v, "backends_usable"),
 		       (long long)jint(v, "backends_total"),
 		       (long long)jint(v, "backends_up"),
@@ -147,7 +167,7 @@ static void status_print(struct json_object *st)
 static int status_build(struct xlb_ctx *c, struct xlb_maps *m,
 			const struct xlb_model *md, struct json_object **out)
 {
-	struct json_object *st, *dp, *ft, *d, *vips;
+	struct json_object *st, *dp, *ft, *d, *vips, *node;
 	struct xlb_xdp_info xi;
 	struct xlb_commit h;
 	__u64 used = 0, cap = 0;
@@ -199,8 +219,12 @@ static int status_build(struct xlb_ctx *c, struct xlb_maps *m,
 	vips = json_object_new_array();
 	for (i = 0; i < md->n_vips; i++)
 		json_object_array_add(
-		    vips, vip_status(m, &md->vips[i], xi.prog_id != 0));
+		    vips, vip_status(m, md, &md->vips[i], xi.prog_id != 0));
 	json_object_object_add(st, "vips", vips);
+	/* Announcement and drain (node.c): absent when it can't be read. */
+	if (!xlb_node_status(c->pin_dir, &node))
+		json_object_object_add(st, "node", node);
+	xlb_err_clear();
 	*out = st;
 	return 0;
 }
@@ -289,7 +313,7 @@ int cmd_vip_check(struct xlb_ctx *c, int argc, char **argv)
 	usable = vip_usable(v);
 	ok = xi.prog_id && usable >= min_up;
 	if (c->json) {
-		o = vip_status(&m, v, xi.prog_id != 0);
+		o = vip_status(&m, &md, v, xi.prog_id != 0);
 		json_object_object_add(o, "min_up",
 				       json_object_new_int64(min_up));
 		json_object_object_add(o, "ok", json_object_new_boolean(ok));

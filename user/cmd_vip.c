@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "digest.h"
 #include "table.h"
 #include "util.h"
 
@@ -176,19 +177,61 @@ static struct json_object *be_json(const struct xlb_maps *m,
 	return o;
 }
 
+/*
+ * Compares the digest --expect gave with the VIP's (VIP given) or the
+ * node's table digest: a rollout waits for every node to print the same.
+ */
+static int expect_check(const char *what, __u64 have, __u64 want)
+{
+	char hb[XLB_DIGEST_STRLEN], wb[XLB_DIGEST_STRLEN];
+
+	if (have == want)
+		return 0;
+	xlb_digest_fmt(have, hb);
+	xlb_digest_fmt(want, wb);
+	return xlb_errf(-EBADMSG, "digest mismatch: %s has %s, expected %s", what,
+			hb, wb);
+}
+
+static void digest_json(struct json_object *o, const struct xlb_vip_digest *d)
+{
+	char tb[XLB_DIGEST_STRLEN], cb[XLB_DIGEST_STRLEN];
+
+	xlb_digest_fmt(d->table, tb);
+	xlb_digest_fmt(d->config, cb);
+	json_object_object_add(o, "digest", json_object_new_string(tb));
+	json_object_object_add(o, "config_digest", json_object_new_string(cb));
+}
+
 static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 {
+	static const char use[] = "usage: xlb vip show [VIP] [--expect DIGEST]";
 	struct json_object *arr = NULL;
+	struct xlb_vip_digest nd;
+	const char *vip = NULL;
 	struct xlb_vip_key k;
 	struct xlb_model md;
 	struct xlb_maps m;
 	__u32 *flows = NULL;
+	bool expect = false;
+	__u64 want = 0;
 	size_t i, j;
-	int err;
+	int err, a, mismatch = 0;
 
-	if (argc > 1)
-		return xlb_usage(c, "usage: xlb vip show [VIP]");
-	if (argc == 1 && xlb_vip_parse(argv[0], &k))
+	for (a = 0; a < argc; a++) {
+		if (!strcmp(argv[a], "--expect")) {
+			if (a + 1 >= argc)
+				return xlb_usage(c, "%s", use);
+			if (xlb_digest_parse(argv[++a], &want))
+				return xlb_usage(c, "%s", xlb_errmsg());
+			expect = true;
+		} else if (!vip && argv[a][0] != '-') {
+			vip = argv[a];
+		} else {
+			return xlb_usage(c, "%s", use);
+		}
+	}
+	if (vip && xlb_vip_parse(vip, &k))
 		return xlb_usage(c, "%s", xlb_errmsg());
 	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (!err)
@@ -197,8 +240,8 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 		xlb_maps_close(&m);
 		return xlb_fail_rc(c, err);
 	}
-	if (argc == 1 && !xlb_model_vip(&md, &k)) {
-		err = xlb_errf(-ENOENT, "no VIP %s", argv[0]);
+	if (vip && !xlb_model_vip(&md, &k)) {
+		err = xlb_errf(-ENOENT, "no VIP %s", vip);
 		goto out;
 	}
 	flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
@@ -210,16 +253,24 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 	if (c->json)
 		arr = json_object_new_array();
 	else
-		printf("%-28s %-10s %8s %-6s %s\n  %-26s %6s %-6s %5s %8s %12s %12s\n",
-		       "VIP", "ALGO", "SLOTS", "FWD", "SRC-PREFIX", "-> BACKEND",
-		       "WEIGHT", "STATE", "RAMP", "FLOWS", "PACKETS", "BYTES");
+		printf("%-28s %-10s %8s %-6s %-10s %-16s %s\n  %-26s %6s %-6s %5s %8s %12s %12s\n",
+		       "VIP", "ALGO", "SLOTS", "FWD", "SRC-PREFIX", "DIGEST",
+		       "CONFIG-DIGEST", "-> BACKEND", "WEIGHT", "STATE", "RAMP",
+		       "FLOWS", "PACKETS", "BYTES");
 	for (i = 0; i < md.n_vips; i++) {
 		const struct xlb_vip_ent *v = &md.vips[i];
-		char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
+		char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN], pb[16];
+		char tb[XLB_DIGEST_STRLEN], cb[XLB_DIGEST_STRLEN];
+		struct xlb_vip_digest d;
 
-		if (argc == 1 && memcmp(&v->key, &k, sizeof(k)))
+		if (vip && memcmp(&v->key, &k, sizeof(k)))
 			continue;
 		xlb_vip_fmt(&v->key, vb, sizeof(vb));
+		err = xlb_vip_digest(&m, &md, v, &d);
+		if (err)
+			goto out;
+		if (vip && expect)
+			mismatch = expect_check(vb, d.table, want);
 		if (c->json) {
 			struct json_object *o = json_object_new_object();
 			struct json_object *bes = json_object_new_array();
@@ -238,6 +289,7 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 			json_object_object_add(o, "src_prefix", pfx);
 			json_object_object_add(o, "generation",
 					       json_object_new_int64(v->generation));
+			digest_json(o, &d);
 			for (j = 0; j < v->n_be; j++)
 				json_object_array_add(bes, be_json(&m, &v->be[j],
 								   flows[v->be[j].id]));
@@ -245,9 +297,12 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 			json_object_array_add(arr, o);
 			continue;
 		}
-		printf("%-28s %-10s %8u %-6s /%u,/%u\n", vb,
+		xlb_digest_fmt(d.table, tb);
+		xlb_digest_fmt(d.config, cb);
+		snprintf(pb, sizeof(pb), "/%u,/%u", v->v4_prefix, v->v6_prefix);
+		printf("%-28s %-10s %8u %-6s %-10s %-16s %s\n", vb,
 		       xlb_algo_name((enum xlb_algo)v->algo), v->table_size,
-		       xlb_fwd_name(v->fwd), v->v4_prefix, v->v6_prefix);
+		       xlb_fwd_name(v->fwd), pb, tb, cb);
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *b = &v->be[j];
 			__u64 cnt[3] = { 0 };
@@ -260,13 +315,37 @@ static int vip_show(struct xlb_ctx *c, int argc, char **argv)
 			       (unsigned long long)cnt[1]);
 		}
 	}
+	if (!vip) {
+		/* The node's digest: one value a rollout can compare. */
+		err = xlb_node_digest(&m, &md, &nd);
+		if (err)
+			goto out;
+		if (expect)
+			mismatch = expect_check("this node", nd.table, want);
+		if (!c->json) {
+			char tb[XLB_DIGEST_STRLEN], cb[XLB_DIGEST_STRLEN];
+
+			xlb_digest_fmt(nd.table, tb);
+			xlb_digest_fmt(nd.config, cb);
+			printf("node digest %s config-digest %s (%zu VIP%s)\n", tb, cb,
+			       md.n_vips, md.n_vips == 1 ? "" : "s");
+		}
+	}
 	if (c->json)
 		xlb_json_print(c, arr);
+	if (mismatch) {
+		/* The data went out whole; the verdict goes to stderr, so
+		 * that stdout stays one JSON document. */
+		fprintf(stderr, "xlb: %s\n", xlb_errmsg());
+		err = 0;
+	}
 out:
 	free(flows);
 	xlb_model_free(&md);
 	xlb_maps_close(&m);
-	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
+	if (err)
+		return xlb_fail_rc(c, err);
+	return mismatch ? XLB_EXIT_FAIL : XLB_EXIT_OK;
 }
 
 int cmd_vip(struct xlb_ctx *c, int argc, char **argv)

@@ -581,13 +581,69 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	return validate_vip(p, g, c, v);
 }
 
+/* announce = { table; protocol; }; node = { drain; drain_timeout; }; */
+static int parse_node(const struct pctx *p, const config_setting_t *root,
+		      struct xlb_node_conf *n)
+{
+	static const char *const akeys[] = { "table", "protocol", NULL };
+	static const char *const nkeys[] = { "drain", "drain_timeout", NULL };
+	const config_setting_t *g, *e;
+	__u32 v;
+
+	n->table = 100;
+	n->proto = 251;
+	n->drain_timeout_s = 60;
+	if ((g = config_setting_get_member(root, "announce"))) {
+		if (!config_setting_is_group(g))
+			return perr(p, g, "announce must be a group { table = N; }");
+		if (only_keys(p, g, akeys, " in announce"))
+			return -EINVAL;
+		/*
+		 * 0 is no table, 253 and 255 the kernel's default and local.
+		 * 254 (main) is for routing daemons that only redistribute
+		 * main (FRR 8's IPv6): XDP takes the VIP's packets first, so
+		 * the blackhole only catches the node's own.
+		 */
+		if ((e = config_setting_get_member(g, "table"))) {
+			if (get_u32(p, e, "announce.table", 1, 254, &n->table))
+				return -EINVAL;
+			if (n->table == 253)
+				return perr(p, e, "announce.table 253 is the kernel's default table");
+		}
+		/* Up to 4 belong to the kernel (its own routes, static). */
+		if ((e = config_setting_get_member(g, "protocol"))) {
+			if (get_u32(p, e, "announce.protocol", 5, 255, &v))
+				return -EINVAL;
+			n->proto = (__u8)v;
+		}
+		n->announce = true;
+	}
+	if ((g = config_setting_get_member(root, "node"))) {
+		if (!config_setting_is_group(g))
+			return perr(p, g, "node must be a group { drain = false; }");
+		if (only_keys(p, g, nkeys, " in node"))
+			return -EINVAL;
+		if ((e = config_setting_get_member(g, "drain"))) {
+			if (config_setting_type(e) != CONFIG_TYPE_BOOL)
+				return perr(p, e, "node.drain must be true or false");
+			n->drain = config_setting_get_bool(e);
+		}
+		if ((e = config_setting_get_member(g, "drain_timeout")) &&
+		    get_u32(p, e, "node.drain_timeout", 0, DRAIN_MAX_S,
+			    &n->drain_timeout_s))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_root(const struct pctx *p, const config_setting_t *root,
 		      struct xlb_conf *c)
 {
 	static const char *const keys[] = { "interface", "seed", "src4", "src6",
 					    "tcp_timeout", "udp_timeout",
 					    "new_flow_limit", "vips", "mode",
-					    "metrics", NULL };
+					    "metrics", "announce", "node",
+					    NULL };
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct xlb_config *cfg = &c->model.cfg;
@@ -600,6 +656,8 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 	if ((e = config_setting_get_member(root, "flows")))
 		return perr(p, e, "flows is not a file setting: the flow table is sized when xlb attaches (xlb attach --flows N)");
 	err = only_keys(p, root, keys, "");
+	if (!err)
+		err = parse_node(p, root, &c->node);
 	if (err)
 		return err;
 	if ((e = config_setting_get_member(root, "interface"))) {
@@ -987,6 +1045,12 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 		put_str(f, c->interface);
 		fprintf(f, ";\n");
 	}
+	if (c && c->node.announce)
+		fprintf(f, "announce = { table = %u; protocol = %u; };\n",
+			c->node.table, c->node.proto);
+	if (c && (c->node.drain || c->node.drain_timeout_s != 60))
+		fprintf(f, "node = { drain = %s; drain_timeout = %u; };\n",
+			c->node.drain ? "true" : "false", c->node.drain_timeout_s);
 	if (c && c->mode[0])
 		fprintf(f, "mode = \"%s\";\n", c->mode);
 	if (c && strcmp(c->metrics, XLB_METRICS_DEFAULT)) {

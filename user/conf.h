@@ -9,6 +9,8 @@
  *   seed = "00112233445566778899aabbccddeeff";
  *   src4 = "198.51.100.1";  src6 = "2001:db8::1";
  *   tcp_timeout = 300;  udp_timeout = 30;   # seconds
+ *   announce = { table = 100; protocol = 251; };  # daemon: VIP routes
+ *   node = { drain = false; drain_timeout = 60; };  # daemon: draining
  *   vips = (
  *     { vip = "203.0.113.10:80/tcp";
  *       algo = "maglev"; table_size = 65537; fwd = "ipip";
@@ -86,9 +88,19 @@ struct xlb_vip_conf {
 	struct xlb_tb_snapshot *snap;
 };
 
+/* The daemon's node settings (node.h): `announce = { ... }`, `node = { ... }`. */
+struct xlb_node_conf {
+	bool announce; /* `announce` given: keep routes for the VIPs */
+	__u32 table; /* announce.table, default 100 */
+	__u8 proto; /* announce.protocol, default 251 (XLB_ROUTE_PROTO) */
+	bool drain; /* node.drain: the node stays drained */
+	__u32 drain_timeout_s; /* node.drain_timeout, default 60 */
+};
+
 struct xlb_conf {
 	char *name; /* the file's name, for messages */
 	char interface[IF_NAMESIZE]; /* "" when not given */
+	struct xlb_node_conf node; /* the daemon's node settings */
 	char mode[8]; /* daemon's attach: "native", "generic" or "" (either) */
 	char metrics[64]; /* daemon's /metrics address; "" off */
 	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;

@@ -14,6 +14,9 @@
  * Nothing the daemon holds needs cleaning up: SIGTERM, SIGINT and SIGKILL
  * all leave the maps and the XDP program forwarding as they are, and a
  * new daemon adopts the live state (backends UP live start healthy).
+ * With `announce` configured (node.c), the daemon also keeps a route per
+ * servable VIP address; SIGTERM and SIGINT withdraw them, SIGKILL leaves
+ * them to the next daemon or the service manager's ExecStopPost.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +42,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "node.h"
 #include "xdpinfo.h"
 #include "record.h"
 #include "util.h"
@@ -150,6 +154,11 @@ struct daemon {
 	char maddr[sizeof(((struct xlb_conf *)0)->metrics)];
 	__u64 reattaches, reloads_ok, reloads_failed, commits;
 	double last_commit_s, started_s;
+
+	/* The node in its fleet (node.c): VIP routes and draining. */
+	struct xlb_fleet fleet;
+	struct xlb_timer t_fleet;
+	struct xlb_io fleet_io;
 };
 
 #define container_of(p, type, member) \
@@ -812,6 +821,8 @@ static int apply_pending(struct daemon *d)
 		xlb_log(LOG_INFO, "committed %zu change%s in %llu.%03llu ms", nch, nch == 1 ? "" : "s",
 		     (unsigned long long)(took / 1000000),
 		     (unsigned long long)(took / 1000 % 1000));
+	if (changed)
+		xlb_fleet_model(&d->fleet, &md); /* fleet hook: announcements */
 	for (i = 0; i < d->n_be; i++) {
 		struct be *b = d->be[i];
 		enum want w = b->want;
@@ -967,6 +978,7 @@ static void on_sync_timer(struct xlb_timer *t)
 		return;
 	}
 	sync_records(d, &live, &d->conf);
+	xlb_fleet_model(&d->fleet, &live); /* fleet hook: announcements */
 	xlb_model_free(&live);
 	notify_status(d, NULL);
 }
@@ -1126,6 +1138,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		memset(conf, 0, sizeof(*conf));
 	}
 	sync_records(d, &md, &d->conf);
+	xlb_fleet_model(&d->fleet, &md); /* fleet hook: announcements */
 	xlb_log(LOG_NOTICE, "%s %s: %zu VIPs, %zu backends%s%s", startup ? "started with" : "reloaded",
 	     d->path, md.n_vips, d->n_be, commit ? "; live state updated" :
 						    "; live state already matches",
@@ -1322,6 +1335,7 @@ static void daemon_metrics(void *arg, FILE *f)
 	xlb_metric_head(f, "xlb_daemon_reattaches_total", "counter",
 			"Times the daemon found its XDP program gone and attached it again.");
 	fprintf(f, "xlb_daemon_reattaches_total %llu\n", (unsigned long long)d->reattaches);
+	xlb_fleet_metrics(&d->fleet, f); /* fleet hook: announcements */
 }
 
 /*
@@ -1353,6 +1367,8 @@ static void metrics_setup(struct daemon *d)
 	xlb_log(LOG_INFO, "metrics at http://%s/metrics", d->conf.metrics);
 }
 
+static int fleet_wire(struct daemon *d);
+
 static void do_reload(struct daemon *d)
 {
 	struct xlb_conf conf;
@@ -1381,6 +1397,11 @@ static void do_reload(struct daemon *d)
 		return;
 	}
 	d->reloads_ok++;
+	/* fleet hook: the file's announce and node settings */
+	if (xlb_fleet_configure(&d->fleet, &d->conf) || fleet_wire(d)) {
+		xlb_log(LOG_ERR, "announce: %s", xlb_errmsg());
+		xlb_err_clear();
+	}
 	metrics_setup(d);
 	sd_notify(0, "READY=1");
 	notify_status(d, NULL);
@@ -1394,6 +1415,9 @@ static void on_signal(struct xlb_io *io, __u32 events)
 	while (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			d->reload = true;
+		} else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+			/* fleet hook: drain (USR1) or undrain (USR2) the node */
+			xlb_fleet_signal_drain(&d->fleet, si.ssi_signo == SIGUSR1);
 		} else {
 			sd_notify(0, "STOPPING=1");
 			xlb_log(LOG_NOTICE, "%s: exiting; the data path keeps forwarding",
@@ -1401,6 +1425,65 @@ static void on_signal(struct xlb_io *io, __u32 events)
 			d->stop = true;
 		}
 	}
+}
+
+/* ---- fleet hooks (node.c) ------------------------------------------------ */
+
+static void __attribute__((format(printf, 2, 3)))
+fleet_log(int prio, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xlb_log(prio, "%s", msg);
+}
+
+#define FLEET_TICK_MS 1000 /* the program still ours, drain deadlines, routes */
+
+static void on_fleet_timer(struct xlb_timer *t)
+{
+	struct daemon *d = container_of(t, struct daemon, t_fleet);
+
+	xlb_timer_arm(&d->loop, t, xlb_ms() + FLEET_TICK_MS);
+	xlb_fleet_tick(&d->fleet);
+}
+
+static void on_fleet_io(struct xlb_io *io, __u32 events)
+{
+	xlb_fleet_watch_event(&container_of(io, struct daemon, fleet_io)->fleet);
+}
+
+/*
+ * Puts the node's watch and tick on the loop once it has them: at start,
+ * or at the reload that first adds `announce` to the file.
+ */
+static int fleet_wire(struct daemon *d)
+{
+	int err;
+
+	if (d->fleet.watch_fd >= 0 && d->fleet_io.fd != d->fleet.watch_fd) {
+		d->fleet_io.fd = d->fleet.watch_fd;
+		d->fleet_io.fn = on_fleet_io;
+		err = xlb_loop_add(&d->loop, &d->fleet_io, EPOLLIN);
+		if (err)
+			return err;
+	}
+	if (d->fleet.on && !xlb_timer_armed(&d->t_fleet))
+		return xlb_timer_arm(&d->loop, &d->t_fleet, xlb_ms() + FLEET_TICK_MS);
+	return 0;
+}
+
+/* Before the first model: routes an earlier daemon left are adopted. */
+static int fleet_start(struct daemon *d)
+{
+	int err;
+
+	err = xlb_fleet_start(&d->fleet, d->c->pin_dir, &d->m, &d->conf,
+			      fleet_log);
+	return err ? err : fleet_wire(d);
 }
 
 static void graveyard(struct daemon *d)
@@ -1485,6 +1568,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	d.sig.fd = -1;
+	d.fleet.watch_fd = d.fleet.an.nl.fd = d.fleet_io.fd = -1;
 	d.loop.ep = d.loop.tfd = -1;
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc && d.path)
@@ -1527,6 +1611,8 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	signal(SIGPIPE, SIG_IGN);
 	err = xlb_loop_init(&d.loop);
 	if (!err && sigprocmask(SIG_BLOCK, &set, NULL))
@@ -1544,9 +1630,12 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	xlb_timer_init(&d.t_apply, on_apply_timer);
 	xlb_timer_init(&d.t_watch, on_watch_timer);
 	xlb_timer_init(&d.t_wdog, on_wdog_timer);
+	xlb_timer_init(&d.t_fleet, on_fleet_timer);
 	/* Before "started": a live state that matches serves nobody detached. */
 	if (!err)
 		err = watch_datapath(&d);
+	if (!err)
+		err = fleet_start(&d);
 	if (!err)
 		err = apply_config(&d, &d.conf, true);
 	if (err) {
@@ -1584,6 +1673,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 	if (d.exit_rc)
 		rc = d.exit_rc;
 out:
+	xlb_fleet_stop(&d.fleet); /* fleet hook: withdraw everything */
 	daemon_free(&d);
 	close(inst);
 	return rc;

@@ -38,7 +38,10 @@ static const struct help helps[] = {
 	  "  --fwd ipip|l2dsr         encapsulate (default) or rewrite MACs only\n"
 	  "  --src-prefix V4,V6       client prefix lengths hashed (default 32,128)\n" },
 	{ "vip del", "VIP", "remove a virtual service and its backends", NULL },
-	{ "vip show", "[VIP]", "VIPs, their backends, states and counters", NULL },
+	{ "vip show", "[VIP] [--expect DIGEST]",
+	  "VIPs, their backends, states, counters and table digests",
+	  "  --expect DIGEST          exit 1 unless the VIP's (or with no VIP the node's)\n"
+	  "                           digest is DIGEST: gate a rollout on agreement\n" },
 	{ "vip check", "VIP [--min-up N]", "exit 0 when VIP has at least N usable backends (default 1), else 1",
 	  "  --min-up N               backends that must be up\n" },
 	{ "backend add", "VIP ADDR [--weight W]", "add a backend to VIP",
@@ -77,6 +80,13 @@ static const struct help helps[] = {
 	  "health checks, failover, draining, slow start, metrics; SIGHUP reloads FILE",
 	  "  --config FILE            the configuration (xlb.conf(5))\n"
 	  "  --log-level LEVEL        error, warning, notice, info or debug (default info)\n" },
+	{ "node show", "", "this node's announcement and drain state", NULL },
+	{ "node drain", "[--timeout S] [--wait]",
+	  "withdraw every VIP's route, keep forwarding for the drain timeout",
+	  "  --timeout S              forward for S seconds before reporting drained\n"
+	  "                           (default the file's drain_timeout)\n"
+	  "  --wait                   return once the node is drained\n" },
+	{ "node undrain", "", "announce the VIPs again", NULL },
 	{ "help", "[COMMAND]", "this text, or a command's", NULL },
 };
 

@@ -83,6 +83,7 @@ static const struct xlb_cmd commands[] = {
 	{ "restore", cmd_restore },
 	{ "apply", cmd_apply },
 	{ "daemon", cmd_daemon },
+	{ "node", cmd_node },
 	{ "help", cmd_help },
 	{ NULL, NULL },
 };

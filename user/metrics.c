@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <microhttpd.h>
 #include "cli.h"
+#include "digest.h"
 #include "metrics.h"
 #include "model.h"
 #include "record.h"
@@ -429,6 +430,7 @@ int xlb_metrics_render(struct xlb_maps *m, const struct xlb_metrics_src *src,
 		(unsigned long long)cfg.flow_sets * XLB_FLOW_WAYS);
 	globals(f, m);
 	vips(f, m, &md);
+	xlb_digest_metrics(f, m, &md); /* nodes that agree print the same */
 	backends(f, m, &md, src, flows);
 	if (src && src->extra)
 		src->extra(src->arg, f);

@@ -27,9 +27,9 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include "neigh.h"
+#include "nl.h"
 #include "util.h"
 
-#define NL_BUF	       16384
 #define NEIGH_MAX_HOPS 1024 /* distinct next hops one sync keeps */
 
 /* A next hop: the address the kernel resolves and its interface. */
@@ -38,99 +38,6 @@ struct hop {
 	__be32 a[4];
 	int ifindex;
 };
-
-struct nl {
-	int fd;
-	__u32 seq;
-	char buf[NL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
-};
-
-struct nl_req {
-	union {
-		struct {
-			struct nlmsghdr h;
-			union {
-				struct rtmsg r;
-				struct ndmsg n;
-			};
-		};
-		char raw[128]; /* header, body and attributes */
-	};
-};
-
-static int addr_len(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static void put_attr(struct nl_req *req, int type, const void *data, int len)
-{
-	struct nlmsghdr *h = &req->h;
-	struct rtattr *rta =
-	    (struct rtattr *)(req->raw + NLMSG_ALIGN(h->nlmsg_len));
-
-	rta->rta_type = (unsigned short)type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
-static int nl_open(struct nl *nl)
-{
-	struct timeval tv = {.tv_sec = 2};
-
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl->fd < 0)
-		return xlb_errf(-errno, "can't open rtnetlink: %s",
-				strerror(errno));
-	/* A kernel that never answers must not hang a commit. */
-	setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	nl->seq = (__u32)time(NULL);
-	return 0;
-}
-
-/*
- * Sends h and reads the answers; each reply message goes to cb (when not
- * NULL). Returns 0 after the ACK or the end of a dump, or the kernel's
- * -errno.
- */
-static int nl_talk(struct nl *nl, struct nlmsghdr *h,
-		   int (*cb)(struct nlmsghdr *, void *), void *arg)
-{
-	struct nlmsghdr *m;
-	ssize_t n;
-	int len;
-
-	h->nlmsg_seq = ++nl->seq;
-	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (send(nl->fd, h, h->nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		n = recv(nl->fd, nl->buf, sizeof(nl->buf), 0);
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		len = (int)n;
-		for (m = (struct nlmsghdr *)nl->buf; NLMSG_OK(m, len);
-		     m = NLMSG_NEXT(m, len)) {
-			if (m->nlmsg_seq != nl->seq)
-				continue; /* a late answer to an earlier request
-					   */
-			if (m->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(m);
-
-				return e->error;
-			}
-			if (cb) {
-				int err = cb(m, arg);
-
-				if (err)
-					return err;
-			}
-		}
-	}
-}
 
 /* RTM_GETROUTE's answer: where the kernel sends a packet to the backend. */
 struct route_ans {
@@ -156,7 +63,7 @@ static int route_cb(struct nlmsghdr *m, void *arg)
 		} else if (rta->rta_type == RTA_GATEWAY) {
 			memset(ans->hop->a, 0, sizeof(ans->hop->a));
 			memcpy(ans->hop->a, RTA_DATA(rta),
-			       addr_len(r->rtm_family));
+			       xlb_nl_addr_len(r->rtm_family));
 		} else if (rta->rta_type == RTA_VIA) {
 			/* An IPv4 route through an IPv6 gateway. */
 			struct rtvia *v = RTA_DATA(rta);
@@ -164,16 +71,16 @@ static int route_cb(struct nlmsghdr *m, void *arg)
 			ans->hop->family = (__u8)v->rtvia_family;
 			memset(ans->hop->a, 0, sizeof(ans->hop->a));
 			memcpy(ans->hop->a, v->rtvia_addr,
-			       addr_len(v->rtvia_family));
+			       xlb_nl_addr_len(v->rtvia_family));
 		}
 	}
 	return 0;
 }
 
 /* The next hop toward backend a, as the kernel routes the host's packets. */
-static int route_hop(struct nl *nl, const struct xlb_addr *a, struct hop *hop)
+static int route_hop(struct xlb_nl *nl, const struct xlb_addr *a, struct hop *hop)
 {
-	struct nl_req req = {0};
+	struct xlb_nl_req req = {0};
 	struct route_ans ans = {.hop = hop};
 	int family = a->family == XLB_AF_INET6 ? AF_INET6 : AF_INET;
 	int err;
@@ -184,9 +91,9 @@ static int route_hop(struct nl *nl, const struct xlb_addr *a, struct hop *hop)
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
 	req.h.nlmsg_type = RTM_GETROUTE;
 	req.r.rtm_family = (unsigned char)family;
-	req.r.rtm_dst_len = (unsigned char)(addr_len(family) * 8);
-	put_attr(&req, RTA_DST, a->a, addr_len(family));
-	err = nl_talk(nl, &req.h, route_cb, &ans);
+	req.r.rtm_dst_len = (unsigned char)(xlb_nl_addr_len(family) * 8);
+	xlb_nl_put_attr(&req, RTA_DST, a->a, xlb_nl_addr_len(family));
+	err = xlb_nl_talk(nl, &req.h, route_cb, &ans);
 	if (err)
 		return err;
 	return ans.found ? 0 : -ENETUNREACH;
@@ -217,7 +124,7 @@ static int neigh_parse(struct nlmsghdr *m, struct neigh_ent *e)
 	     RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
 		if (rta->rta_type == NDA_DST)
 			memcpy(e->hop.a, RTA_DATA(rta),
-			       addr_len(nd->ndm_family));
+			       xlb_nl_addr_len(nd->ndm_family));
 		else if (rta->rta_type == NDA_PROTOCOL)
 			e->proto = *(__u8 *)RTA_DATA(rta);
 		else if (rta->rta_type == NDA_FLAGS_EXT)
@@ -232,27 +139,27 @@ static int neigh_get_cb(struct nlmsghdr *m, void *arg)
 	return 0;
 }
 
-static void neigh_req(struct nl_req *req, int type, const struct hop *hop)
+static void neigh_req(struct xlb_nl_req *req, int type, const struct hop *hop)
 {
 	memset(req, 0, sizeof(*req));
 	req->h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
 	req->h.nlmsg_type = (__u16)type;
 	req->n.ndm_family = hop->family;
 	req->n.ndm_ifindex = hop->ifindex;
-	put_attr(req, NDA_DST, hop->a, addr_len(hop->family));
+	xlb_nl_put_attr(req, NDA_DST, hop->a, xlb_nl_addr_len(hop->family));
 }
 
 /* Makes hop's entry a managed one of xlb's, unless it stays anyway. */
-static int neigh_manage(struct nl *nl, const struct hop *hop)
+static int neigh_manage(struct xlb_nl *nl, const struct hop *hop)
 {
 	struct neigh_ent cur = {0};
-	struct nl_req req;
+	struct xlb_nl_req req;
 	__u32 ext = NTF_EXT_MANAGED;
 	__u8 proto = XLB_NEIGH_PROTO;
 	int err;
 
 	neigh_req(&req, RTM_GETNEIGH, hop);
-	err = nl_talk(nl, &req.h, neigh_get_cb, &cur);
+	err = xlb_nl_talk(nl, &req.h, neigh_get_cb, &cur);
 	if (err && err != -ENOENT)
 		return err;
 	if (!err && (cur.state & (NUD_PERMANENT | NUD_NOARP)))
@@ -265,9 +172,9 @@ static int neigh_manage(struct nl *nl, const struct hop *hop)
 	neigh_req(&req, RTM_NEWNEIGH, hop);
 	req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	req.n.ndm_state = NUD_NONE;
-	put_attr(&req, NDA_FLAGS_EXT, &ext, sizeof(ext));
-	put_attr(&req, NDA_PROTOCOL, &proto, sizeof(proto));
-	return nl_talk(nl, &req.h, NULL, NULL);
+	xlb_nl_put_attr(&req, NDA_FLAGS_EXT, &ext, sizeof(ext));
+	xlb_nl_put_attr(&req, NDA_PROTOCOL, &proto, sizeof(proto));
+	return xlb_nl_talk(nl, &req.h, NULL, NULL);
 }
 
 static const char *hop_str(const struct hop *h, char *buf, size_t len)
@@ -290,12 +197,12 @@ static const char *hop_str(const struct hop *h, char *buf, size_t len)
 
 int xlb_neigh_nudge(const struct xlb_addr *a)
 {
-	struct nl nl;
+	struct xlb_nl nl;
 	struct hop hop;
 	char s[64];
 	int err;
 
-	err = nl_open(&nl);
+	err = xlb_nl_open(&nl);
 	if (err)
 		return err;
 	err = route_hop(&nl, a, &hop);
@@ -348,13 +255,13 @@ int xlb_neigh_sync(const struct xlb_addr *addrs, size_t n)
 {
 	static struct hop keep[NEIGH_MAX_HOPS], drop[NEIGH_MAX_HOPS];
 	struct sweep sw = {.keep = keep, .drop = drop, .max = NEIGH_MAX_HOPS};
-	struct nl_req req = {0};
+	struct xlb_nl_req req = {0};
 	struct hop hop;
-	struct nl nl;
+	struct xlb_nl nl;
 	size_t i, j;
 	int err, first = 0;
 
-	err = nl_open(&nl);
+	err = xlb_nl_open(&nl);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
@@ -374,12 +281,12 @@ int xlb_neigh_sync(const struct xlb_addr *addrs, size_t n)
 	req.h.nlmsg_type = RTM_GETNEIGH;
 	req.h.nlmsg_flags = NLM_F_DUMP;
 	req.n.ndm_family = AF_UNSPEC;
-	err = nl_talk(&nl, &req.h, sweep_cb, &sw);
+	err = xlb_nl_talk(&nl, &req.h, sweep_cb, &sw);
 	if (err && !first)
 		first = err;
 	for (i = 0; i < sw.ndrop; i++) {
 		neigh_req(&req, RTM_DELNEIGH, &drop[i]);
-		err = nl_talk(&nl, &req.h, NULL, NULL);
+		err = xlb_nl_talk(&nl, &req.h, NULL, NULL);
 		if (err && err != -ENOENT && !first)
 			first = err;
 	}

@@ -29,6 +29,8 @@
 set -u
 
 . "$(dirname "$0")/../lib.sh"
+# The map layout this build makes (include/xlb.h).
+ABI=$(sed -n 's/^#define XLB_ABI \([0-9]*\).*/\1/p' "$(dirname "$0")/../../include/xlb.h")
 
 VIP=203.0.113.10
 PORT=80
@@ -232,7 +234,7 @@ fi
 
 out=$(lab_xlb status)
 if [ $? -eq 0 ] && [[ $out == *"interface    eth0 (native mode), program id "* ]] &&
-	[[ $out == *"daemon       running"* ]] && [[ $out == *"map_layout   7"* ]] &&
+	[[ $out == *"daemon       running"* ]] && [[ $out == *"map_layout   $ABI"* ]] &&
 	[[ $out == *"seed         fingerprint "* ]] &&
 	[[ $out == *"$VIP:$PORT/tcp"*"yes"*"3/3 usable (3 up, 0 down, 0 draining)"* ]]; then
 	lab_pass "xlb status: interface, mode, program id, layout, seed fingerprint, daemon, VIPs"
@@ -296,7 +298,7 @@ want_m=(
 	"xlb_backend_check_up{vip=\"$VIP:$PORT/tcp\",backend=\"${LAB_BE4[0]}\"} 1"
 	"xlb_drops_total{reason=\"no_backend\"}"
 	"xlb_xdp_attached 1"
-	"xlb_map_layout 7"
+	"xlb_map_layout $ABI"
 	"xlb_backend_table_share_ratio{"
 	"xlb_backend_new_flows_share_ratio{"
 	"xlb_backend_check_duration_seconds{"

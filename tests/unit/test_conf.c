@@ -786,6 +786,72 @@ static void test_fixed(void **state)
 	xlb_model_free(&live);
 }
 
+/* The daemon's node settings: announce and node (node.h). */
+static void test_node_settings(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *reason;
+	} bad[] = {
+		{ "announce = 100; vips = ();", "announce must be a group" },
+		{ "announce = { table = 0; }; vips = ();", "announce.table 0 out of range" },
+		{ "announce = { table = 253; }; vips = ();", "kernel's default table" },
+		{ "announce = { table = 255; }; vips = ();", "out of range" },
+		{ "announce = { protocol = 2; }; vips = ();", "announce.protocol 2 out of range" },
+		{ "announce = { tabel = 100; }; vips = ();", "unknown setting 'tabel' in announce" },
+		{ "node = { drain = 1; }; vips = ();", "node.drain must be true or false" },
+		{ "node = { drain_timeout = -1; }; vips = ();", "out of range" },
+		{ "node = { drained = true; }; vips = ();", "unknown setting 'drained' in node" },
+	};
+	struct xlb_conf c;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	parse_ok("vips = ();", &c);
+	assert_false(c.node.announce);
+	assert_false(c.node.drain);
+	assert_int_equal(c.node.table, 100);
+	assert_int_equal(c.node.proto, 251);
+	assert_int_equal(c.node.drain_timeout_s, 60);
+	xlb_conf_free(&c);
+
+	parse_ok("announce = { };\nvips = ();", &c);
+	assert_true(c.node.announce);
+	assert_int_equal(c.node.table, 100);
+	xlb_conf_free(&c);
+
+	parse_ok("announce = { table = 254; protocol = 200; };\n"
+		 "node = { drain = true; drain_timeout = 5; };\nvips = ();", &c);
+	assert_true(c.node.announce);
+	assert_int_equal(c.node.table, 254);
+	assert_int_equal(c.node.proto, 200);
+	assert_true(c.node.drain);
+	assert_int_equal(c.node.drain_timeout_s, 5);
+	/* What xlb_conf_write prints reads back the same. */
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(xlb_conf_write(f, &c.model, &c), 0);
+	fclose(f);
+	xlb_conf_free(&c);
+	parse_ok(buf, &c);
+	assert_true(c.node.announce && c.node.drain);
+	assert_int_equal(c.node.table, 254);
+	assert_int_equal(c.node.proto, 200);
+	assert_int_equal(c.node.drain_timeout_s, 5);
+	xlb_conf_free(&c);
+	free(buf);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		xlb_err_clear();
+		if (xlb_conf_parse(bad[i].text, "test.conf", &c) != -EINVAL)
+			fail_msg("case %zu parsed", i);
+		if (!strstr(xlb_errmsg(), bad[i].reason))
+			fail_msg("case %zu: message '%s', want '%s'", i, xlb_errmsg(),
+				 bad[i].reason);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -798,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_fixed),
+		cmocka_unit_test(test_node_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
