@@ -79,6 +79,7 @@ fail_log() {
 }
 hook_lines() { wc -l <"$HLOG"; }
 has_line() { grep -q -- "$1" "$HLOG"; }
+has_text() { grep -qF -- "$1" "$HLOG"; }
 set_state() { lab_xlb backend set "$VIP:$PORT/tcp" "$1" --state "$2" >/dev/null; }
 up_count() { lab_xlb -j status | "$LAB_PY" -c "import json,sys; print(json.load(sys.stdin)['vips'][0]['backends_up'])"; }
 
@@ -105,7 +106,7 @@ else
 fi
 set_state "$BE1" down
 want="down $VIP:$PORT/tcp [down-arg \$(touch $OUT/pwned)] pid="
-if lab_wait 5 has_line "$want" && [ ! -e "$OUT/pwned" ] && [ "$(hook_lines)" -eq 1 ]; then
+if lab_wait 5 has_text "$want" && [ ! -e "$OUT/pwned" ] && [ "$(hook_lines)" -eq 1 ]; then
 	lab_pass "last backend down: notify_down with XLB_EVENT, XLB_VIP and its argv untouched by any shell"
 else
 	fail_log "last backend down: notify_down ($want)"
