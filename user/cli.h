@@ -69,6 +69,30 @@ int xlb_opt_once(struct xlb_seen *s, const char *name);
 /* Applies vip add options argv[from..] to v; 0 or -EINVAL. */
 int xlb_vip_opts(struct xlb_vip_ent *v, int argc, char **argv, int from);
 
+/*
+ * --watch: screens refreshed every secs until SIGINT or SIGTERM, or count
+ * screens (0: no end). On a terminal each screen replaces the last, as
+ * top does; elsewhere screens follow each other, each after a blank line.
+ */
+struct xlb_watch {
+	bool on;
+	double secs; /* default 1 */
+	__u32 count; /* 0: until a signal */
+	__u32 shown;
+};
+/* A number of seconds for --watch (0.1-86400); false when s is not one. */
+bool xlb_watch_secs(const char *s, double *out);
+/* Installs the SIGINT/SIGTERM handlers that end the loop. */
+void xlb_watch_begin(struct xlb_watch *w);
+/* Waits out the interval; false once the loop is to end. */
+bool xlb_watch_wait(struct xlb_watch *w);
+/* Starts a screen: clears a terminal, else a blank line between screens. */
+void xlb_watch_screen(struct xlb_watch *w);
+/* Monotonic seconds. */
+double xlb_watch_now(void);
+int xlb_stats_watch(struct xlb_ctx *c, const struct xlb_vip_key *k,
+		    struct xlb_watch *w);
+
 /* Command groups. */
 int cmd_attach(struct xlb_ctx *c, int argc, char **argv);
 int cmd_detach(struct xlb_ctx *c, int argc, char **argv);

@@ -316,13 +316,40 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 	size_t i, j;
 	int err;
 
+	struct xlb_watch w = { 0 };
+	const char *vip = NULL;
+	int a;
+
 	if (argc >= 1 && !strcmp(argv[argc - 1], "--prometheus"))
 		return argc == 1 ? stats_prometheus(c) :
 				   xlb_usage(c, "usage: xlb stats --prometheus");
-	if (argc > 1)
-		return xlb_usage(c, "usage: xlb stats [VIP] [--prometheus]");
-	if (argc == 1 && xlb_vip_parse(argv[0], &k))
+	/* [VIP] [--watch [SECONDS]] [-n COUNT]: a number is the interval. */
+	for (a = 0; a < argc; a++) {
+		if (!strcmp(argv[a], "--watch")) {
+			if (w.on)
+				return xlb_usage(c, "stats: --watch given twice");
+			w.on = true;
+			if (a + 1 < argc && xlb_watch_secs(argv[a + 1], &w.secs))
+				a++;
+		} else if (!strcmp(argv[a], "-n") || !strcmp(argv[a], "--count")) {
+			if (a + 1 >= argc || xlb_parse_u32(argv[a + 1], 1, 1000000000, &w.count))
+				return xlb_usage(c, "invalid %s '%s' (want a count of screens)",
+						 argv[a], a + 1 < argc ? argv[a + 1] : "");
+			a++;
+		} else if (w.on && !w.secs && xlb_watch_secs(argv[a], &w.secs)) {
+			continue;
+		} else if (!vip && argv[a][0] != '-') {
+			vip = argv[a];
+		} else {
+			return xlb_usage(c, "usage: xlb stats [VIP] [--prometheus] [--watch [SECONDS]] [-n COUNT]");
+		}
+	}
+	if (w.count && !w.on)
+		return xlb_usage(c, "stats: -n COUNT goes with --watch");
+	if (vip && xlb_vip_parse(vip, &k))
 		return xlb_usage(c, "%s", xlb_errmsg());
+	argc = vip ? 1 : 0;
+	argv = vip ? (char **)&vip : argv;
 	err = xlb_maps_open_ro(c->pin_dir, &m);
 	if (!err) {
 		err = xlb_model_read(&m, &md);
@@ -335,6 +362,11 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 		xlb_model_free(&md);
 		xlb_maps_close(&m);
 		return xlb_fail(c, XLB_EXIT_FAIL, "no VIP %s", argv[0]);
+	}
+	if (w.on) {
+		xlb_model_free(&md);
+		xlb_maps_close(&m);
+		return xlb_stats_watch(c, argc == 1 ? &k : NULL, &w);
 	}
 	if (c->json) {
 		root = json_object_new_object();
@@ -445,6 +477,7 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 struct top_ent {
 	__be32 prefix[4];
 	__u32 backend;
+	bool fresh; /* not in the previous walk (--watch) */
 };
 
 struct top_walk {
@@ -452,7 +485,16 @@ struct top_walk {
 	unsigned int plen;
 	struct top_ent *e;
 	size_t n, cap;
+	/* --watch: the flows of this walk and of the last, sorted. */
+	struct xlb_flow_key *keys, *prev;
+	size_t n_prev;
+	bool have_prev;
 };
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xlb_flow_key));
+}
 
 static void mask_addr(__be32 *a, __u8 family, unsigned int plen)
 {
@@ -479,12 +521,25 @@ static int top_one(const struct xlb_flow_key *k, const struct xlb_flow *f,
 	    memcmp(k->dst, w->v->key.addr, sizeof(k->dst)))
 		return 0;
 	if (w->n == w->cap) {
+		struct xlb_flow_key *kt;
+
 		w->cap = w->cap ? w->cap * 2 : 1024;
 		tmp = realloc(w->e, w->cap * sizeof(*tmp));
 		if (!tmp)
 			return -ENOMEM;
 		w->e = tmp;
+		kt = realloc(w->keys, w->cap * sizeof(*kt));
+		if (!kt)
+			return -ENOMEM;
+		w->keys = kt;
 	}
+	w->keys[w->n] = *k;
+	/*
+	 * A flow the last walk did not hold is new since: what the data
+	 * path keeps per flow has no birth time, and this costs it nothing.
+	 */
+	w->e[w->n].fresh = w->have_prev &&
+			   !bsearch(k, w->prev, w->n_prev, sizeof(*k), key_cmp);
 	memcpy(w->e[w->n].prefix, k->src, sizeof(k->src));
 	mask_addr(w->e[w->n].prefix, k->family, w->plen);
 	w->e[w->n].backend = f->backend;
@@ -502,7 +557,7 @@ static int top_cmp_prefix(const void *a, const void *b)
 
 struct top_row {
 	__be32 prefix[4];
-	size_t flows, backends;
+	size_t flows, backends, fresh;
 	__u32 first_be;
 };
 
@@ -515,86 +570,55 @@ static int top_cmp_flows(const void *a, const void *b)
 	return memcmp(x->prefix, y->prefix, sizeof(x->prefix));
 }
 
-int cmd_top(struct xlb_ctx *c, int argc, char **argv)
+/* One screen of `xlb top`; dt > 0 adds new flows per second. */
+static int top_screen(struct xlb_ctx *c, struct xlb_maps *m,
+		      const struct xlb_vip_ent *v, const char *name,
+		      unsigned int plen, __u32 limit, struct top_walk *w, double dt)
 {
-	struct top_walk w = { 0 };
 	struct top_row *rows = NULL;
 	struct json_object *arr = NULL;
-	struct xlb_vip_ent *v;
-	struct xlb_model md;
-	struct xlb_maps m;
-	__u32 limit = 10, plen = 0;
-	bool plen_given = false;
-	struct xlb_seen seen = { 0 };
+	struct xlb_flow_key *kt;
 	size_t i, nrows = 0;
-	int rc, a;
 
-	for (a = 1; a < argc; a++) {
-		const char *o = argv[a], *val = xlb_opt_value(argc, argv, &a);
-
-		if (!val)
-			return xlb_usage(c, "%s needs a value", o);
-		if ((!strcmp(o, "-n") || !strcmp(o, "--prefix")) &&
-		    xlb_opt_once(&seen, o))
-			return xlb_usage(c, "top: %s", xlb_errmsg());
-		if (!strcmp(o, "-n")) {
-			if (xlb_parse_u32(val, 1, 1000000, &limit))
-				return xlb_usage(c, "invalid -n '%s' (want 1-1000000)", val);
-		} else if (!strcmp(o, "--prefix")) {
-			if (xlb_parse_u32(val, 0, 128, &plen))
-				return xlb_usage(c, "invalid --prefix '%s' (want 0-128)", val);
-			plen_given = true;
-		} else {
-			return xlb_usage(c, "top: unknown option '%s'", o);
-		}
-	}
-	if (argc < 1)
-		return xlb_usage(c, "usage: xlb top VIP [-n N] [--prefix LEN]");
-	rc = inspect_begin(c, argv[0], &m, &md, &v);
-	if (rc)
-		return rc;
-	if (!plen_given)
-		plen = v->key.family == XLB_AF_INET ? v->v4_prefix : v->v6_prefix;
-	if (v->key.family == XLB_AF_INET && plen > 32) {
-		rc = xlb_usage(c, "--prefix %u is longer than an IPv4 address", plen);
-		goto out;
-	}
-	w.v = v;
-	w.plen = plen;
-	if (xlb_flows_walk(&m, top_one, &w)) {
-		rc = xlb_fail(c, XLB_EXIT_FAIL, "can't read the flow table");
-		goto out;
-	}
-	qsort(w.e, w.n, sizeof(*w.e), top_cmp_prefix);
-	rows = calloc(w.n ? w.n : 1, sizeof(*rows));
-	if (!rows) {
-		rc = xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < w.n; i++) {
+	w->v = v;
+	w->plen = plen;
+	w->n = 0;
+	if (xlb_flows_walk(m, top_one, w))
+		return xlb_fail(c, XLB_EXIT_FAIL, "can't read the flow table");
+	qsort(w->e, w->n, sizeof(*w->e), top_cmp_prefix);
+	rows = calloc(w->n ? w->n : 1, sizeof(*rows));
+	if (!rows)
+		return xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
+	for (i = 0; i < w->n; i++) {
 		struct top_row *r = nrows ? &rows[nrows - 1] : NULL;
 
-		if (!r || memcmp(r->prefix, w.e[i].prefix, sizeof(r->prefix))) {
+		if (!r || memcmp(r->prefix, w->e[i].prefix, sizeof(r->prefix))) {
 			r = &rows[nrows++];
-			memcpy(r->prefix, w.e[i].prefix, sizeof(r->prefix));
-			r->first_be = w.e[i].backend;
-		} else if (w.e[i].backend != w.e[i - 1].backend) {
+			memcpy(r->prefix, w->e[i].prefix, sizeof(r->prefix));
+			r->first_be = w->e[i].backend;
+		} else if (w->e[i].backend != w->e[i - 1].backend) {
 			r->backends++;
 		}
 		if (!r->flows)
 			r->backends = 1;
 		r->flows++;
+		r->fresh += w->e[i].fresh;
 	}
 	qsort(rows, nrows, sizeof(*rows), top_cmp_flows);
 	if (c->json)
 		arr = json_object_new_array();
+	else if (dt > 0)
+		printf("%s: %zu flows from %zu /%u sources (new flows/s over %.2f s)\n%-44s %8s %7s %10s  %s\n",
+		       name, w->n, nrows, plen, dt, "SOURCE", "FLOWS", "SHARE",
+		       "NEW/S", "BACKEND");
 	else
 		printf("%s: %zu flows from %zu /%u sources\n%-44s %8s %7s  %s\n",
-		       argv[0], w.n, nrows, plen, "SOURCE", "FLOWS", "SHARE",
+		       name, w->n, nrows, plen, "SOURCE", "FLOWS", "SHARE",
 		       "BACKEND");
 	for (i = 0; i < nrows && i < limit; i++) {
 		char ab[XLB_ADDR_STRLEN], src[XLB_ADDR_STRLEN + 8], bb[XLB_ADDR_STRLEN];
 		const struct xlb_be_ent *b = be_by_id(v, rows[i].first_be);
+		double nps = dt > 0 ? (double)rows[i].fresh / dt : 0;
 
 		xlb_addr_fmt(v->key.family, rows[i].prefix, ab, sizeof(ab));
 		snprintf(src, sizeof(src), "%s/%u", ab, plen);
@@ -607,22 +631,155 @@ int cmd_top(struct xlb_ctx *c, int argc, char **argv)
 			json_object_object_add(o, "source", json_object_new_string(src));
 			json_object_object_add(o, "flows", json_object_new_int64((int64_t)rows[i].flows));
 			json_object_object_add(o, "share", json_object_new_double(
-								  (double)rows[i].flows / (double)w.n));
+								  (double)rows[i].flows / (double)w->n));
+			if (dt > 0)
+				json_object_object_add(o, "new_flows_per_s",
+						       json_object_new_double(nps));
 			json_object_object_add(o, "backend", b ? json_object_new_string(bb) : NULL);
 			json_object_object_add(o, "backends", json_object_new_int64((int64_t)rows[i].backends));
 			json_object_array_add(arr, o);
 			continue;
 		}
-		printf("%-44s %8zu %6.2f%%  %s%s\n", src, rows[i].flows,
-		       100.0 * (double)rows[i].flows / (double)w.n, bb,
-		       rows[i].backends > 1 ? " (and others)" : "");
+		if (dt > 0)
+			printf("%-44s %8zu %6.2f%% %10.1f  %s%s\n", src, rows[i].flows,
+			       100.0 * (double)rows[i].flows / (double)w->n, nps, bb,
+			       rows[i].backends > 1 ? " (and others)" : "");
+		else
+			printf("%-44s %8zu %6.2f%%  %s%s\n", src, rows[i].flows,
+			       100.0 * (double)rows[i].flows / (double)w->n, bb,
+			       rows[i].backends > 1 ? " (and others)" : "");
 	}
 	if (c->json)
 		xlb_json_print(c, arr);
-	rc = XLB_EXIT_OK;
-out:
+	fflush(stdout);
 	free(rows);
+	/* This walk's flows, sorted: the next screen's "before". */
+	qsort(w->keys, w->n, sizeof(*w->keys), key_cmp);
+	kt = w->prev;
+	w->prev = w->keys;
+	w->n_prev = w->n;
+	w->keys = kt;
+	kt = realloc(w->keys, (w->cap ? w->cap : 1) * sizeof(*kt));
+	if (!kt)
+		return xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
+	w->keys = kt;
+	w->have_prev = true;
+	return XLB_EXIT_OK;
+}
+
+int cmd_top(struct xlb_ctx *c, int argc, char **argv)
+{
+	struct top_walk w = { 0 };
+	struct xlb_watch wt = { 0 };
+	struct xlb_vip_key vk;
+	struct xlb_vip_ent *v;
+	struct xlb_model md;
+	struct xlb_maps m;
+	__u32 limit = 10, plen = 0;
+	bool plen_given = false;
+	struct xlb_seen seen = { 0 };
+	double t0, t1;
+	int rc, a, err;
+
+	for (a = 1; a < argc; a++) {
+		const char *o = argv[a], *val;
+
+		/* --watch takes an optional interval. */
+		if (!strcmp(o, "--watch")) {
+			if (xlb_opt_once(&seen, o))
+				return xlb_usage(c, "top: %s", xlb_errmsg());
+			wt.on = true;
+			if (a + 1 < argc && xlb_watch_secs(argv[a + 1], &wt.secs))
+				a++;
+			continue;
+		}
+		val = xlb_opt_value(argc, argv, &a);
+		if (!val)
+			return xlb_usage(c, "%s needs a value", o);
+		if ((!strcmp(o, "-n") || !strcmp(o, "--prefix") ||
+		     !strcmp(o, "--count")) &&
+		    xlb_opt_once(&seen, o))
+			return xlb_usage(c, "top: %s", xlb_errmsg());
+		if (!strcmp(o, "-n")) {
+			if (xlb_parse_u32(val, 1, 1000000, &limit))
+				return xlb_usage(c, "invalid -n '%s' (want 1-1000000)", val);
+		} else if (!strcmp(o, "--prefix")) {
+			if (xlb_parse_u32(val, 0, 128, &plen))
+				return xlb_usage(c, "invalid --prefix '%s' (want 0-128)", val);
+			plen_given = true;
+		} else if (!strcmp(o, "--count")) {
+			if (xlb_parse_u32(val, 1, 1000000000, &wt.count))
+				return xlb_usage(c, "invalid --count '%s'", val);
+		} else {
+			return xlb_usage(c, "top: unknown option '%s'", o);
+		}
+	}
+	if (argc < 1)
+		return xlb_usage(c, "usage: xlb top VIP [-n N] [--prefix LEN] [--watch [SECONDS]] [--count COUNT]");
+	if (wt.count && !wt.on)
+		return xlb_usage(c, "top: --count goes with --watch");
+	rc = inspect_begin(c, argv[0], &m, &md, &v);
+	if (rc)
+		return rc;
+	if (!plen_given)
+		plen = v->key.family == XLB_AF_INET ? v->v4_prefix : v->v6_prefix;
+	if (v->key.family == XLB_AF_INET && plen > 32) {
+		rc = xlb_usage(c, "--prefix %u is longer than an IPv4 address", plen);
+		goto out;
+	}
+	if (!wt.on) {
+		rc = top_screen(c, &m, v, argv[0], plen, limit, &w, 0);
+		goto out;
+	}
+	/* A first walk to count from, then a screen every interval. */
+	xlb_watch_begin(&wt);
+	w.v = v;
+	w.plen = plen;
+	if (xlb_flows_walk(&m, top_one, &w)) {
+		rc = xlb_fail(c, XLB_EXIT_FAIL, "can't read the flow table");
+		goto out;
+	}
+	qsort(w.keys, w.n, sizeof(*w.keys), key_cmp);
+	{
+		struct xlb_flow_key *kt = w.prev;
+
+		w.prev = w.keys;
+		w.n_prev = w.n;
+		w.keys = kt;
+		kt = realloc(w.keys, (w.cap ? w.cap : 1) * sizeof(*kt));
+		if (!kt) {
+			rc = xlb_fail(c, XLB_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+		w.keys = kt;
+		w.have_prev = true;
+	}
+	vk = v->key;
+	t0 = xlb_watch_now();
+	rc = XLB_EXIT_OK;
+	while (rc == XLB_EXIT_OK && xlb_watch_wait(&wt)) {
+		/* Backends come and go: the VIP as it is now. */
+		xlb_model_free(&md);
+		err = xlb_model_read(&m, &md);
+		if (err) {
+			memset(&md, 0, sizeof(md));
+			rc = xlb_fail_rc(c, err);
+			break;
+		}
+		v = xlb_model_vip(&md, &vk);
+		if (!v) {
+			rc = xlb_fail(c, XLB_EXIT_FAIL, "no VIP %s (removed)", argv[0]);
+			break;
+		}
+		t1 = xlb_watch_now();
+		xlb_watch_screen(&wt);
+		rc = top_screen(c, &m, v, argv[0], plen, limit, &w, t1 - t0);
+		t0 = t1;
+	}
+out:
 	free(w.e);
+	free(w.keys);
+	free(w.prev);
 	xlb_model_free(&md);
 	xlb_maps_close(&m);
 	return rc;

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "conf.h"
 #include "metrics.h"
 #include "table.h"
@@ -26,23 +29,44 @@
 #define SLOW_START_MAX_S 86400U
 #define DRAIN_MAX_S (86400U * 365U)
 #define FLOW_TIMEOUT_MAX_NS (86400ULL * 365 * NS_PER_S)
+#define INCLUDE_MAX_DEPTH 10 /* libconfig's own limit */
+#define NOTIFY_MAX_ARGS 64
+#define NOTIFY_TIMEOUT_MS 10000U
 
 struct pctx {
 	const char *name; /* file name for messages */
 	unsigned int last_line; /* where the text ends */
+	char dir[4096]; /* includes are relative to it; "" refuses them */
 };
+
+/*
+ * The file setting s comes from: libconfig names an included file as the
+ * @include line wrote it, relative to the including file's directory.
+ */
+static const char *src_name(const struct pctx *p, const char *file, char *buf,
+			    size_t len)
+{
+	if (!file)
+		return p->name;
+	if (!strcmp(p->dir, "."))
+		return file;
+	snprintf(buf, len, "%s/%s", p->dir, file);
+	return buf;
+}
 
 /* Records "NAME:LINE: reason" for setting s and returns -EINVAL. */
 static int __attribute__((format(printf, 3, 4)))
 perr(const struct pctx *p, const config_setting_t *s, const char *fmt, ...)
 {
-	char msg[400];
+	char msg[400], nb[4200];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return xlb_errf(-EINVAL, "%s:%u: %s", p->name,
+	return xlb_errf(-EINVAL, "%s:%u: %s",
+			src_name(p, s ? config_setting_source_file(s) : NULL,
+				 nb, sizeof(nb)),
 			s ? config_setting_source_line(s) : 0, msg);
 }
 
@@ -472,6 +496,54 @@ static int parse_snapshot(const struct pctx *p, const config_setting_t *g,
 	return 0;
 }
 
+static void argv_free(char **argv)
+{
+	char **a;
+
+	for (a = argv; a && *a; a++)
+		free(*a);
+	free(argv);
+}
+
+/*
+ * A hook's argv: a list of strings, run without a shell, so the program
+ * is an absolute path (no PATH search in the daemon's environment).
+ */
+static int parse_argv(const struct pctx *p, const config_setting_t *e,
+		      const char *what, char ***out)
+{
+	int i, n = config_setting_length(e);
+	char **argv;
+
+	if (!config_setting_is_array(e) && !config_setting_is_list(e))
+		return perr(p, e, "%s must be a list of strings [\"/path/prog\", \"arg\", ...]",
+			    what);
+	if (n < 1 || n > NOTIFY_MAX_ARGS)
+		return perr(p, e, "%s needs 1 to %d strings (the program, then its arguments)",
+			    what, NOTIFY_MAX_ARGS);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *a = config_setting_get_elem(e, (unsigned)i);
+
+		if (config_setting_type(a) != CONFIG_TYPE_STRING)
+			return perr(p, a, "%s must be a list of strings", what);
+	}
+	if (config_setting_get_string_elem(e, 0)[0] != '/')
+		return perr(p, e, "%s: '%s' is not an absolute path (hooks run without a shell or PATH)",
+			    what, config_setting_get_string_elem(e, 0));
+	argv = calloc((size_t)n + 1, sizeof(*argv));
+	if (!argv)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		argv[i] = strdup(config_setting_get_string_elem(e, i));
+		if (!argv[i]) {
+			argv_free(argv);
+			return -ENOMEM;
+		}
+	}
+	*out = argv;
+	return 0;
+}
+
 static int parse_vip(const struct pctx *p, const config_setting_t *g,
 		     struct xlb_conf *c)
 {
@@ -479,7 +551,8 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 					    "src_prefix", "check", "slow_start",
 					    "drain_timeout", "backends",
 					    "table_snapshot", "table_digest",
-					    NULL };
+					    "notify_up", "notify_down",
+					    "notify_timeout", NULL };
 	const config_setting_t *e, *ve, *se, *bes;
 	struct xlb_vip_conf *vc;
 	struct xlb_vip_ent *v;
@@ -564,6 +637,16 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	if ((e = config_setting_get_member(g, "drain_timeout")) &&
 	    get_u32(p, e, "drain_timeout", 0, DRAIN_MAX_S, &vc->drain_timeout_s))
 		return -EINVAL;
+	vc->notify_timeout_ms = NOTIFY_TIMEOUT_MS;
+	if ((e = config_setting_get_member(g, "notify_up")) &&
+	    parse_argv(p, e, "notify_up", &vc->notify_up))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "notify_down")) &&
+	    parse_argv(p, e, "notify_down", &vc->notify_down))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "notify_timeout")) &&
+	    get_ms(p, e, "notify_timeout", &vc->notify_timeout_ms))
+		return -EINVAL;
 
 	bes = config_setting_get_member(g, "backends");
 	if (bes) {
@@ -643,7 +726,7 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 					    "tcp_timeout", "udp_timeout",
 					    "new_flow_limit", "vips", "mode",
 					    "metrics", "announce", "node",
-					    NULL };
+					    "flows", NULL };
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct xlb_config *cfg = &c->model.cfg;
@@ -652,9 +735,6 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 	const char *s = NULL;
 	int err, i, n;
 
-	/* A natural thing to look for in a file, so say where it is set. */
-	if ((e = config_setting_get_member(root, "flows")))
-		return perr(p, e, "flows is not a file setting: the flow table is sized when xlb attaches (xlb attach --flows N)");
 	err = only_keys(p, root, keys, "");
 	if (!err)
 		err = parse_node(p, root, &c->node);
@@ -673,6 +753,18 @@ static int parse_root(const struct pctx *p, const config_setting_t *root,
 		if (strcmp(s, "native") && strcmp(s, "generic"))
 			return perr(p, e, "invalid mode '%s' (want native or generic)", s);
 		snprintf(c->mode, sizeof(c->mode), "%s", s);
+	}
+	/*
+	 * The flow table is sized when the maps are made: the daemon's
+	 * own attach can, a daemon that finds them made cannot.
+	 */
+	if ((e = config_setting_get_member(root, "flows"))) {
+		if (!c->interface[0])
+			return perr(p, e, "flows sizes the flow table when the daemon attaches, so it needs 'interface' (else: xlb attach --flows N)");
+		if (get_u32(p, e, "flows", XLB_FLOWS_MIN, XLB_FLOWS_MAX, &c->flows))
+			return -EINVAL;
+		if (c->flows & (c->flows - 1))
+			return perr(p, e, "flows %u is not a power of two", c->flows);
 	}
 	/* Loopback by default: counters say what a network carries. */
 	snprintf(c->metrics, sizeof(c->metrics), "%s", XLB_METRICS_DEFAULT);
@@ -798,17 +890,131 @@ static void conf_sort(struct xlb_conf *c)
 	}
 }
 
-/* Line of the first "@include" directive in text, or 0. */
-static unsigned int include_line(const char *text)
+/*
+ * The path of an "@include" line (libconfig reads them only at the start
+ * of a line) into buf; 1 when line is one, 0 when not, -EINVAL when it
+ * is one xlb cannot read safely.
+ */
+static int include_path(const char *line, char *buf, size_t len)
 {
-	const char *at = strstr(text, "@include"), *q;
-	unsigned int line = 1;
+	const char *q, *end;
 
-	if (!at)
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, "@include", 8))
 		return 0;
-	for (q = text; q < at; q++)
-		line += *q == '\n';
-	return line;
+	q = line + 8;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q != '"')
+		return -EINVAL;
+	end = strpbrk(q + 1, "\"\\\n");
+	if (!end || *end != '"' || end == q + 1 || (size_t)(end - q) > len)
+		return -EINVAL;
+	snprintf(buf, len, "%.*s", (int)(end - q - 1), q + 1);
+	return 1;
+}
+
+/* Reads a configuration file whole: regular, bounded, text. */
+static int read_text(const char *path, size_t budget, char **out)
+{
+	char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	/* O_NONBLOCK: a FIFO put in place of a file must not hang a reload. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return xlb_errf(-errno, "can't open %s: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		err = xlb_errf(-errno, "can't stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = xlb_errf(-EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > budget) {
+		err = xlb_errf(-EFBIG, "%s: file too large", path);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = xlb_errf(-ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	/* Read to the size seen: a file growing meanwhile is cut, not trusted. */
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = xlb_errf(-EIO, "can't read %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+		err = xlb_errf(-EINVAL, "%s: binary data (NUL byte) in the file", path);
+out:
+	close(fd);
+	if (err)
+		free(buf);
+	else
+		*out = buf;
+	return err;
+}
+
+/*
+ * libconfig opens included files itself, without the checks made on the
+ * main file: an include naming a FIFO, a device or a huge file would hang
+ * or swamp the daemon, and a file including itself is only stopped at
+ * libconfig's depth limit with a message naming no file. So every
+ * include is read and checked here first (from the same directory
+ * libconfig will use), each with its own file and line in messages.
+ */
+static int includes_check(const struct pctx *p, const char *text,
+			  const char *from, unsigned int depth, size_t *total)
+{
+	char path[1024], full[sizeof(path) + sizeof(p->dir) + 2], *sub = NULL;
+	char msg[400];
+	const char *line = text;
+	unsigned int ln = 1;
+	int r, err;
+
+	for (; line; line = strchr(line, '\n'), line = line ? line + 1 : NULL, ln++) {
+		r = include_path(line, path, sizeof(path));
+		if (!r)
+			continue;
+		if (r < 0)
+			return xlb_errf(-EINVAL, "%s:%u: invalid @include (want @include \"FILE\", without escapes)",
+					from, ln);
+		if (!p->dir[0])
+			return xlb_errf(-EINVAL, "%s:%u: @include needs a file to be relative to (not text from memory)",
+					from, ln);
+		if (path[0] == '/')
+			return xlb_errf(-EINVAL, "%s:%u: @include \"%s\": absolute paths are not supported; name it relative to %s",
+					from, ln, path, p->dir);
+		if (depth >= INCLUDE_MAX_DEPTH)
+			return xlb_errf(-ELOOP, "%s:%u: @include \"%s\": nested more than %d deep (does a file include itself?)",
+					from, ln, path, INCLUDE_MAX_DEPTH);
+		snprintf(full, sizeof(full), "%s/%s", p->dir, path);
+		err = read_text(full, CONF_MAX_BYTES - *total, &sub);
+		if (err)
+			return xlb_errf(err, "%s:%u: @include: %s", from, ln,
+					libmsg(msg, sizeof(msg)));
+		*total += strlen(sub);
+		err = includes_check(p, sub, full, depth + 1, total);
+		free(sub);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 void xlb_conf_free(struct xlb_conf *c)
@@ -822,33 +1028,43 @@ void xlb_conf_free(struct xlb_conf *c)
 			free(c->vips[i].be);
 			xlb_snapshot_free(c->vips[i].snap);
 			free(c->vips[i].snap);
+			argv_free(c->vips[i].notify_up);
+			argv_free(c->vips[i].notify_down);
 		}
 	free(c->vips);
 	c->vips = NULL;
 	xlb_model_free(&c->model);
 }
 
-int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
+/* dir: where includes are read from; NULL refuses them. */
+static int conf_parse(const char *text, const char *name, const char *dir,
+		      struct xlb_conf *out)
 {
 	struct pctx p = { .name = name ? name : "<config>", .last_line = 1 };
 	struct xlb_model all;
+	size_t total = strlen(text);
 	config_t cf;
-	unsigned int line;
 	const char *q;
-	char msg[400];
+	char msg[400], nb[4200];
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	for (q = text; *q; q++)
 		if (*q == '\n' && q[1])
 			p.last_line++;
-	line = include_line(text);
-	if (line)
-		return xlb_errf(-EINVAL, "%s:%u: @include is not supported", p.name,
-				line);
+	if (dir && strlen(dir) >= sizeof(p.dir))
+		return xlb_errf(-ENAMETOOLONG, "%s: directory name too long", p.name);
+	snprintf(p.dir, sizeof(p.dir), "%s", dir ? dir : "");
+	err = includes_check(&p, text, p.name, 0, &total);
+	if (err)
+		return err;
 	config_init(&cf);
+	if (p.dir[0])
+		config_set_include_dir(&cf, p.dir);
 	if (config_read_string(&cf, text) != CONFIG_TRUE) {
-		err = xlb_errf(-EINVAL, "%s:%d: %s", p.name, config_error_line(&cf),
+		err = xlb_errf(-EINVAL, "%s:%d: %s",
+			       src_name(&p, config_error_file(&cf), nb, sizeof(nb)),
+			       config_error_line(&cf),
 			       config_error_text(&cf) ? config_error_text(&cf) :
 							"syntax error");
 		config_destroy(&cf);
@@ -883,10 +1099,16 @@ int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
 	return err;
 }
 
+int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out)
+{
+	return conf_parse(text, name, NULL, out);
+}
+
 int xlb_conf_load(const char *path, struct xlb_conf *out)
 {
 	FILE *f = fopen(path, "re");
-	char *buf = NULL, *tmp;
+	char *buf = NULL, *tmp, dir[4096];
+	const char *slash;
 	size_t len = 0, cap = 0, n;
 	int err;
 
@@ -926,7 +1148,15 @@ int xlb_conf_load(const char *path, struct xlb_conf *out)
 		free(buf);
 		return xlb_errf(-EINVAL, "%s: binary data (NUL byte) in the file", path);
 	}
-	err = xlb_conf_parse(buf, path, out);
+	/* Includes are relative to this file, not to the working directory. */
+	slash = strrchr(path, '/');
+	if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	err = conf_parse(buf, path, dir, out);
 	free(buf);
 	return err;
 }
@@ -1025,6 +1255,21 @@ static void put_check(FILE *f, const struct xlb_check *c)
 		c->timeout_ms % 1000, c->rise, c->fall);
 }
 
+static void put_argv(FILE *f, const char *what, char *const *argv)
+{
+	char *const *a;
+
+	if (!argv)
+		return;
+	fprintf(f, "      %s = [", what);
+	for (a = argv; *a; a++) {
+		if (a != argv)
+			fprintf(f, ", ");
+		put_str(f, *a);
+	}
+	fprintf(f, "];\n");
+}
+
 int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		   const struct xlb_conf *c)
 {
@@ -1053,6 +1298,8 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 			c->node.drain ? "true" : "false", c->node.drain_timeout_s);
 	if (c && c->mode[0])
 		fprintf(f, "mode = \"%s\";\n", c->mode);
+	if (c && c->interface[0] && c->flows)
+		fprintf(f, "flows = %u;\n", c->flows);
 	if (c && strcmp(c->metrics, XLB_METRICS_DEFAULT)) {
 		fprintf(f, "metrics = ");
 		put_str(f, c->metrics);
@@ -1101,6 +1348,12 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 			put_check(f, &vc->check);
 			fprintf(f, "      slow_start = %u; drain_timeout = %u;\n",
 				vc->slow_start_s, vc->drain_timeout_s);
+			put_argv(f, "notify_up", vc->notify_up);
+			put_argv(f, "notify_down", vc->notify_down);
+			if (vc->notify_up || vc->notify_down)
+				fprintf(f, "      notify_timeout = %u.%03u;\n",
+					vc->notify_timeout_ms / 1000,
+					vc->notify_timeout_ms % 1000);
 		}
 		fprintf(f, "      backends = (");
 		for (j = 0; j < v->n_be; j++) {
@@ -1176,6 +1429,13 @@ static int check_fixed(const struct xlb_conf *c, const struct xlb_model *live,
 	char fa[XLB_ADDR_STRLEN], la[XLB_ADDR_STRLEN];
 	bool live_src6 = lc->src6[0] | lc->src6[1] | lc->src6[2] | lc->src6[3];
 
+	/* The flow table exists, VIPs or not: a new size means new maps. */
+	if (c->flows && lc->flow_sets &&
+	    (__u64)c->flows != (__u64)lc->flow_sets * XLB_FLOW_WAYS)
+		return xlb_errf(-EINVAL,
+				"%s: flows %u differs from the flow table's %llu entries; it applies when attaching (xlb detach, then start the daemon again)",
+				name, c->flows,
+				(unsigned long long)lc->flow_sets * XLB_FLOW_WAYS);
 	if (!live->n_vips)
 		return 0;
 	if (c->has_seed && !(flags & XLB_MERGE_RESEED) &&

@@ -5,6 +5,7 @@
  *
  *   interface = "eth0";                  # daemon: attach here if needed
  *   mode = "native";                     # daemon's attach: native, generic
+ *   flows = 1048576;                     # daemon's attach: flow-table size
  *   metrics = "127.0.0.1:9469";          # daemon's /metrics; "" turns it off
  *   seed = "00112233445566778899aabbccddeeff";
  *   src4 = "198.51.100.1";  src6 = "2001:db8::1";
@@ -18,6 +19,8 @@
  *       check = { type = "http"; port = 80; path = "/health";
  *                 interval = 5.0; timeout = 3.0; rise = 2; fall = 3; };
  *       slow_start = 30;  drain_timeout = 300;   # seconds
+ *       notify_down = ["/usr/local/bin/page", "vip-down"];  # no shell
+ *       notify_up = ["/usr/local/bin/page", "vip-up"]; notify_timeout = 10;
  *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up"; } );
  *     } );
  *
@@ -36,7 +39,17 @@
  * `ramp` (0-1000, permille of the weight's slots during slow start) is
  * optional too: `xlb save` writes it only for a backend that is ramping,
  * so a restore gives the same tables. A backend restored as "drain" gets
- * a fresh deadline, drain_timeout from the restore. `@include` is refused.
+ * a fresh deadline, drain_timeout from the restore.
+ *
+ * `@include "FILE"` (on a line of its own) reads FILE there, relative to
+ * the directory of the file given to xlb_conf_load (nested includes too:
+ * libconfig resolves every one from that directory); absolute paths are
+ * refused, as is any include in text parsed from memory. `flows` (a power
+ * of two) sizes the flow table when the daemon attaches itself, so it
+ * needs `interface`; against maps of another size it is refused (see
+ * xlb_conf_merge). `notify_up`/`notify_down` are argv lists, the first an
+ * absolute path, run by the daemon (see hooks.h); notify_timeout defaults
+ * to 10 s.
  *
  * Under `xlb daemon`, "up" means "in service while its checks pass": a new
  * checked backend starts down until `rise` checks pass, and a backend that
@@ -86,6 +99,9 @@ struct xlb_vip_conf {
 	size_t n_be;
 	/* stable: table_snapshot, loaded and checked (history.h); or NULL */
 	struct xlb_tb_snapshot *snap;
+	/* Hooks: NULL-terminated argv, or NULL when not given. */
+	char **notify_up, **notify_down;
+	__u32 notify_timeout_ms; /* default 10000 */
 };
 
 /* The daemon's node settings (node.h): `announce = { ... }`, `node = { ... }`. */
@@ -103,15 +119,19 @@ struct xlb_conf {
 	struct xlb_node_conf node; /* the daemon's node settings */
 	char mode[8]; /* daemon's attach: "native", "generic" or "" (either) */
 	char metrics[64]; /* daemon's /metrics address; "" off */
+	__u32 flows; /* daemon's attach: flow-table entries; 0 not given */
 	bool has_seed, has_src4, has_src6, has_tcp_timeout, has_udp_timeout;
 	bool has_new_flow_limit;
 	struct xlb_model model; /* cfg: only the has_* fields are meaningful */
 	struct xlb_vip_conf *vips; /* n = model.n_vips, matched by key */
 };
 
-/* Parses and validates path; -EINVAL with "FILE:LINE: reason" recorded. */
+/*
+ * Parses and validates path and the files it includes; -EINVAL with
+ * "FILE:LINE: reason" recorded (FILE the included one when it is there).
+ */
 int xlb_conf_load(const char *path, struct xlb_conf *out);
-/* Same, from a string (for fuzzing); name is used in messages. */
+/* Same, from a string (for fuzzing; @include refused); name for messages. */
 int xlb_conf_parse(const char *text, const char *name, struct xlb_conf *out);
 void xlb_conf_free(struct xlb_conf *c);
 /* The per-VIP extras for key, or NULL. */
@@ -160,7 +180,8 @@ enum {
  * flags let it through. A balancer without VIPs takes them from the file:
  * it steers nothing yet (that is how a new node takes its deployment's
  * seed). The flow table's size is never a file's to change (flow_sets
- * stays the live one).
+ * stays the live one): a file whose `flows` differs from the live table's
+ * is refused, VIPs or not.
  */
 int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
 		   unsigned int flags, struct xlb_model *out);

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "hooks.h"
 #include "log.h"
 #include "metrics.h"
 #include "node.h"
@@ -159,6 +160,7 @@ struct daemon {
 	struct xlb_fleet fleet;
 	struct xlb_timer t_fleet;
 	struct xlb_io fleet_io;
+	struct xlb_hooks *hooks; /* notify_up / notify_down */
 };
 
 #define container_of(p, type, member) \
@@ -701,6 +703,8 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 	}
 	d->n_be = n;
 	be_sort(d);
+	/* Every look at live, whoever changed it (checks, CLI, reload). */
+	xlb_hooks_update(d->hooks, live);
 }
 
 /* Makes the pending changes: re-read live, apply ours alone, commit. */
@@ -1193,13 +1197,23 @@ static void notify_status(struct daemon *d, const char *extra)
 static int reattach(struct daemon *d)
 {
 	struct xlb_ctx q = *d->c;
-	char *argv[3] = { d->conf.interface, "--mode", d->conf.mode };
-	int rc;
+	char flows[16], *argv[5] = { d->conf.interface };
+	int rc, n = 1;
 
+	if (d->conf.mode[0]) {
+		argv[n++] = "--mode";
+		argv[n++] = d->conf.mode;
+	}
+	/* Attach refuses another size against existing maps, as it says. */
+	if (d->conf.flows) {
+		snprintf(flows, sizeof(flows), "%u", d->conf.flows);
+		argv[n++] = "--flows";
+		argv[n++] = flows;
+	}
 	q.quiet = true;
 	q.json = false;
 	xlb_err_clear();
-	rc = cmd_attach(&q, d->conf.mode[0] ? 3 : 1, argv);
+	rc = cmd_attach(&q, n, argv);
 	if (rc != XLB_EXIT_OK)
 		return xlb_errf(-EIO, "%s", *xlb_errmsg() ? xlb_errmsg() : "attach failed");
 	return 0;
@@ -1313,6 +1327,24 @@ static bool be_health(void *arg, const struct xlb_vip_key *k,
 	return true;
 }
 
+
+/* The notify hooks' counters (hooks.c). */
+static void hooks_metrics(struct daemon *d, FILE *f)
+{
+	__u64 started, failed, running;
+
+	xlb_hooks_counts(d->hooks, &started, &failed, &running);
+	xlb_metric_head(f, "xlb_daemon_hooks_total", "counter",
+			"notify_up/notify_down hooks started.");
+	fprintf(f, "xlb_daemon_hooks_total %llu\n", (unsigned long long)started);
+	xlb_metric_head(f, "xlb_daemon_hook_failures_total", "counter",
+			"Hooks that failed: not started, non-zero exit, killed on timeout.");
+	fprintf(f, "xlb_daemon_hook_failures_total %llu\n",
+		(unsigned long long)failed);
+	xlb_metric_head(f, "xlb_daemon_hooks_running", "gauge", "Hooks running now.");
+	fprintf(f, "xlb_daemon_hooks_running %llu\n", (unsigned long long)running);
+}
+
 static void daemon_metrics(void *arg, FILE *f)
 {
 	struct daemon *d = arg;
@@ -1336,6 +1368,7 @@ static void daemon_metrics(void *arg, FILE *f)
 			"Times the daemon found its XDP program gone and attached it again.");
 	fprintf(f, "xlb_daemon_reattaches_total %llu\n", (unsigned long long)d->reattaches);
 	xlb_fleet_metrics(&d->fleet, f); /* fleet hook: announcements */
+	hooks_metrics(d, f);
 }
 
 /*
@@ -1509,6 +1542,7 @@ static void daemon_free(struct daemon *d)
 	snap_free(&d->snap);
 	snap_free(&d->snap_new);
 	xlb_metrics_stop(d->msrv);
+	xlb_hooks_free(d->hooks);
 	if (d->sig.fd >= 0)
 		close(d->sig.fd);
 	xlb_loop_fini(&d->loop);
@@ -1625,6 +1659,11 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 				       strerror(errno));
 		else
 			err = xlb_loop_add(&d.loop, &d.sig, EPOLLIN);
+	}
+	if (!err) {
+		d.hooks = xlb_hooks_new(&d.loop, &d.conf);
+		if (!d.hooks)
+			err = xlb_errf(-ENOMEM, "out of memory");
 	}
 	xlb_timer_init(&d.t_sync, on_sync_timer);
 	xlb_timer_init(&d.t_apply, on_apply_timer);

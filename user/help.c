@@ -61,11 +61,18 @@ static const struct help helps[] = {
 	  "  -f FILE                  the VIP as a configuration file says, not as it is live\n"
 	  "  --algo ALGO              as if the VIP used ALGO\n" },
 	{ "status", "", "the data path, the maps, the daemon and every VIP at a glance", NULL },
-	{ "stats", "[VIP] [--prometheus]", "counters and drops by reason",
-	  "  --prometheus             the Prometheus text format (node_exporter's textfile collector)\n" },
-	{ "top", "VIP [-n N] [--prefix LEN]", "the busiest client sources of a VIP, by flows",
+	{ "stats", "[VIP] [--prometheus] [--watch [SECONDS] [-n COUNT]]",
+	  "counters, drops by reason, rates",
+	  "  --prometheus             the Prometheus text format (node_exporter's textfile collector)\n"
+	  "  --watch [SECONDS]        packets/s, bytes/s, new flows/s per VIP and backend,\n"
+	  "                           refreshed in place every SECONDS (default 1)\n"
+	  "  -n, --count COUNT        with --watch: stop after COUNT screens\n" },
+	{ "top", "VIP [-n N] [--prefix LEN] [--watch [SECONDS] [--count COUNT]]",
+	  "the busiest client sources of a VIP, by flows",
 	  "  -n N                     how many (default 10)\n"
-	  "  --prefix LEN             group sources by this prefix length\n" },
+	  "  --prefix LEN             group sources by this prefix length\n"
+	  "  --watch [SECONDS]        refresh in place, with new flows/s per source\n"
+	  "  --count COUNT            with --watch: stop after COUNT screens\n" },
 	{ "save", "[--snapshot-dir DIR]", "print the configuration as a file restore and apply take",
 	  "  --snapshot-dir DIR       write stable VIPs' table snapshots there, so a new node\n"
 	  "                           reproduces the tables byte for byte\n" },

@@ -498,7 +498,11 @@ expect 0 "restore --new-src" restore --new-src "$TMP/fixed.conf"
 back "sources back"
 { echo "flows = 4096;"; cat "$TMP/fixed.conf"; } >"$TMP/flows.conf"
 refused "a file with flows" \
-	"flows.conf:1: flows is not a file setting: the flow table is sized when xlb attaches" \
+	"flows.conf:1: flows sizes the flow table when the daemon attaches, so it needs 'interface'" \
+	apply --reseed --new-src -f "$TMP/flows.conf"
+{ echo 'interface = "v0";'; echo "flows = 4096;"; cat "$TMP/fixed.conf"; } >"$TMP/flows.conf"
+refused "a file with another flows" \
+	"flows.conf: flows 4096 differs from the flow table's 262144 entries" \
 	apply --reseed --new-src -f "$TMP/flows.conf"
 expect 2 "apply with an unknown option" apply --reseeed -f "$TMP/fixed.conf"
 expect 2 "restore with two files" restore "$TMP/fixed.conf" "$TMP/fixed.conf"

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -266,7 +267,7 @@ static const struct bad bads[] = {
 	  "  backends = ( { addr = \"198.51.100.1\"; }, { addr = \"198.51.100.2\"; },\n"
 	  "               { addr = \"198.51.100.3\"; } ); } );\n",
 	  2, "3 backends do not fit 2 slots" },
-	{ "\n@include \"/etc/passwd\"\n", 2, "@include is not supported" },
+	{ "\n@include \"/etc/passwd\"\n", 2, "@include needs a file to be relative to" },
 	/* Without the VIP list (its last line named): nothing to delete by. */
 	{ "", 1, "no 'vips' setting (is the file complete?)" },
 	{ "\n", 1, "no 'vips' setting" },
@@ -422,6 +423,192 @@ static void test_load_errors(void **state)
 	assert_non_null(strstr(xlb_errmsg(), path));
 	assert_non_null(strstr(xlb_errmsg(), ":3: invalid address 'x'"));
 	unlink(path);
+}
+
+static void test_flows(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} bads[] = {
+		{ "interface = \"eth0\";\nflows = 1000;\nvips = ();\n",
+		  "test.conf:2: flows 1000 out of range 1024-16777216" },
+		{ "interface = \"eth0\";\nflows = 3072;\nvips = ();\n",
+		  "test.conf:2: flows 3072 is not a power of two" },
+		{ "interface = \"eth0\";\nflows = \"big\";\nvips = ();\n",
+		  "test.conf:2: flows" },
+		{ "interface = \"eth0\";\nflows = 33554432;\nvips = ();\n",
+		  "test.conf:2: flows 33554432 out of range" },
+	};
+	struct xlb_conf c;
+	char *out;
+	size_t i, len;
+	FILE *f;
+
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		assert_int_equal(xlb_conf_parse(bads[i].text, "test.conf", &c), -EINVAL);
+		if (strncmp(xlb_errmsg(), bads[i].msg, strlen(bads[i].msg)))
+			fail_msg("%s: got '%s'", bads[i].text, xlb_errmsg());
+	}
+	/* Written back by save, so a saved daemon file attaches the same. */
+	parse_ok("interface = \"eth0\";\nflows = 1048576;\nvips = ();\n", &c);
+	assert_int_equal(c.flows, 1048576);
+	f = open_memstream(&out, &len);
+	assert_int_equal(xlb_conf_write(f, &c.model, &c), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "\nflows = 1048576;\n"));
+	free(out);
+	xlb_conf_free(&c);
+}
+
+static void test_notify(void **state)
+{
+	static const char text[] =
+		"vips = ( { vip = \"203.0.113.10:80/tcp\";\n"
+		"  notify_down = [\"/usr/local/bin/page\", \"vip down\", \"$X;rm\"];\n"
+		"  notify_up = (\"/bin/true\");\n"
+		"  notify_timeout = 2.5; } );\n";
+	static const struct {
+		const char *text, *msg;
+	} bads[] = {
+		{ "vips = ( { vip = \"203.0.113.10:80/tcp\";\n notify_up = \"/bin/true\"; } );",
+		  "test.conf:2: notify_up must be a list of strings" },
+		{ "vips = ( { vip = \"203.0.113.10:80/tcp\";\n notify_up = []; } );",
+		  "test.conf:2: notify_up needs 1 to 64 strings" },
+		{ "vips = ( { vip = \"203.0.113.10:80/tcp\";\n notify_down = [\"page\"]; } );",
+		  "test.conf:2: notify_down: 'page' is not an absolute path" },
+		{ "vips = ( { vip = \"203.0.113.10:80/tcp\";\n notify_down = (\"/bin/x\", 1); } );",
+		  "test.conf:2: notify_down must be a list of strings" },
+		{ "vips = ( { vip = \"203.0.113.10:80/tcp\";\n notify_timeout = 0; } );",
+		  "test.conf:2: notify_timeout out of range" },
+	};
+	const struct xlb_vip_conf *vc;
+	struct xlb_conf c, c2;
+	char *out;
+	size_t i, len;
+	FILE *f;
+
+	parse_ok(text, &c);
+	vc = &c.vips[0];
+	assert_non_null(vc->notify_down);
+	assert_string_equal(vc->notify_down[0], "/usr/local/bin/page");
+	assert_string_equal(vc->notify_down[1], "vip down");
+	assert_string_equal(vc->notify_down[2], "$X;rm");
+	assert_null(vc->notify_down[3]);
+	assert_string_equal(vc->notify_up[0], "/bin/true");
+	assert_null(vc->notify_up[1]);
+	assert_int_equal(vc->notify_timeout_ms, 2500);
+	/* Round trip through save. */
+	f = open_memstream(&out, &len);
+	assert_int_equal(xlb_conf_write(f, &c.model, &c), 0);
+	fclose(f);
+	parse_ok(out, &c2);
+	assert_string_equal(c2.vips[0].notify_down[2], "$X;rm");
+	assert_int_equal(c2.vips[0].notify_timeout_ms, 2500);
+	free(out);
+	xlb_conf_free(&c2);
+	xlb_conf_free(&c);
+	parse_ok("vips = ( { vip = \"203.0.113.10:80/tcp\"; } );", &c);
+	assert_null(c.vips[0].notify_up);
+	assert_int_equal(c.vips[0].notify_timeout_ms, 10000);
+	xlb_conf_free(&c);
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		assert_int_equal(xlb_conf_parse(bads[i].text, "test.conf", &c), -EINVAL);
+		if (strncmp(xlb_errmsg(), bads[i].msg, strlen(bads[i].msg)))
+			fail_msg("%s: got '%s'", bads[i].text, xlb_errmsg());
+	}
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_include(void **state)
+{
+	char dir[] = "/tmp/xlb_test_inc_XXXXXX", path[512], want[600], cwd[4096];
+	struct xlb_vip_key k;
+	struct xlb_conf c;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(mkdir(strcat(strcpy(path, dir), "/vips.d"), 0755), 0);
+	write_file(dir, "vips.d/web.conf",
+		   "{ vip = \"203.0.113.10:80/tcp\";\n"
+		   "  backends = ( { addr = \"198.51.100.11\"; } ); }\n");
+	write_file(dir, "vips.d/dns.conf",
+		   "{ vip = \"203.0.113.10:53/udp\"; }\n");
+	write_file(dir, "main.conf",
+		   "interface = \"eth0\";\n"
+		   "vips = (\n"
+		   "  @include \"vips.d/web.conf\"\n"
+		   ",\n"
+		   "  @include \"vips.d/dns.conf\"\n"
+		   ");\n");
+	/* Relative to the file, whatever the working directory. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir("/"), 0);
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	if (xlb_conf_load(path, &c))
+		fail_msg("load failed: %s", xlb_errmsg());
+	assert_int_equal(c.model.n_vips, 2);
+	k = vkey("203.0.113.10:53/udp");
+	assert_non_null(xlb_conf_vip(&c, &k));
+	assert_int_equal(c.model.vips[0].n_be + c.model.vips[1].n_be, 1);
+	xlb_conf_free(&c);
+
+	/* An error in an included file names that file and its line. */
+	write_file(dir, "vips.d/dns.conf",
+		   "{ vip = \"203.0.113.10:53/udp\";\n"
+		   "  algo = \"nope\"; }\n");
+	assert_int_equal(xlb_conf_load(path, &c), -EINVAL);
+	snprintf(want, sizeof(want), "%s/vips.d/dns.conf:2: invalid algorithm 'nope'", dir);
+	if (strncmp(xlb_errmsg(), want, strlen(want)))
+		fail_msg("got '%s', want '%s'", xlb_errmsg(), want);
+	write_file(dir, "vips.d/dns.conf", "{ vip = \"203.0.113.10:53/udp\"; \n x = ; }\n");
+	assert_int_equal(xlb_conf_load(path, &c), -EINVAL);
+	snprintf(want, sizeof(want), "%s/vips.d/dns.conf:2: syntax error", dir);
+	assert_string_equal(xlb_errmsg(), want);
+
+	/* A missing file: where the include is, and which file. */
+	write_file(dir, "main.conf", "vips = (\n@include \"vips.d/gone.conf\"\n);\n");
+	assert_int_equal(xlb_conf_load(path, &c), -ENOENT);
+	snprintf(want, sizeof(want), "%s:2: @include: can't open %s/vips.d/gone.conf", path, dir);
+	if (strncmp(xlb_errmsg(), want, strlen(want)))
+		fail_msg("got '%s', want '%s'", xlb_errmsg(), want);
+
+	/* Not a regular file: a FIFO would block the reader. */
+	snprintf(want, sizeof(want), "%s/vips.d/fifo", dir);
+	assert_int_equal(mkfifo(want, 0600), 0);
+	write_file(dir, "main.conf", "vips = (\n@include \"vips.d/fifo\"\n);\n");
+	assert_int_equal(xlb_conf_load(path, &c), -EINVAL);
+	assert_non_null(strstr(xlb_errmsg(), "vips.d/fifo: not a regular file"));
+	unlink(want);
+
+	/* A file including itself. */
+	write_file(dir, "main.conf", "vips = (\n@include \"self.conf\"\n);\n");
+	write_file(dir, "self.conf", "\n@include \"self.conf\"\n");
+	assert_int_equal(xlb_conf_load(path, &c), -ELOOP);
+	assert_non_null(strstr(xlb_errmsg(), "nested more than 10 deep"));
+
+	/* Absolute paths: libconfig 1.5 would prefix the directory. */
+	write_file(dir, "main.conf", "vips = (\n@include \"/etc/passwd\"\n);\n");
+	assert_int_equal(xlb_conf_load(path, &c), -EINVAL);
+	assert_non_null(strstr(xlb_errmsg(), ":2: @include \"/etc/passwd\": absolute paths are not supported"));
+
+	/* Text from memory has no directory: refused, never the cwd's. */
+	assert_int_equal(xlb_conf_parse("vips = (\n  @include \"a.conf\"\n);\n",
+					"test.conf", &c), -EINVAL);
+	assert_string_equal(xlb_errmsg(),
+			    "test.conf:2: @include needs a file to be relative to (not text from memory)");
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	assert_int_equal(system(want), 0);
 }
 
 static int vip_cmp(const void *a, const void *b)
@@ -777,11 +964,22 @@ static void test_fixed(void **state)
 	xlb_model_free(&out);
 	xlb_conf_free(&c);
 
-	/* ... and no file names it. */
+	/* ... and only a daemon that attaches itself names it. */
 	assert_int_equal(xlb_conf_parse("\nflows = 4096;\nvips = ();\n", "test.conf", &c),
 			 -EINVAL);
 	assert_string_equal(xlb_errmsg(),
-			    "test.conf:2: flows is not a file setting: the flow table is sized when xlb attaches (xlb attach --flows N)");
+			    "test.conf:2: flows sizes the flow table when the daemon attaches, so it needs 'interface' (else: xlb attach --flows N)");
+	/* The live table's size passes; another is refused, VIPs or not. */
+	parse_ok("interface = \"eth0\";\nflows = 262144;\nvips = ();\n", &c);
+	assert_int_equal(c.flows, 262144);
+	assert_int_equal(xlb_conf_merge(&c, &live, 0, &out), 0);
+	xlb_model_free(&out);
+	xlb_conf_free(&c);
+	parse_ok("interface = \"eth0\";\nflows = 4096;\nvips = ();\n", &c);
+	assert_int_equal(xlb_conf_merge(&c, &live, XLB_MERGE_RESEED | XLB_MERGE_NEW_SRC,
+					 &out), -EINVAL);
+	assert_refused("test.conf: flows 4096 differs from the flow table's 262144 entries; it applies when attaching");
+	xlb_conf_free(&c);
 	free(text);
 	xlb_model_free(&live);
 }
@@ -865,6 +1063,9 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_fixed),
 		cmocka_unit_test(test_node_settings),
+		cmocka_unit_test(test_flows),
+		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_include),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
