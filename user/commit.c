@@ -256,7 +256,7 @@ static int config_write(const struct xlb_maps *m, const struct xlb_config *cfg,
 	return write_elem(m->config, &zero, &val, "config");
 }
 
-/* --- ids ------------------------------------------------------------------ */
+/* --- ids --- */
 
 /*
  * Keeps the ids old had (same VIP and table size, same backend) and hands
@@ -322,7 +322,7 @@ static int ids_assign(const struct xlb_model *old, struct xlb_model *md)
 	return err;
 }
 
-/* --- stage ------------------------------------------------------------------ */
+/* --- stage --- */
 
 /*
  * Builds v's table if it changes and puts it where no VIP entry points
@@ -418,7 +418,7 @@ static int stage(const struct xlb_maps *m, const struct xlb_model *old,
 	return err;
 }
 
-/* --- apply ------------------------------------------------------------------ */
+/* --- apply --- */
 
 /*
  * The backends and states arrays, mapped for writing. An array map's
@@ -761,7 +761,7 @@ out:
 	return err;
 }
 
-/* --- recovery and the commit --------------------------------------------------- */
+/* --- recovery and the commit --- */
 
 static int phase_write(const struct xlb_maps *m, struct xlb_commit *h,
 		       __u32 phase)
