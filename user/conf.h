@@ -54,9 +54,21 @@
 enum xlb_check_type {
 	XLB_CHECK_NONE = 0,
 	XLB_CHECK_TCP, /* TCP connect to port */
-	XLB_CHECK_HTTP, /* HTTP/1.0 GET path, 2xx is healthy */
+	XLB_CHECK_HTTP, /* HTTP GET path, status in expect, body found */
+	XLB_CHECK_HTTPS, /* the same over TLS */
 };
 
+#define XLB_CHECK_MAX_EXPECT 8
+
+/* A range of HTTP status codes a check accepts, lo <= status <= hi. */
+struct xlb_status_range {
+	__u16 lo, hi;
+};
+
+/*
+ * A health check. Compared with memcmp (the daemon restarts a backend's
+ * checks only when its check changed), so always zeroed before filling.
+ */
 struct xlb_check {
 	enum xlb_check_type type;
 	__u16 port; /* 0: the VIP's port */
@@ -65,6 +77,13 @@ struct xlb_check {
 	__u32 timeout_ms; /* default 3000 */
 	__u32 rise; /* default 2 */
 	__u32 fall; /* default 3 */
+	/* HTTP and HTTPS. */
+	char host[256]; /* Host header (and TLS server name); "" the address */
+	char body[128]; /* substring the body must hold; "" any body */
+	struct xlb_status_range expect[XLB_CHECK_MAX_EXPECT]; /* default 200-299 */
+	__u32 n_expect;
+	bool verify; /* HTTPS: verify the certificate; default true */
+	char ca[256]; /* HTTPS: CA bundle file; "" the system's */
 };
 
 /* What a file says about one backend beyond the model. */
@@ -72,6 +91,8 @@ struct xlb_be_conf {
 	struct xlb_addr addr;
 	bool has_state; /* `state` given: it overrides the live state */
 	bool has_ramp; /* `ramp` given: it overrides the live ramp */
+	bool has_check; /* `check` given: it replaces the VIP's for it */
+	struct xlb_check check; /* the VIP's with the backend's settings on top */
 };
 
 /* What a file says beyond the model, per VIP (same order as model.vips). */
@@ -109,6 +130,16 @@ const struct xlb_vip_conf *xlb_conf_vip(const struct xlb_conf *c,
 /* The per-backend extras of a in vc, or NULL. */
 const struct xlb_be_conf *xlb_conf_be(const struct xlb_vip_conf *vc,
 				      const struct xlb_addr *a);
+
+/* The check of a VIP that no file configures (TCP connect; UDP none). */
+void xlb_check_defaults(struct xlb_check *c, __u8 proto);
+
+/* The check backend a of VIP vc runs: its own override, or the VIP's. */
+const struct xlb_check *xlb_conf_check(const struct xlb_vip_conf *vc,
+				       const struct xlb_addr *a);
+
+/* Whether status is one that check c accepts. */
+bool xlb_check_status_ok(const struct xlb_check *c, unsigned int status);
 
 /*
  * Whether a and b configure the same thing: config, VIPs and their

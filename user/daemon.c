@@ -282,16 +282,20 @@ static struct be *be_new(struct daemon *d, const struct xlb_vip_key *k,
 	return b;
 }
 
-/* Takes b's check and timers from the VIP's section of conf. */
+/*
+ * Takes b's check (its own override, else its VIP's) and timers from
+ * conf. A VIP the file does not name (made with the CLI) gets the
+ * defaults a file would give it: a TCP connect for a TCP VIP.
+ */
 static void be_configure(struct be *b, const struct xlb_conf *conf)
 {
 	const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &b->vkey);
 	struct xlb_check ck;
 
-	memset(&ck, 0, sizeof(ck));
-	ck.type = XLB_CHECK_NONE;
 	if (vc)
-		ck = vc->check;
+		ck = *xlb_conf_check(vc, &b->addr);
+	else
+		xlb_check_defaults(&ck, b->vkey.proto);
 	b->slow_start_s = vc ? vc->slow_start_s : 0;
 	b->drain_timeout_s = vc ? vc->drain_timeout_s : 300;
 	if (!memcmp(&ck, &b->ck, sizeof(ck)))
@@ -542,10 +546,9 @@ static void on_check_timer(struct xlb_timer *t)
 
 	if (b->dead || b->ck.type == XLB_CHECK_NONE || xlb_probe_busy(p))
 		return;
-	p->type = b->ck.type;
+	p->check = &b->ck;
 	p->addr = b->addr;
 	p->port = b->ck.port ? b->ck.port : ntohs(b->vkey.port);
-	snprintf(p->path, sizeof(p->path), "%s", b->ck.path);
 	p->timeout_ms = b->ck.timeout_ms;
 	b->check_at = xlb_ms();
 	b->check_ns = xlb_now_mono_ns();
@@ -1024,12 +1027,13 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		struct xlb_vip_ent *v = &md.vips[i];
 		const struct xlb_vip_ent *lv = xlb_model_vip(&old, &v->key);
 		const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &v->key);
-		bool checked = vc && vc->check.type != XLB_CHECK_NONE;
 
 		for (j = 0; j < v->n_be; j++) {
 			struct xlb_be_ent *e = &v->be[j];
 			const struct xlb_be_ent *lb = lv ? xlb_model_be(lv, &e->addr) : NULL;
 			const struct xlb_be_conf *bc = xlb_conf_be(vc, &e->addr);
+			const struct xlb_check *ck = xlb_conf_check(vc, &e->addr);
+			bool checked = ck && ck->type != XLB_CHECK_NONE;
 			bool explicit = bc && bc->has_state;
 			struct be *b = be_find(d, &v->key, &e->addr);
 			bool pending;
