@@ -130,6 +130,7 @@ struct daemon {
 	struct be **grave; /* dropped, freed at the end of a loop turn */
 	size_t n_grave, cap_grave;
 	bool stop, reload, apply_due;
+	bool running; /* started: backends new to live are not adopted as UP */
 	struct snap snap, snap_new;
 	__u64 rng;
 	int exit_rc; /* set with stop when the daemon must give up */
@@ -626,9 +627,32 @@ static bool drain_over(const struct be *b)
 }
 
 /*
+ * A backend someone added (`xlb backend add`) while the daemon runs, UP
+ * and never checked: it is taken out of service at once (state map first,
+ * as a failure would) and comes back when `rise` checks pass, as a
+ * backend new in the file does. It was UP only until this sync noticed.
+ */
+static void adopt_unchecked(struct be *b)
+{
+	__u64 took = 0;
+
+	b->healthy = false;
+	b->ok = b->bad = 0;
+	b->flipped = !flip_down(b, &took);
+	want(b, W_DOWN, 0);
+	b->owned_down = true;
+	b->cold = !vip_has_full_peer(b->d, b);
+	blog(b, LOG_NOTICE, "backend %s added (not by the daemon): down until %u %s check%s pass",
+	     b->name, b->ck.rise, b->ck.type == XLB_CHECK_TCP ? "tcp" :
+				b->ck.type == XLB_CHECK_HTTP ? "http" : "https",
+	     b->ck.rise == 1 ? "" : "s");
+}
+
+/*
  * Brings the records in line with live: new backends are adopted (UP ones
- * healthy), vanished ones dropped, states written by others noted, drains
- * timed, interrupted slow starts resumed.
+ * healthy when the daemon starts; once it runs, checked ones wait for
+ * their checks), vanished ones dropped, states written by others noted,
+ * drains timed, interrupted slow starts resumed.
  */
 static void sync_records(struct daemon *d, const struct xlb_model *live,
 			 const struct xlb_conf *conf)
@@ -643,6 +667,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *e = &v->be[j];
 			struct be *b = be_find(d, &v->key, &e->addr);
+			bool fresh = false;
 
 			if (!b) {
 				b = be_new(d, &v->key, &e->addr);
@@ -654,6 +679,8 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 				b->state = e->state;
 				b->healthy = e->state == XLB_BE_UP;
 				be_configure(b, conf);
+				fresh = d->running && e->state == XLB_BE_UP &&
+					b->ck.type != XLB_CHECK_NONE;
 			} else if (e->state != b->state && b->want == W_NONE) {
 				external_change(b, e);
 			}
@@ -663,6 +690,8 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 			b->state = e->state;
 			b->ramp = e->ramp;
 			b->drain_deadline_ns = e->drain_deadline_ns;
+			if (fresh)
+				adopt_unchecked(b);
 			if (e->state == XLB_BE_DRAIN) {
 				if (!b->drain_seen)
 					b->drain_seen = xlb_ms();
@@ -1558,6 +1587,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 		rc = xlb_fail_rc(c, err);
 		goto out;
 	}
+	d.running = true;
 	xlb_timer_arm(&d.loop, &d.t_sync, xlb_ms() + SYNC_MS);
 	xlb_timer_arm(&d.loop, &d.t_watch, xlb_ms() + WATCH_MS);
 	metrics_setup(&d);

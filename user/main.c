@@ -40,7 +40,7 @@ static void usage(FILE *f)
 		"  check FILE                      validate a configuration as the daemon would\n"
 		"  stats [VIP] [--prometheus]\n"
 		"  top VIP [-n N] [--prefix LEN]     busiest client sources by flows\n"
-		"  save [--snapshot-dir DIR]\n"
+		"  save [--snapshot-dir DIR] [--config FILE]   FILE: the daemon's, for its checks\n"
 		"  restore [--reseed] [--new-src] FILE\n"
 		"  apply [--reseed] [--new-src] -f FILE\n"
 		"  daemon --config FILE\n"
