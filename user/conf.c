@@ -1172,6 +1172,31 @@ static void put_check(FILE *f, const struct xlb_check *c, const char *indent)
 	fprintf(f, " };\n");
 }
 
+/*
+ * Whether a backend's up or down is its checks' to decide under the
+ * daemon whose file c is, so that a file written with c leaves its state
+ * out: written, a "down" that failed checks caused would read back as
+ * the operator's and keep the backend down once healthy. Left out, the
+ * daemon does what it does on a restart: a live DOWN is its own to lift,
+ * a new backend waits for its checks. A drain, and a state c itself
+ * sets, are written.
+ */
+static bool checks_decide(const struct xlb_vip_ent *v,
+			  const struct xlb_vip_conf *vc,
+			  const struct xlb_be_conf *bc, const struct xlb_be_ent *b)
+{
+	struct xlb_check def;
+	const struct xlb_check *ck = vc ? xlb_conf_check(vc, &b->addr) : NULL;
+
+	if (b->state == XLB_BE_DRAIN || (bc && bc->has_state))
+		return false;
+	if (!ck) {
+		xlb_check_defaults(&def, v->key.proto);
+		ck = &def;
+	}
+	return ck->type != XLB_CHECK_NONE;
+}
+
 int xlb_conf_write(FILE *f, const struct xlb_model *md,
 		   const struct xlb_conf *c)
 {
@@ -1250,11 +1275,13 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 			const struct xlb_be_conf *bc;
 
 			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
-			fprintf(f, "%s\n        { addr = \"%s\"; weight = %u; state = \"%s\";",
-				j ? "," : "", ab, b->weight, xlb_state_name(b->state));
+			fprintf(f, "%s\n        { addr = \"%s\"; weight = %u;",
+				j ? "," : "", ab, b->weight);
+			bc = vc ? xlb_conf_be(vc, &b->addr) : NULL;
+			if (!c || !checks_decide(v, vc, bc, b))
+				fprintf(f, " state = \"%s\";", xlb_state_name(b->state));
 			if (b->ramp != XLB_RAMP_FULL)
 				fprintf(f, " ramp = %u;", b->ramp);
-			bc = vc ? xlb_conf_be(vc, &b->addr) : NULL;
 			if (bc && bc->has_check) {
 				fprintf(f, "\n          ");
 				put_check(f, &bc->check, "                  ");

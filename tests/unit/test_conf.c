@@ -321,6 +321,37 @@ static void test_checks_round_trip(void **state)
 	assert_string_equal(text, again);
 	free(text);
 	free(again);
+
+	/*
+	 * Written with the daemon's file, a checked backend's up or down is
+	 * left to its checks (a health DOWN must not read back as the
+	 * operator's); a drain, an unchecked backend's state, and any
+	 * state without the file are written.
+	 */
+	{
+		struct xlb_vip_key ks = vkey("203.0.113.10:443/tcp");
+		struct xlb_addr x = addr("198.51.100.22"), y = addr("198.51.100.21");
+		struct xlb_vip_ent *v = xlb_model_vip(&a.model, &ks);
+
+		xlb_model_be(v, &x)->state = XLB_BE_DOWN;
+		xlb_model_be(v, &y)->state = XLB_BE_DRAIN;
+		text = write_str(&a.model, &a);
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.22\"; weight = 1; }"));
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.21\"; weight = 1; state = \"drain\";"));
+		free(text);
+		text = write_str(&a.model, &a);
+		/* The UDP VIP is unchecked but its backend has a TCP check. */
+		assert_null(strstr(text, "state = \"up\""));
+		free(text);
+		text = write_str(&a.model, NULL);
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.22\"; weight = 1; state = \"down\"; }"));
+		free(text);
+		xlb_conf_free(&b);
+		parse_ok("vips = ( { vip = \"203.0.113.10:53/udp\"; backends = ( { addr = \"198.51.100.9\"; } ); } );", &b);
+		text = write_str(&b.model, &b);
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.9\"; weight = 1; state = \"up\"; }"));
+		free(text);
+	}
 	xlb_conf_free(&a);
 	xlb_conf_free(&b);
 }
