@@ -481,6 +481,13 @@ static void http_verdict(struct xlb_probe *p, CURLcode rc)
 		probe_finish(p, false, msg);
 		return;
 	}
+	/* As a TCP check says it: curl's sentence names what the log does. */
+	if (rc == CURLE_COULDNT_CONNECT &&
+	    !curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &status) && status) {
+		errstr(msg, sizeof(msg), "connect", (int)status);
+		probe_finish(p, false, msg);
+		return;
+	}
 	if (rc != CURLE_OK) {
 		snprintf(msg, sizeof(msg), "%s: %.88s", scheme(p),
 			 p->err[0] ? p->err : curl_easy_strerror(rc));

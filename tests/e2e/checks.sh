@@ -186,7 +186,7 @@ lab_xlb check "$CONF" >/dev/null || lab_die "xlb check refuses the test's file: 
 # Up: every backend whose check passes. Down, with the reason logged.
 UPS=("$V:1001/tcp $B1" "$V:1003/tcp $B1" "$V:1004/tcp $B2" "$V:1005/tcp $B1"
 	"$V:1007/tcp $B1" "[$V6]:1008/tcp $B1_6" "$V:8081/tcp $B1" "$V:8081/udp $B3")
-DOWNS=("$V:1001/tcp $B3|https: Failed to connect"
+DOWNS=("$V:1001/tcp $B3|connect: connection refused"
 	"$V:1002/tcp $B1|https: SSL certificate problem: self-signed certificate"
 	"$V:1004/tcp $B1|http: status 503"
 	"$V:1006/tcp $B1|http: status 200, body without \"all good\""
@@ -311,7 +311,7 @@ else
 	show_log 10
 fi
 UPS+=("$V:1001/tcp $B2")
-DOWNS+=("$V:1004/tcp $B3|http: Failed to connect")
+DOWNS+=("$V:1004/tcp $B3|connect: connection refused")
 verdicts "restarted on the saved file"
 stop_daemon
 
