@@ -13,10 +13,13 @@
  *     { vip = "203.0.113.10:80/tcp";
  *       algo = "maglev"; table_size = 65537; fwd = "ipip";
  *       src_prefix = [32, 128];
- *       check = { type = "http"; port = 80; path = "/health";
+ *       check = { type = "https"; port = 443; path = "/health";
+ *                 host = "www.example.com"; expect = [200, 204];
+ *                 body = "ok"; verify = true; ca = "/etc/xlb/ca.pem";
  *                 interval = 5.0; timeout = 3.0; rise = 2; fall = 3; };
  *       slow_start = 30;  drain_timeout = 300;   # seconds
- *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up"; } );
+ *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up";
+ *                      check = { port = 8443; }; } );   # over the VIP's
  *     } );
  *
  * `vips` is required, so that an empty or truncated file is refused rather
@@ -25,10 +28,15 @@
  * refused whole, with "FILE:LINE: reason".
  *
  * Defaults: algo maglev, table_size 65537, fwd ipip, src_prefix [32, 128];
- * check: HTTP GET /health on the VIP's port for TCP VIPs ("none" for UDP
+ * check: a TCP connect to the VIP's port for TCP VIPs ("none" for UDP
  * VIPs), interval 5 s, timeout 3 s (it must be less than the interval;
  * left out, it is half the interval when that is shorter than 6 s), rise
- * 2, fall 3; slow_start 0; drain_timeout 300; weight 1. A backend's
+ * 2, fall 3; for http and https, path /health, expect 200-299 (a list of
+ * codes and "LO-HI" ranges: `[200, 204]`, `"200-399"`, or mixed in a
+ * list `(200, "300-399")`), no host (the backend's address), no body,
+ * verify true with the system's CAs. A backend's `check` starts from its
+ * VIP's and replaces what it names. slow_start 0; drain_timeout 300;
+ * weight 1. A backend's
  * `state` (up, down or drain) is optional: left out, a backend that is
  * already live keeps its live state (see xlb_conf_merge), a new one is up.
  * `ramp` (0-1000, permille of the weight's slots during slow start) is
@@ -38,7 +46,9 @@
  *
  * Under `xlb daemon`, "up" means "in service while its checks pass": a new
  * checked backend starts down until `rise` checks pass, and a backend that
- * failed its checks stays down whatever the file says.
+ * failed its checks stays down whatever the file says. Written with the
+ * daemon's file (`xlb save --config FILE`), a checked backend's up or down
+ * is left out for that reason; its drain is written.
  */
 #ifndef XLB_CONF_H
 #define XLB_CONF_H
