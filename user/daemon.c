@@ -1449,10 +1449,14 @@ static void daemon_free(struct daemon *d)
 {
 	size_t i;
 
+	/* Every timer out of the heap before any backend is freed. */
 	for (i = 0; i < d->n_be; i++) {
 		xlb_probe_stop(&d->be[i]->probe);
-		free(d->be[i]);
+		xlb_timer_cancel(&d->loop, &d->be[i]->t_check);
+		xlb_timer_cancel(&d->loop, &d->be[i]->t_pol);
 	}
+	for (i = 0; i < d->n_be; i++)
+		free(d->be[i]);
 	free(d->be);
 	graveyard(d);
 	free(d->grave);
