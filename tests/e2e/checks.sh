@@ -18,7 +18,8 @@
 #      passes comes up;
 #   5. `xlb save --config FILE` writes the checks: saved twice it is the
 #      same text, and a daemon started on the saved file takes the live
-#      state as it is and reaches the same verdicts.
+#      state as it is and reaches the same verdicts; a reload removes what
+#      the CLI added and the file does not list, saying so.
 #
 # Run as root from anywhere; prints PASS/FAIL per check and exits 1 if any
 # failed. XLB=path overrides the binary.
@@ -325,6 +326,20 @@ fi
 UPS+=("$V:1001/tcp $B2")
 DOWNS+=("$V:1004/tcp $B3|connect: connection refused")
 verdicts "restarted on the saved file"
+
+# A reload: the file wins for what it lists. What the CLI added and the
+# file does not list goes (logged); what the saved file took in stays.
+lab_xlb backend add "$V:1005/tcp" "$B2" || lab_fail "xlb backend add $V:1005/tcp $B2"
+lab_wait 5 log_has "$B2 of $V:1005/tcp added (not by the daemon)"
+kill -HUP "$DPID"
+if lab_wait 5 log_has "backend $B2 of $V:1005/tcp removed: not in the file" &&
+	lab_wait 5 is absent "$V:1005/tcp" "$B2" && is down "$V:1004/tcp" "$B3" &&
+	is up "$V:1001/tcp" "$B2"; then
+	lab_pass "a reload removes a CLI-added backend the file does not list, logged; saved ones stay"
+else
+	lab_fail "a reload removes a CLI-added backend the file does not list ($V:1005/tcp $B2 is $(state "$V:1005/tcp" "$B2"))"
+	show_log 10
+fi
 stop_daemon
 
 lab_summary
