@@ -19,7 +19,7 @@ CFLAGS += -Wall -Wextra -Werror -Wno-unused-parameter -std=gnu11 \
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	      -Wall -Werror -Iinclude -Ibpf -I$(ARCH_INC) $(XLB_DEFS)
 # Lazy (=): `make test` installs the packages before anything links.
-LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig libmicrohttpd libsystemd) \
+LIBS = $(shell pkg-config --libs libbpf libxdp json-c libconfig libmicrohttpd libsystemd libcurl) \
 	-lelf -lz -lm
 
 ifeq ($(V),1)

@@ -9,7 +9,7 @@ PKGS=(
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool socat procps util-linux python3-scapy strace
 	bird2
-	libmicrohttpd-dev libsystemd-dev
+	libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev openssl
 	prometheus systemd curl bash-completion groff-base man-db
 )
 

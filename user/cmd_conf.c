@@ -15,6 +15,12 @@
  * save never overwrites what an older file refers to) and names it in
  * the file; restore and apply continue from it where the node has no
  * table of its own (history.h).
+ *
+ * Health checks, slow start, drain timeouts and the daemon's own settings
+ * (interface, mode, metrics) live in the daemon's file, not in the maps:
+ * `save --config FILE` takes them from FILE, so that what it prints,
+ * given to the daemon, checks every backend as FILE did (VIPs and
+ * backends added with the CLI get the defaults the daemon gives them).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -69,25 +75,41 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv)
 {
 	char dir[PATH_MAX], **paths = NULL, vb[XLB_VIP_STRLEN];
 	__u64 *digests = NULL;
-	const char *sdir = NULL;
+	const char *sdir = NULL, *cpath = NULL;
+	struct xlb_conf conf = { 0 };
+	bool has_conf = false;
 	struct xlb_model md;
 	struct xlb_maps m;
 	size_t i;
 	int err;
 
-	if (argc == 2 && !strcmp(argv[0], "--snapshot-dir"))
-		sdir = argv[1];
-	else if (argc)
-		return xlb_usage(c, "usage: xlb save [--snapshot-dir DIR]");
+	for (i = 0; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--snapshot-dir") && i + 1 < (size_t)argc && !sdir)
+			sdir = argv[++i];
+		else if (!strcmp(argv[i], "--config") && i + 1 < (size_t)argc && !cpath)
+			cpath = argv[++i];
+		else
+			return xlb_usage(c, "usage: xlb save [--snapshot-dir DIR] [--config FILE]");
+	}
 	if (sdir && !realpath(sdir, dir))
 		return xlb_fail(c, XLB_EXIT_FAIL, "can't use %s: %s", sdir,
 				strerror(errno));
+	/* A file the daemon would refuse gives nothing to copy. */
+	if (cpath) {
+		err = xlb_conf_load(cpath, &conf);
+		if (err)
+			return xlb_fail_rc(c, err);
+		has_conf = true;
+	}
 	err = xlb_maps_open(c->pin_dir, &m);
-	if (err)
-		return xlb_fail_rc(c, err);
-	err = xlb_model_read(&m, &md);
+	if (!err) {
+		err = xlb_model_read(&m, &md);
+		if (err)
+			xlb_maps_close(&m);
+	}
 	if (err) {
-		xlb_maps_close(&m);
+		if (has_conf)
+			xlb_conf_free(&conf);
 		return xlb_fail_rc(c, err);
 	}
 	paths = calloc(md.n_vips + 1, sizeof(*paths));
@@ -119,7 +141,8 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv)
 	}
 	xlb_maps_close(&m);
 	if (!err)
-		err = xlb_conf_write_snap(stdout, &md, NULL, paths, digests);
+		err = xlb_conf_write_snap(stdout, &md, has_conf ? &conf : NULL,
+					  paths, digests);
 	if (!err && fflush(stdout))
 		err = xlb_errf(-errno, "can't write: %s", strerror(errno));
 	for (i = 0; paths && i < md.n_vips; i++)
@@ -127,6 +150,8 @@ int cmd_save(struct xlb_ctx *c, int argc, char **argv)
 	free(paths);
 	free(digests);
 	xlb_model_free(&md);
+	if (has_conf)
+		xlb_conf_free(&conf);
 	return err ? xlb_fail_rc(c, err) : XLB_EXIT_OK;
 }
 

@@ -219,27 +219,141 @@ static const char *check_name(enum xlb_check_type t)
 		return "tcp";
 	case XLB_CHECK_HTTP:
 		return "http";
+	case XLB_CHECK_HTTPS:
+		return "https";
 	default:
 		return "none";
 	}
 }
 
-static void check_defaults(struct xlb_check *c, __u8 proto)
+/*
+ * What an operator coming from keepalived or ipvsadm guesses: a TCP
+ * service is checked by connecting to it (HTTP only when asked for, since
+ * not every TCP service speaks HTTP, let alone has /health); a UDP one
+ * has no connection to make, so it is not checked.
+ */
+void xlb_check_defaults(struct xlb_check *c, __u8 proto)
 {
 	memset(c, 0, sizeof(*c));
-	c->type = proto == IPPROTO_TCP ? XLB_CHECK_HTTP : XLB_CHECK_NONE;
+	c->type = proto == IPPROTO_TCP ? XLB_CHECK_TCP : XLB_CHECK_NONE;
 	snprintf(c->path, sizeof(c->path), "/health");
 	c->interval_ms = 5000;
 	c->timeout_ms = 3000;
 	c->rise = 2;
 	c->fall = 3;
+	c->expect[0].lo = 200;
+	c->expect[0].hi = 299;
+	c->n_expect = 1;
+	c->verify = true;
 }
 
+bool xlb_check_status_ok(const struct xlb_check *c, unsigned int status)
+{
+	__u32 i;
+
+	for (i = 0; i < c->n_expect; i++)
+		if (status >= c->expect[i].lo && status <= c->expect[i].hi)
+			return true;
+	return false;
+}
+
+/* Printable ASCII without quotes or backslashes, spaces if allowed. */
+static bool text_ok(const char *s, size_t max, bool spaces)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= max)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s[i] < ' ' || s[i] > '~' || (!spaces && s[i] == ' ') ||
+		    s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+/* One element of expect: 204, "204" or "200-399". */
+static int parse_status(const struct pctx *p, const config_setting_t *e,
+			struct xlb_status_range *r)
+{
+	unsigned int lo, hi;
+	const char *s;
+	char tail;
+	long long v = 0;
+
+	if (config_setting_type(e) == CONFIG_TYPE_STRING) {
+		s = config_setting_get_string(e);
+		if (sscanf(s, "%3u-%3u%c", &lo, &hi, &tail) == 2) {
+		} else if (sscanf(s, "%3u%c", &lo, &tail) == 1) {
+			hi = lo;
+		} else {
+			return perr(p, e,
+				    "invalid status '%s' in expect (want 200, \"200\" or \"200-399\")",
+				    s);
+		}
+		if (lo < 100 || hi > 599 || lo > hi)
+			return perr(p, e,
+				    "invalid status range '%s' in expect (100-599, low to high)",
+				    s);
+	} else {
+		if (get_int(p, e, "expected status", 100, 599, &v))
+			return -EINVAL;
+		lo = hi = (unsigned int)v;
+	}
+	r->lo = (__u16)lo;
+	r->hi = (__u16)hi;
+	return 0;
+}
+
+static int parse_expect(const struct pctx *p, const config_setting_t *e,
+			struct xlb_check *c)
+{
+	int i, n;
+
+	/* Replaces the list it starts from (a VIP's, under an override). */
+	memset(c->expect, 0, sizeof(c->expect));
+	if (!config_setting_is_aggregate(e) || config_setting_is_group(e)) {
+		c->n_expect = 1;
+		return parse_status(p, e, &c->expect[0]);
+	}
+	n = config_setting_length(e);
+	if (n < 1 || n > XLB_CHECK_MAX_EXPECT)
+		return perr(p, e, "expect wants 1 to %d statuses or ranges",
+			    XLB_CHECK_MAX_EXPECT);
+	c->n_expect = (__u32)n;
+	for (i = 0; i < n; i++)
+		if (parse_status(p, config_setting_get_elem(e, (unsigned)i),
+				 &c->expect[i]))
+			return -EINVAL;
+	return 0;
+}
+
+/* A string setting of a check that text_ok accepts, copied to buf. */
+static int get_check_str(const struct pctx *p, const config_setting_t *e,
+			 const char *what, const char *want, bool spaces,
+			 char *buf, size_t len)
+{
+	const char *s = NULL;
+
+	if (get_str(p, e, what, &s))
+		return -EINVAL;
+	if (!text_ok(s, len, spaces))
+		return perr(p, e, "invalid %s '%s' (want %s, printable, under %zu bytes)",
+			    what, s, want, len);
+	snprintf(buf, len, "%s", s);
+	return 0;
+}
+
+/*
+ * A check group over c: what it leaves out keeps c's value, so a
+ * backend's check starts from its VIP's and a VIP's from the defaults.
+ */
 static int parse_check(const struct pctx *p, const config_setting_t *g,
 		       struct xlb_check *c)
 {
 	static const char *const keys[] = { "type", "port", "path", "interval",
-					     "timeout", "rise", "fall", NULL };
+					     "timeout", "rise", "fall", "host",
+					     "expect", "body", "verify", "ca",
+					     NULL };
 	const config_setting_t *e, *tmo;
 	const char *s = NULL;
 	__u32 v;
@@ -257,10 +371,12 @@ static int parse_check(const struct pctx *p, const config_setting_t *g,
 			c->type = XLB_CHECK_TCP;
 		else if (!strcmp(s, "http"))
 			c->type = XLB_CHECK_HTTP;
+		else if (!strcmp(s, "https"))
+			c->type = XLB_CHECK_HTTPS;
 		else if (!strcmp(s, "none"))
 			c->type = XLB_CHECK_NONE;
 		else
-			return perr(p, e, "invalid check type '%s' (want tcp, http or none)",
+			return perr(p, e, "invalid check type '%s' (want tcp, http, https or none)",
 				    s);
 	}
 	if ((e = config_setting_get_member(g, "port"))) {
@@ -276,6 +392,30 @@ static int parse_check(const struct pctx *p, const config_setting_t *g,
 				    "invalid check path '%s' (want /..., printable, no spaces, under %zu bytes)",
 				    s, sizeof(c->path));
 		snprintf(c->path, sizeof(c->path), "%s", s);
+	}
+	if ((e = config_setting_get_member(g, "host"))) {
+		if (get_check_str(p, e, "check host", "a host name", false,
+				  c->host, sizeof(c->host)))
+			return -EINVAL;
+		/* It goes into a URL: a port or a path would change the URL. */
+		if (strpbrk(c->host, ":/?#@[]%"))
+			return perr(p, e, "invalid check host '%s' (want a host name, without port or path: the port is the check's)",
+				    c->host);
+	}
+	if ((e = config_setting_get_member(g, "body")) &&
+	    get_check_str(p, e, "check body", "text to find", true, c->body,
+			  sizeof(c->body)))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "ca")) &&
+	    get_check_str(p, e, "check ca", "a file name", false, c->ca,
+			  sizeof(c->ca)))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "expect")) && parse_expect(p, e, c))
+		return -EINVAL;
+	if ((e = config_setting_get_member(g, "verify"))) {
+		if (config_setting_type(e) != CONFIG_TYPE_BOOL)
+			return perr(p, e, "check verify must be true or false");
+		c->verify = config_setting_get_bool(e);
 	}
 	if ((e = config_setting_get_member(g, "interval")) &&
 	    get_ms(p, e, "check interval", &c->interval_ms))
@@ -296,11 +436,23 @@ static int parse_check(const struct pctx *p, const config_setting_t *g,
 	if ((e = config_setting_get_member(g, "fall")) &&
 	    get_u32(p, e, "check fall", 1, CHECK_MAX_COUNT, &c->fall))
 		return -EINVAL;
+	/* Settings of another type would be silently ignored. */
+	if (c->type != XLB_CHECK_HTTPS &&
+	    ((e = config_setting_get_member(g, "verify")) ||
+	     (e = config_setting_get_member(g, "ca"))))
+		return perr(p, e, "%s is for type \"https\" checks only",
+			    config_setting_name(e));
+	if (c->type != XLB_CHECK_HTTP && c->type != XLB_CHECK_HTTPS &&
+	    ((e = config_setting_get_member(g, "host")) ||
+	     (e = config_setting_get_member(g, "expect")) ||
+	     (e = config_setting_get_member(g, "body"))))
+		return perr(p, e, "%s is for type \"http\" and \"https\" checks only",
+			    config_setting_name(e));
 	return 0;
 }
 
 static int add_be_conf(struct xlb_vip_conf *vc, const struct xlb_addr *a,
-		       bool has_state, bool has_ramp)
+		       bool has_state, bool has_ramp, const struct xlb_check *ck)
 {
 	struct xlb_be_conf *b = realloc(vc->be, (vc->n_be + 1) * sizeof(*b));
 
@@ -312,6 +464,9 @@ static int add_be_conf(struct xlb_vip_conf *vc, const struct xlb_addr *a,
 	b->addr = *a;
 	b->has_state = has_state;
 	b->has_ramp = has_ramp;
+	b->has_check = ck != NULL;
+	if (ck)
+		b->check = *ck;
 	return 0;
 }
 
@@ -319,13 +474,14 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 			 struct xlb_vip_ent *v, struct xlb_vip_conf *vc)
 {
 	static const char *const keys[] = { "addr", "weight", "state", "ramp",
-					    NULL };
+					    "check", NULL };
 	const config_setting_t *e, *ae;
 	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN], msg[256];
 	struct xlb_be_ent *b;
 	struct xlb_addr a, va;
 	__u32 weight = 1, state = XLB_BE_UP, ramp = XLB_RAMP_FULL;
 	bool has_state = false, has_ramp = false;
+	struct xlb_check ck;
 	const char *s = NULL;
 	int err;
 
@@ -363,6 +519,11 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 			return -EINVAL;
 		has_ramp = true;
 	}
+	/* One backend on another port, or behind another name, say. */
+	e = config_setting_get_member(g, "check");
+	ck = vc->check;
+	if (e && parse_check(p, e, &ck))
+		return -EINVAL;
 	err = xlb_model_be_add(v, &a, weight, &b);
 	if (err == -EEXIST) {
 		xlb_addr_fmt(a.family, a.a, ab, sizeof(ab));
@@ -376,7 +537,7 @@ static int parse_backend(const struct pctx *p, const config_setting_t *g,
 	if (state == XLB_BE_DRAIN)
 		b->drain_deadline_ns =
 			b->since_ns + (__u64)vc->drain_timeout_s * NS_PER_S;
-	return add_be_conf(vc, &a, has_state, has_ramp);
+	return add_be_conf(vc, &a, has_state, has_ramp, e ? &ck : NULL);
 }
 
 static int parse_prefixes(const struct pctx *p, const config_setting_t *e,
@@ -590,7 +751,7 @@ static int parse_vip(const struct pctx *p, const config_setting_t *g,
 	vc = &c->vips[c->model.n_vips - 1];
 	memset(vc, 0, sizeof(*vc));
 	vc->key = k;
-	check_defaults(&vc->check, k.proto);
+	xlb_check_defaults(&vc->check, k.proto);
 	vc->drain_timeout_s = 300;
 
 	if ((e = config_setting_get_member(g, "algo"))) {
@@ -1191,6 +1352,16 @@ const struct xlb_be_conf *xlb_conf_be(const struct xlb_vip_conf *vc,
 	return NULL;
 }
 
+const struct xlb_check *xlb_conf_check(const struct xlb_vip_conf *vc,
+				       const struct xlb_addr *a)
+{
+	const struct xlb_be_conf *bc = xlb_conf_be(vc, a);
+
+	if (bc && bc->has_check)
+		return &bc->check;
+	return vc ? &vc->check : NULL;
+}
+
 bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b)
 {
 	size_t i, j;
@@ -1245,14 +1416,73 @@ static void put_secs_ns(FILE *f, __u64 ns)
 		fprintf(f, "%llu.%09llu", s, frac);
 }
 
-static void put_check(FILE *f, const struct xlb_check *c)
+/* Writes c as a check group, every setting given, as parse_check reads it. */
+static void put_check(FILE *f, const struct xlb_check *c, const char *indent)
 {
-	fprintf(f, "      check = { type = \"%s\"; port = %u; path = ",
+	bool http = c->type == XLB_CHECK_HTTP || c->type == XLB_CHECK_HTTPS;
+	__u32 i;
+
+	fprintf(f, "check = { type = \"%s\"; port = %u; path = ",
 		check_name(c->type), c->port);
 	put_str(f, c->path);
-	fprintf(f, ";\n                interval = %u.%03u; timeout = %u.%03u; rise = %u; fall = %u; };\n",
-		c->interval_ms / 1000, c->interval_ms % 1000, c->timeout_ms / 1000,
-		c->timeout_ms % 1000, c->rise, c->fall);
+	fprintf(f, ";\n%s  interval = %u.%03u; timeout = %u.%03u; rise = %u; fall = %u;",
+		indent, c->interval_ms / 1000, c->interval_ms % 1000,
+		c->timeout_ms / 1000, c->timeout_ms % 1000, c->rise, c->fall);
+	if (http) {
+		fprintf(f, "\n%s  expect = [", indent);
+		for (i = 0; i < c->n_expect; i++) {
+			if (c->expect[i].lo == c->expect[i].hi)
+				fprintf(f, "%s\"%u\"", i ? ", " : "", c->expect[i].lo);
+			else
+				fprintf(f, "%s\"%u-%u\"", i ? ", " : "",
+					c->expect[i].lo, c->expect[i].hi);
+		}
+		fprintf(f, "];");
+		if (c->host[0]) {
+			fprintf(f, " host = ");
+			put_str(f, c->host);
+			fprintf(f, ";");
+		}
+		if (c->body[0]) {
+			fprintf(f, " body = ");
+			put_str(f, c->body);
+			fprintf(f, ";");
+		}
+	}
+	if (c->type == XLB_CHECK_HTTPS) {
+		fprintf(f, " verify = %s;", c->verify ? "true" : "false");
+		if (c->ca[0]) {
+			fprintf(f, " ca = ");
+			put_str(f, c->ca);
+			fprintf(f, ";");
+		}
+	}
+	fprintf(f, " };\n");
+}
+
+/*
+ * Whether a backend's up or down is its checks' to decide under the
+ * daemon whose file c is, so that a file written with c leaves its state
+ * out: written, a "down" that failed checks caused would read back as
+ * the operator's and keep the backend down once healthy. Left out, the
+ * daemon does what it does on a restart: a live DOWN is its own to lift,
+ * a new backend waits for its checks. A drain, and a state c itself
+ * sets, are written.
+ */
+static bool checks_decide(const struct xlb_vip_ent *v,
+			  const struct xlb_vip_conf *vc,
+			  const struct xlb_be_conf *bc, const struct xlb_be_ent *b)
+{
+	struct xlb_check def;
+	const struct xlb_check *ck = vc ? xlb_conf_check(vc, &b->addr) : NULL;
+
+	if (b->state == XLB_BE_DRAIN || (bc && bc->has_state))
+		return false;
+	if (!ck) {
+		xlb_check_defaults(&def, v->key.proto);
+		ck = &def;
+	}
+	return ck->type != XLB_CHECK_NONE;
 }
 
 static void put_argv(FILE *f, const char *what, char *const *argv)
@@ -1345,7 +1575,8 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 				(unsigned long long)snap_digest[i]);
 		}
 		if (vc) {
-			put_check(f, &vc->check);
+			fprintf(f, "      ");
+			put_check(f, &vc->check, "              ");
 			fprintf(f, "      slow_start = %u; drain_timeout = %u;\n",
 				vc->slow_start_s, vc->drain_timeout_s);
 			put_argv(f, "notify_up", vc->notify_up);
@@ -1358,12 +1589,21 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 		fprintf(f, "      backends = (");
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *b = &v->be[j];
+			const struct xlb_be_conf *bc;
 
 			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
-			fprintf(f, "%s\n        { addr = \"%s\"; weight = %u; state = \"%s\";",
-				j ? "," : "", ab, b->weight, xlb_state_name(b->state));
+			fprintf(f, "%s\n        { addr = \"%s\"; weight = %u;",
+				j ? "," : "", ab, b->weight);
+			bc = vc ? xlb_conf_be(vc, &b->addr) : NULL;
+			if (!c || !checks_decide(v, vc, bc, b))
+				fprintf(f, " state = \"%s\";", xlb_state_name(b->state));
 			if (b->ramp != XLB_RAMP_FULL)
 				fprintf(f, " ramp = %u;", b->ramp);
+			if (bc && bc->has_check) {
+				fprintf(f, "\n          ");
+				put_check(f, &bc->check, "                  ");
+				fprintf(f, "       ");
+			}
 			fprintf(f, " }");
 		}
 		fprintf(f, "%s);\n  }", v->n_be ? "\n      " : "");

@@ -16,12 +16,15 @@
  *     { vip = "203.0.113.10:80/tcp";
  *       algo = "maglev"; table_size = 65537; fwd = "ipip";
  *       src_prefix = [32, 128];
- *       check = { type = "http"; port = 80; path = "/health";
+ *       check = { type = "https"; port = 443; path = "/health";
+ *                 host = "www.example.com"; expect = [200, 204];
+ *                 body = "ok"; verify = true; ca = "/etc/xlb/ca.pem";
  *                 interval = 5.0; timeout = 3.0; rise = 2; fall = 3; };
  *       slow_start = 30;  drain_timeout = 300;   # seconds
  *       notify_down = ["/usr/local/bin/page", "vip-down"];  # no shell
  *       notify_up = ["/usr/local/bin/page", "vip-up"]; notify_timeout = 10;
- *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up"; } );
+ *       backends = ( { addr = "198.51.100.11"; weight = 1; state = "up";
+ *                      check = { port = 8443; }; } );   # over the VIP's
  *     } );
  *
  * `vips` is required, so that an empty or truncated file is refused rather
@@ -30,10 +33,15 @@
  * refused whole, with "FILE:LINE: reason".
  *
  * Defaults: algo maglev, table_size 65537, fwd ipip, src_prefix [32, 128];
- * check: HTTP GET /health on the VIP's port for TCP VIPs ("none" for UDP
+ * check: a TCP connect to the VIP's port for TCP VIPs ("none" for UDP
  * VIPs), interval 5 s, timeout 3 s (it must be less than the interval;
  * left out, it is half the interval when that is shorter than 6 s), rise
- * 2, fall 3; slow_start 0; drain_timeout 300; weight 1. A backend's
+ * 2, fall 3; for http and https, path /health, expect 200-299 (a list of
+ * codes and "LO-HI" ranges: `[200, 204]`, `"200-399"`, or mixed in a
+ * list `(200, "300-399")`), no host (the backend's address), no body,
+ * verify true with the system's CAs. A backend's `check` starts from its
+ * VIP's and replaces what it names. slow_start 0; drain_timeout 300;
+ * weight 1. A backend's
  * `state` (up, down or drain) is optional: left out, a backend that is
  * already live keeps its live state (see xlb_conf_merge), a new one is up.
  * `ramp` (0-1000, permille of the weight's slots during slow start) is
@@ -53,7 +61,9 @@
  *
  * Under `xlb daemon`, "up" means "in service while its checks pass": a new
  * checked backend starts down until `rise` checks pass, and a backend that
- * failed its checks stays down whatever the file says.
+ * failed its checks stays down whatever the file says. Written with the
+ * daemon's file (`xlb save --config FILE`), a checked backend's up or down
+ * is left out for that reason; its drain is written.
  */
 #ifndef XLB_CONF_H
 #define XLB_CONF_H
@@ -69,9 +79,21 @@
 enum xlb_check_type {
 	XLB_CHECK_NONE = 0,
 	XLB_CHECK_TCP, /* TCP connect to port */
-	XLB_CHECK_HTTP, /* HTTP/1.0 GET path, 2xx is healthy */
+	XLB_CHECK_HTTP, /* HTTP GET path, status in expect, body found */
+	XLB_CHECK_HTTPS, /* the same over TLS */
 };
 
+#define XLB_CHECK_MAX_EXPECT 8
+
+/* A range of HTTP status codes a check accepts, lo <= status <= hi. */
+struct xlb_status_range {
+	__u16 lo, hi;
+};
+
+/*
+ * A health check. Compared with memcmp (the daemon restarts a backend's
+ * checks only when its check changed), so always zeroed before filling.
+ */
 struct xlb_check {
 	enum xlb_check_type type;
 	__u16 port; /* 0: the VIP's port */
@@ -80,6 +102,13 @@ struct xlb_check {
 	__u32 timeout_ms; /* default 3000 */
 	__u32 rise; /* default 2 */
 	__u32 fall; /* default 3 */
+	/* HTTP and HTTPS. */
+	char host[256]; /* Host header (and TLS server name); "" the address */
+	char body[128]; /* substring the body must hold; "" any body */
+	struct xlb_status_range expect[XLB_CHECK_MAX_EXPECT]; /* default 200-299 */
+	__u32 n_expect;
+	bool verify; /* HTTPS: verify the certificate; default true */
+	char ca[256]; /* HTTPS: CA bundle file; "" the system's */
 };
 
 /* What a file says about one backend beyond the model. */
@@ -87,6 +116,8 @@ struct xlb_be_conf {
 	struct xlb_addr addr;
 	bool has_state; /* `state` given: it overrides the live state */
 	bool has_ramp; /* `ramp` given: it overrides the live ramp */
+	bool has_check; /* `check` given: it replaces the VIP's for it */
+	struct xlb_check check; /* the VIP's with the backend's settings on top */
 };
 
 /* What a file says beyond the model, per VIP (same order as model.vips). */
@@ -141,6 +172,16 @@ const struct xlb_vip_conf *xlb_conf_vip(const struct xlb_conf *c,
 /* The per-backend extras of a in vc, or NULL. */
 const struct xlb_be_conf *xlb_conf_be(const struct xlb_vip_conf *vc,
 				      const struct xlb_addr *a);
+
+/* The check of a VIP that no file configures (TCP connect; UDP none). */
+void xlb_check_defaults(struct xlb_check *c, __u8 proto);
+
+/* The check backend a of VIP vc runs: its own override, or the VIP's. */
+const struct xlb_check *xlb_conf_check(const struct xlb_vip_conf *vc,
+				       const struct xlb_addr *a);
+
+/* Whether status is one that check c accepts. */
+bool xlb_check_status_ok(const struct xlb_check *c, unsigned int status);
 
 /*
  * Whether a and b configure the same thing: config, VIPs and their

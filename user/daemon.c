@@ -135,6 +135,7 @@ struct daemon {
 	struct be **grave; /* dropped, freed at the end of a loop turn */
 	size_t n_grave, cap_grave;
 	bool stop, reload, apply_due;
+	bool running; /* started: backends new to live are not adopted as UP */
 	struct snap snap, snap_new;
 	__u64 rng;
 	int exit_rc; /* set with stop when the daemon must give up */
@@ -293,16 +294,20 @@ static struct be *be_new(struct daemon *d, const struct xlb_vip_key *k,
 	return b;
 }
 
-/* Takes b's check and timers from the VIP's section of conf. */
+/*
+ * Takes b's check (its own override, else its VIP's) and timers from
+ * conf. A VIP the file does not name (made with the CLI) gets the
+ * defaults a file would give it: a TCP connect for a TCP VIP.
+ */
 static void be_configure(struct be *b, const struct xlb_conf *conf)
 {
 	const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &b->vkey);
 	struct xlb_check ck;
 
-	memset(&ck, 0, sizeof(ck));
-	ck.type = XLB_CHECK_NONE;
 	if (vc)
-		ck = vc->check;
+		ck = *xlb_conf_check(vc, &b->addr);
+	else
+		xlb_check_defaults(&ck, b->vkey.proto);
 	b->slow_start_s = vc ? vc->slow_start_s : 0;
 	b->drain_timeout_s = vc ? vc->drain_timeout_s : 300;
 	if (!memcmp(&ck, &b->ck, sizeof(ck)))
@@ -553,10 +558,9 @@ static void on_check_timer(struct xlb_timer *t)
 
 	if (b->dead || b->ck.type == XLB_CHECK_NONE || xlb_probe_busy(p))
 		return;
-	p->type = b->ck.type;
+	p->check = &b->ck;
 	p->addr = b->addr;
 	p->port = b->ck.port ? b->ck.port : ntohs(b->vkey.port);
-	snprintf(p->path, sizeof(p->path), "%s", b->ck.path);
 	p->timeout_ms = b->ck.timeout_ms;
 	b->check_at = xlb_ms();
 	b->check_ns = xlb_now_mono_ns();
@@ -634,9 +638,32 @@ static bool drain_over(const struct be *b)
 }
 
 /*
+ * A backend someone added (`xlb backend add`) while the daemon runs, UP
+ * and never checked: it is taken out of service at once (state map first,
+ * as a failure would) and comes back when `rise` checks pass, as a
+ * backend new in the file does. It was UP only until this sync noticed.
+ */
+static void adopt_unchecked(struct be *b)
+{
+	__u64 took = 0;
+
+	b->healthy = false;
+	b->ok = b->bad = 0;
+	b->flipped = !flip_down(b, &took);
+	want(b, W_DOWN, 0);
+	b->owned_down = true;
+	b->cold = !vip_has_full_peer(b->d, b);
+	blog(b, LOG_NOTICE, "backend %s added (not by the daemon): down until %u %s check%s pass",
+	     b->name, b->ck.rise, b->ck.type == XLB_CHECK_TCP ? "tcp" :
+				b->ck.type == XLB_CHECK_HTTP ? "http" : "https",
+	     b->ck.rise == 1 ? "" : "s");
+}
+
+/*
  * Brings the records in line with live: new backends are adopted (UP ones
- * healthy), vanished ones dropped, states written by others noted, drains
- * timed, interrupted slow starts resumed.
+ * healthy when the daemon starts; once it runs, checked ones wait for
+ * their checks), vanished ones dropped, states written by others noted,
+ * drains timed, interrupted slow starts resumed.
  */
 static void sync_records(struct daemon *d, const struct xlb_model *live,
 			 const struct xlb_conf *conf)
@@ -651,6 +678,7 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 		for (j = 0; j < v->n_be; j++) {
 			const struct xlb_be_ent *e = &v->be[j];
 			struct be *b = be_find(d, &v->key, &e->addr);
+			bool fresh = false;
 
 			if (!b) {
 				b = be_new(d, &v->key, &e->addr);
@@ -662,6 +690,8 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 				b->state = e->state;
 				b->healthy = e->state == XLB_BE_UP;
 				be_configure(b, conf);
+				fresh = d->running && e->state == XLB_BE_UP &&
+					b->ck.type != XLB_CHECK_NONE;
 			} else if (e->state != b->state && b->want == W_NONE) {
 				external_change(b, e);
 			}
@@ -671,6 +701,8 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 			b->state = e->state;
 			b->ramp = e->ramp;
 			b->drain_deadline_ns = e->drain_deadline_ns;
+			if (fresh)
+				adopt_unchecked(b);
 			if (e->state == XLB_BE_DRAIN) {
 				if (!b->drain_seen)
 					b->drain_seen = xlb_ms();
@@ -1040,12 +1072,13 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		struct xlb_vip_ent *v = &md.vips[i];
 		const struct xlb_vip_ent *lv = xlb_model_vip(&old, &v->key);
 		const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &v->key);
-		bool checked = vc && vc->check.type != XLB_CHECK_NONE;
 
 		for (j = 0; j < v->n_be; j++) {
 			struct xlb_be_ent *e = &v->be[j];
 			const struct xlb_be_ent *lb = lv ? xlb_model_be(lv, &e->addr) : NULL;
 			const struct xlb_be_conf *bc = xlb_conf_be(vc, &e->addr);
+			const struct xlb_check *ck = xlb_conf_check(vc, &e->addr);
+			bool checked = ck && ck->type != XLB_CHECK_NONE;
 			bool explicit = bc && bc->has_state;
 			struct be *b = be_find(d, &v->key, &e->addr);
 			bool pending;
@@ -1532,10 +1565,14 @@ static void daemon_free(struct daemon *d)
 {
 	size_t i;
 
+	/* Every timer out of the heap before any backend is freed. */
 	for (i = 0; i < d->n_be; i++) {
 		xlb_probe_stop(&d->be[i]->probe);
-		free(d->be[i]);
+		xlb_timer_cancel(&d->loop, &d->be[i]->t_check);
+		xlb_timer_cancel(&d->loop, &d->be[i]->t_pol);
 	}
+	for (i = 0; i < d->n_be; i++)
+		free(d->be[i]);
 	free(d->be);
 	graveyard(d);
 	free(d->grave);
@@ -1682,6 +1719,7 @@ int cmd_daemon(struct xlb_ctx *c, int argc, char **argv)
 		rc = xlb_fail_rc(c, err);
 		goto out;
 	}
+	d.running = true;
 	xlb_timer_arm(&d.loop, &d.t_sync, xlb_ms() + SYNC_MS);
 	xlb_timer_arm(&d.loop, &d.t_watch, xlb_ms() + WATCH_MS);
 	metrics_setup(&d);

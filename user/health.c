@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * health.c - the daemon's event loop (epoll, one timerfd, a min-heap of
- * timers) and non-blocking TCP and HTTP health probes on it.
+ * timers) and non-blocking health probes on it: TCP connects of our own,
+ * HTTP and HTTPS through libcurl's multi interface, whose sockets and
+ * timeout the loop watches for it.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -15,6 +17,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include "health.h"
 #include "util.h"
 
@@ -139,8 +142,12 @@ int xlb_loop_init(struct xlb_loop *l)
 	return xlb_loop_add(l, &l->tio, EPOLLIN);
 }
 
+static void curl_fini(struct xlb_loop *l);
+static void curl_reap(struct xlb_loop *l);
+
 void xlb_loop_fini(struct xlb_loop *l)
 {
+	curl_fini(l);
 	if (l->tfd >= 0)
 		close(l->tfd);
 	if (l->ep >= 0)
@@ -215,6 +222,7 @@ int xlb_loop_run_once(struct xlb_loop *l, int max_ms)
 		xlb_timer_cancel(l, t);
 		t->fn(t);
 	}
+	curl_reap(l);
 	return 0;
 }
 
@@ -222,11 +230,12 @@ int xlb_loop_run_once(struct xlb_loop *l, int max_ms)
 
 enum {
 	PH_IDLE = 0,
-	PH_CONNECT, /* non-blocking connect in progress */
-	PH_SEND, /* HTTP request going out */
-	PH_RECV, /* waiting for the status line */
+	PH_CONNECT, /* TCP: non-blocking connect in progress */
+	PH_CURL, /* HTTP(S): a transfer on the multi handle */
 	PH_FAILED, /* failed before any I/O: reported from the timer */
 };
+
+#define BODY_MAX (64U << 10) /* body searched for check->body */
 
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
@@ -242,6 +251,175 @@ static void errstr(char *buf, size_t len, const char *what, int err)
 		c[2] = (char)tolower((unsigned char)c[2]);
 }
 
+/* ---- libcurl on the loop ------------------------------------------------ */
+
+struct csock;
+
+struct xlb_curl {
+	struct xlb_loop *loop;
+	CURLM *multi;
+	struct xlb_timer tmo; /* what CURLMOPT_TIMERFUNCTION asked for */
+	struct csock *dead; /* removed this turn: freed after its events */
+};
+
+/* A socket curl asked the loop to watch. */
+struct csock {
+	struct xlb_io io;
+	struct xlb_curl *cu;
+	struct csock *next; /* on cu->dead */
+};
+
+static void http_verdict(struct xlb_probe *p, CURLcode rc);
+
+/* Transfers that ended: each probe's verdict. */
+static void curl_done(struct xlb_curl *cu)
+{
+	struct CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(cu->multi, &left))) {
+		struct xlb_probe *p = NULL;
+		CURLcode rc = msg->data.result;
+		CURL *e = msg->easy_handle;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&p);
+		if (p && p->easy == e)
+			http_verdict(p, rc);
+	}
+}
+
+static void csock_event(struct xlb_io *io, __u32 events)
+{
+	struct csock *cs = container_of(io, struct csock, io);
+	int mask = 0, running;
+
+	if (io->fd < 0)
+		return; /* removed by an earlier event of this turn */
+	if (events & EPOLLIN)
+		mask |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		mask |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		mask |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(cs->cu->multi, io->fd, mask, &running);
+	curl_done(cs->cu);
+}
+
+static int curl_sock_cb(CURL *e, curl_socket_t s, int what, void *userp,
+			void *sockp)
+{
+	struct xlb_curl *cu = userp;
+	struct csock *cs = sockp;
+	__u32 ev = 0;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (!cs)
+			return 0;
+		epoll_ctl(cu->loop->ep, EPOLL_CTL_DEL, s, NULL);
+		curl_multi_assign(cu->multi, s, NULL);
+		/* Its events may still be in this turn's batch. */
+		cs->io.fd = -1;
+		cs->next = cu->dead;
+		cu->dead = cs;
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev |= EPOLLOUT;
+	if (cs)
+		return xlb_loop_mod(cu->loop, &cs->io, ev) ? -1 : 0;
+	cs = calloc(1, sizeof(*cs));
+	if (!cs)
+		return -1;
+	cs->cu = cu;
+	cs->io.fd = s;
+	cs->io.fn = csock_event;
+	if (xlb_loop_add(cu->loop, &cs->io, ev)) {
+		free(cs);
+		return -1;
+	}
+	curl_multi_assign(cu->multi, s, cs);
+	return 0;
+}
+
+static void curl_timeout(struct xlb_timer *t)
+{
+	struct xlb_curl *cu = container_of(t, struct xlb_curl, tmo);
+	int running;
+
+	curl_multi_socket_action(cu->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl_done(cu);
+}
+
+/* Only arms a timer: curl wants no socket_action from inside its callbacks. */
+static int curl_timer_cb(CURLM *m, long ms, void *userp)
+{
+	struct xlb_curl *cu = userp;
+
+	if (ms < 0) {
+		xlb_timer_cancel(cu->loop, &cu->tmo);
+		return 0;
+	}
+	return xlb_timer_arm(cu->loop, &cu->tmo, xlb_ms() + (__u64)ms) ? -1 : 0;
+}
+
+static int curl_init(struct xlb_loop *l)
+{
+	struct xlb_curl *cu;
+
+	if (l->curl)
+		return 0;
+	/* Once per process; the daemon runs one thread. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return xlb_errf(-ENOMEM, "can't initialise libcurl");
+	cu = calloc(1, sizeof(*cu));
+	if (!cu)
+		return -ENOMEM;
+	cu->multi = curl_multi_init();
+	if (!cu->multi) {
+		free(cu);
+		return xlb_errf(-ENOMEM, "can't make a curl multi handle");
+	}
+	cu->loop = l;
+	xlb_timer_init(&cu->tmo, curl_timeout);
+	curl_multi_setopt(cu->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
+	curl_multi_setopt(cu->multi, CURLMOPT_SOCKETDATA, cu);
+	curl_multi_setopt(cu->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(cu->multi, CURLMOPT_TIMERDATA, cu);
+	l->curl = cu;
+	return 0;
+}
+
+static void curl_reap(struct xlb_loop *l)
+{
+	struct xlb_curl *cu = l->curl;
+	struct csock *cs;
+
+	while (cu && (cs = cu->dead)) {
+		cu->dead = cs->next;
+		free(cs);
+	}
+}
+
+/* Every probe is stopped first (their easy handles removed). */
+static void curl_fini(struct xlb_loop *l)
+{
+	struct xlb_curl *cu = l->curl;
+
+	if (!cu)
+		return;
+	curl_multi_cleanup(cu->multi);
+	xlb_timer_cancel(l, &cu->tmo);
+	curl_reap(l);
+	free(cu);
+	l->curl = NULL;
+}
+
+/* ---- the probe ---------------------------------------------------------- */
+
 static void probe_close(struct xlb_probe *p)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -252,6 +430,16 @@ static void probe_close(struct xlb_probe *p)
 		close(p->io.fd);
 	}
 	p->io.fd = -1;
+	if (p->easy) {
+		curl_multi_remove_handle(p->loop->curl->multi, p->easy);
+		curl_easy_cleanup(p->easy);
+		p->easy = NULL;
+	}
+	curl_slist_free_all(p->hdrs);
+	p->hdrs = NULL;
+	free(p->body);
+	p->body = NULL;
+	p->body_len = 0;
 	xlb_timer_cancel(p->loop, &p->tmo);
 	p->phase = PH_IDLE;
 }
@@ -273,126 +461,170 @@ static void probe_fail_errno(struct xlb_probe *p, const char *what, int err)
 	probe_finish(p, false, msg);
 }
 
-/* Parses "HTTP/x.y NNN ..." at the start of buf. */
-static int http_status(const char *buf)
+static const char *scheme(const struct xlb_probe *p)
 {
-	const char *s;
-
-	if (strncmp(buf, "HTTP/", 5))
-		return -1;
-	s = strchr(buf, ' ');
-	if (!s || !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    !isdigit((unsigned char)s[3]))
-		return -1;
-	return (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	return p->check->type == XLB_CHECK_HTTPS ? "https" : "http";
 }
 
-static void probe_send(struct xlb_probe *p)
+static void http_verdict(struct xlb_probe *p, CURLcode rc)
 {
-	size_t len = strlen(p->buf);
-	ssize_t n;
-
-	while (p->off < len) {
-		n = send(p->io.fd, p->buf + p->off, len - p->off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return; /* EPOLLOUT again */
-			probe_fail_errno(p, "http send", errno);
-			return;
-		}
-		p->off += (size_t)n;
-	}
-	p->phase = PH_RECV;
-	p->off = 0;
-	p->buf[0] = '\0';
-	if (xlb_loop_mod(p->loop, &p->io, EPOLLIN | EPOLLRDHUP))
-		probe_fail_errno(p, "epoll", errno);
-}
-
-static void probe_recv(struct xlb_probe *p)
-{
+	const struct xlb_check *ck = p->check;
 	char msg[sizeof(p->why)];
-	bool eof = false;
-	ssize_t n;
-	int st;
+	long status = 0;
 
-	while (p->off < sizeof(p->buf) - 1) {
-		n = recv(p->io.fd, p->buf + p->off, sizeof(p->buf) - 1 - p->off,
-			 MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			probe_fail_errno(p, "http recv", errno);
-			return;
-		}
-		if (!n) {
-			eof = true;
-			break;
-		}
-		p->off += (size_t)n;
-	}
-	p->buf[p->off] = '\0';
-	if (!strchr(p->buf, '\n') && !eof && p->off < sizeof(p->buf) - 1)
-		return; /* the status line is not complete yet */
-	if (!p->off) {
-		probe_finish(p, false, "http: connection closed without a response");
+	/* A write error we caused: the status (and the body) were enough. */
+	if (rc == CURLE_WRITE_ERROR && p->stopped)
+		rc = CURLE_OK;
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(msg, sizeof(msg), "%s: no response within %u ms",
+			 scheme(p), p->timeout_ms);
+		probe_finish(p, false, msg);
 		return;
 	}
-	st = http_status(p->buf);
-	if (st < 0) {
-		probe_finish(p, false, "http: not an HTTP response");
-	} else if (st < 200 || st > 299) {
-		snprintf(msg, sizeof(msg), "http: status %d", st);
+	/* As a TCP check says it: curl's sentence names what the log does. */
+	if (rc == CURLE_COULDNT_CONNECT &&
+	    !curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &status) && status) {
+		errstr(msg, sizeof(msg), "connect", (int)status);
 		probe_finish(p, false, msg);
-	} else {
-		probe_finish(p, true, NULL);
+		return;
 	}
+	if (rc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "%s: %.88s", scheme(p),
+			 p->err[0] ? p->err : curl_easy_strerror(rc));
+		probe_finish(p, false, msg);
+		return;
+	}
+	curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (!xlb_check_status_ok(ck, (unsigned int)status)) {
+		snprintf(msg, sizeof(msg), "%s: status %ld", scheme(p), status);
+		probe_finish(p, false, msg);
+		return;
+	}
+	if (ck->body[0] && !p->found) {
+		snprintf(msg, sizeof(msg), "%s: status %ld, body without \"%.40s\"",
+			 scheme(p), status, ck->body);
+		probe_finish(p, false, msg);
+		return;
+	}
+	probe_finish(p, true, NULL);
+}
+
+/*
+ * The body, as it comes: searched for check->body, kept only as far as
+ * a match could straddle two pieces. Returning short stops the transfer
+ * once the answer is known: a check reads no more than it needs.
+ */
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct xlb_probe *p = arg;
+	const char *want = p->check->body;
+	size_t len = size * n, wl = strlen(want), from;
+
+	if (!wl || p->found) {
+		p->stopped = true;
+		return 0;
+	}
+	if (!p->body) {
+		p->body = malloc(BODY_MAX);
+		if (!p->body)
+			return 0;
+	}
+	if (len > BODY_MAX - p->body_len)
+		len = BODY_MAX - p->body_len;
+	from = p->body_len >= wl ? p->body_len - wl + 1 : 0;
+	memcpy(p->body + p->body_len, data, len);
+	p->body_len += len;
+	if (memmem(p->body + from, p->body_len - from, want, wl)) {
+		p->found = true;
+		p->stopped = true;
+		return 0;
+	}
+	if (p->body_len >= BODY_MAX) {
+		p->stopped = true; /* not in the first BODY_MAX bytes: failed */
+		return 0;
+	}
+	return size * n;
+}
+
+static int probe_start_http(struct xlb_probe *p)
+{
+	const struct xlb_check *ck = p->check;
+	char ip[XLB_ADDR_STRLEN + 2], a[XLB_ADDR_STRLEN];
+	bool v6 = p->addr.family == XLB_AF_INET6;
+	CURL *e;
+	int err;
+
+	err = curl_init(p->loop);
+	if (err)
+		return err;
+	xlb_addr_fmt(p->addr.family, p->addr.a, a, sizeof(a));
+	snprintf(ip, sizeof(ip), v6 ? "[%s]" : "%s", a);
+	/*
+	 * With a host, the URL names it (Host header, TLS server name and
+	 * certificate name all follow) and CONNECT_TO sends the connection
+	 * to this backend: no resolver, and no other backend's connection.
+	 */
+	snprintf(p->url, sizeof(p->url), "%s://%s:%u%s", scheme(p),
+		 ck->host[0] ? ck->host : ip, p->port, ck->path);
+	e = curl_easy_init();
+	if (!e)
+		return xlb_errf(-ENOMEM, "can't make a curl handle");
+	p->easy = e;
+	p->err[0] = '\0';
+	p->found = p->stopped = false;
+	curl_easy_setopt(e, CURLOPT_URL, p->url);
+	if (ck->host[0]) {
+		snprintf(p->connect_to, sizeof(p->connect_to), "%s:%u:%s:%u",
+			 ck->host, p->port, ip, p->port);
+		p->hdrs = curl_slist_append(NULL, p->connect_to);
+		if (!p->hdrs)
+			return -ENOMEM;
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, p->hdrs);
+	}
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)p);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->err);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms);
+	/* The check is of this backend, now: no proxy, no old connection. */
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "xlb-health");
+	if (ck->type == XLB_CHECK_HTTPS) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, ck->verify ? 1L : 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, ck->verify ? 2L : 0L);
+		if (ck->ca[0])
+			curl_easy_setopt(e, CURLOPT_CAINFO, ck->ca);
+	}
+	if (curl_multi_add_handle(p->loop->curl->multi, e) != CURLM_OK)
+		return xlb_errf(-ENOMEM, "can't start a curl transfer");
+	p->phase = PH_CURL;
+	return 0;
 }
 
 static void probe_event(struct xlb_io *io, __u32 events)
 {
 	struct xlb_probe *p = container_of(io, struct xlb_probe, io);
-	char host[XLB_ADDR_STRLEN];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(int);
 	int err = 0;
 
-	if (io->fd < 0)
+	if (io->fd < 0 || p->phase != PH_CONNECT)
 		return;
-	switch (p->phase) {
-	case PH_CONNECT:
-		if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len))
-			err = errno;
-		if (err) {
-			probe_fail_errno(p, "connect", err);
-			return;
-		}
-		len = sizeof(ss);
-		if (getpeername(io->fd, (struct sockaddr *)&ss, &len))
-			return; /* not connected yet: a stale event */
-		if (p->type == XLB_CHECK_TCP) {
-			probe_finish(p, true, NULL);
-			return;
-		}
-		xlb_addr_fmt(p->addr.family, p->addr.a, host, sizeof(host));
-		snprintf(p->buf, sizeof(p->buf),
-			 "GET %s HTTP/1.0\r\nHost: %s%s%s\r\nUser-Agent: xlb-health\r\nConnection: close\r\n\r\n",
-			 p->path, p->addr.family == XLB_AF_INET6 ? "[" : "", host,
-			 p->addr.family == XLB_AF_INET6 ? "]" : "");
-		p->off = 0;
-		p->phase = PH_SEND;
-		probe_send(p);
-		return;
-	case PH_SEND:
-		probe_send(p);
-		return;
-	case PH_RECV:
-		probe_recv(p);
-		return;
-	default:
+	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	if (err) {
+		probe_fail_errno(p, "connect", err);
 		return;
 	}
+	len = sizeof(ss);
+	if (getpeername(io->fd, (struct sockaddr *)&ss, &len))
+		return; /* not connected yet: a stale event */
+	probe_finish(p, true, NULL);
 }
 
 static void probe_timeout(struct xlb_timer *t)
@@ -400,19 +632,11 @@ static void probe_timeout(struct xlb_timer *t)
 	struct xlb_probe *p = container_of(t, struct xlb_probe, tmo);
 	char msg[sizeof(p->why)];
 
-	switch (p->phase) {
-	case PH_FAILED:
+	if (p->phase == PH_FAILED)
 		snprintf(msg, sizeof(msg), "%s", p->why);
-		break;
-	case PH_CONNECT:
+	else
 		snprintf(msg, sizeof(msg), "connect: no answer within %u ms",
 			 p->timeout_ms);
-		break;
-	default:
-		snprintf(msg, sizeof(msg), "http: no response within %u ms",
-			 p->timeout_ms);
-		break;
-	}
 	probe_finish(p, false, msg);
 }
 
@@ -439,9 +663,7 @@ void xlb_probe_stop(struct xlb_probe *p)
 /* Reports a failure from the loop, not from inside xlb_probe_start. */
 static int probe_fail_later(struct xlb_probe *p, const char *what, int err)
 {
-	if (p->io.fd >= 0)
-		close(p->io.fd);
-	p->io.fd = -1;
+	probe_close(p);
 	errstr(p->why, sizeof(p->why), what, err);
 	p->phase = PH_FAILED;
 	return xlb_timer_arm(p->loop, &p->tmo, xlb_ms());
@@ -455,6 +677,12 @@ int xlb_probe_start(struct xlb_probe *p)
 
 	if (p->phase != PH_IDLE)
 		return -EBUSY;
+	if (p->check->type == XLB_CHECK_HTTP || p->check->type == XLB_CHECK_HTTPS) {
+		err = probe_start_http(p);
+		if (err)
+			return probe_fail_later(p, scheme(p), -err);
+		return 0;
+	}
 	if (p->addr.family == XLB_AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
@@ -470,7 +698,6 @@ int xlb_probe_start(struct xlb_probe *p)
 		memcpy(&s6->sin6_addr, p->addr.a, 16);
 		sl = sizeof(*s6);
 	}
-	p->off = 0;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    IPPROTO_TCP);
 	if (fd < 0)

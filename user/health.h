@@ -3,7 +3,10 @@
  * health.h - the daemon's event loop and its health probes. One thread:
  * every probe is a non-blocking socket in one epoll set, every deadline a
  * timer in one min-heap behind one timerfd, so thousands of backends cost
- * a few system calls per check and no thread each.
+ * a few system calls per check and no thread each. HTTP and HTTPS checks
+ * are libcurl transfers on one multi handle whose sockets and timeout
+ * live in that same epoll set and heap (curl_multi_socket_action): curl
+ * never waits, the loop does.
  */
 #ifndef XLB_HEALTH_H
 #define XLB_HEALTH_H
@@ -31,6 +34,8 @@ struct xlb_io {
 	void (*fn)(struct xlb_io *io, __u32 events);
 };
 
+struct xlb_curl;
+
 struct xlb_loop {
 	int ep; /* epoll */
 	int tfd; /* timerfd, armed for the earliest timer */
@@ -38,6 +43,7 @@ struct xlb_loop {
 	struct xlb_io tio;
 	struct xlb_timer **heap;
 	size_t n, cap;
+	struct xlb_curl *curl; /* HTTP(S) checks; made by the first one */
 };
 
 int xlb_loop_init(struct xlb_loop *l);
@@ -65,17 +71,17 @@ int xlb_timer_arm(struct xlb_loop *l, struct xlb_timer *t, __u64 at);
 void xlb_timer_cancel(struct xlb_loop *l, struct xlb_timer *t);
 
 /*
- * One health check in flight: TCP connect, or HTTP/1.0 GET with a 2xx
- * status expected. The owner sets the target fields and `done`, then calls
- * xlb_probe_start; `done` runs exactly once, from the loop (never from
- * inside xlb_probe_start), unless xlb_probe_stop comes first.
+ * One health check in flight: TCP connect, or an HTTP(S) GET whose status
+ * must be one of check->expect and whose body must hold check->body. The
+ * owner sets the target fields and `done`, then calls xlb_probe_start;
+ * `done` runs exactly once, from the loop (never from inside
+ * xlb_probe_start), unless xlb_probe_stop comes first.
  */
 struct xlb_probe {
 	/* Target, set by the owner. */
-	enum xlb_check_type type; /* XLB_CHECK_TCP or XLB_CHECK_HTTP */
+	const struct xlb_check *check; /* type, path, host, ...; owner's */
 	struct xlb_addr addr;
 	__u16 port;
-	char path[128]; /* HTTP */
 	__u32 timeout_ms;
 	void (*done)(struct xlb_probe *p, bool ok, const char *why);
 	/* Private. */
@@ -83,8 +89,14 @@ struct xlb_probe {
 	struct xlb_io io;
 	struct xlb_timer tmo;
 	int phase;
-	size_t off;
-	char buf[256];
+	void *easy; /* CURL *, an HTTP(S) check in flight */
+	void *hdrs; /* struct curl_slist *, its Host header */
+	char *body; /* what came of the body, when check->body is wanted */
+	size_t body_len;
+	bool found; /* check->body seen */
+	bool stopped; /* the body stopped on purpose: all that was needed */
+	char url[512], connect_to[640];
+	char err[256]; /* CURLOPT_ERRORBUFFER */
 	char why[96];
 };
 

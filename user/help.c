@@ -73,9 +73,12 @@ static const struct help helps[] = {
 	  "  --prefix LEN             group sources by this prefix length\n"
 	  "  --watch [SECONDS]        refresh in place, with new flows/s per source\n"
 	  "  --count COUNT            with --watch: stop after COUNT screens\n" },
-	{ "save", "[--snapshot-dir DIR]", "print the configuration as a file restore and apply take",
+	{ "save", "[--snapshot-dir DIR] [--config FILE]",
+	  "print the configuration as a file restore and apply take",
 	  "  --snapshot-dir DIR       write stable VIPs' table snapshots there, so a new node\n"
-	  "                           reproduces the tables byte for byte\n" },
+	  "                           reproduces the tables byte for byte\n"
+	  "  --config FILE            with FILE's checks, slow start, drain and daemon\n"
+	  "                           settings: a file to replace the daemon's with\n" },
 	{ "restore", "[--reseed] [--new-src] FILE", "make the state what FILE says (as apply -f)",
 	  "  --reseed                 allow another seed: every client moves, pinned flows are lost\n"
 	  "  --new-src                allow other outer source addresses\n" },

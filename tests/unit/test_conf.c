@@ -158,7 +158,8 @@ static void test_valid(void **state)
 	assert_int_equal(v->v4_prefix, 32);
 	assert_int_equal(v->v6_prefix, 128);
 	vc = xlb_conf_vip(&c, &k6);
-	assert_int_equal(vc->check.type, XLB_CHECK_HTTP);
+	/* A TCP VIP is checked by a connect unless HTTP is asked for. */
+	assert_int_equal(vc->check.type, XLB_CHECK_TCP);
 	assert_int_equal(vc->check.port, 0);
 	assert_string_equal(vc->check.path, "/health");
 	assert_int_equal(vc->check.interval_ms, 1000);
@@ -184,6 +185,176 @@ static void test_valid(void **state)
 	parse_ok("vips = [];", &c);
 	assert_int_equal(c.model.n_vips, 0);
 	xlb_conf_free(&c);
+}
+
+static char *write_str(const struct xlb_model *md, const struct xlb_conf *c);
+
+/* HTTP and HTTPS checks, and per-backend overrides. */
+static const char checks[] =
+	"vips = (\n"
+	"  { vip = \"203.0.113.10:443/tcp\";\n"
+	"    check = { type = \"https\"; host = \"www.example.com\"; path = \"/ready\";\n"
+	"              expect = (200, \"204\", \"300-399\"); body = \"all good\";\n"
+	"              verify = false; ca = \"/etc/xlb/ca.pem\"; interval = 2; };\n"
+	"    backends = ( { addr = \"198.51.100.21\";\n"
+	"                   check = { port = 8443; expect = \"200-299\"; verify = true; }; },\n"
+	"                 { addr = \"198.51.100.22\"; },\n"
+	"                 { addr = \"198.51.100.23\"; check = { type = \"tcp\"; }; } ); },\n"
+	"  { vip = \"203.0.113.10:80/tcp\"; check = { type = \"http\"; expect = 204; }; },\n"
+	"  { vip = \"203.0.113.10:81/tcp\"; check = { type = \"none\"; };\n"
+	"    backends = ( { addr = \"198.51.100.21\"; check = { type = \"tcp\"; port = 22; }; } ); },\n"
+	"  { vip = \"203.0.113.10:53/udp\";\n"
+	"    backends = ( { addr = \"198.51.100.21\"; check = { type = \"tcp\"; port = 53; }; } ); }\n"
+	");\n";
+
+static void test_checks(void **state)
+{
+	struct xlb_vip_key ks = vkey("203.0.113.10:443/tcp");
+	struct xlb_vip_key kh = vkey("203.0.113.10:80/tcp");
+	struct xlb_vip_key kn = vkey("203.0.113.10:81/tcp");
+	struct xlb_vip_key ku = vkey("203.0.113.10:53/udp");
+	const struct xlb_vip_conf *vc;
+	const struct xlb_check *ck;
+	struct xlb_addr a;
+	struct xlb_conf c;
+
+	parse_ok(checks, &c);
+	vc = xlb_conf_vip(&c, &ks);
+	assert_non_null(vc);
+	ck = &vc->check;
+	assert_int_equal(ck->type, XLB_CHECK_HTTPS);
+	assert_string_equal(ck->host, "www.example.com");
+	assert_string_equal(ck->path, "/ready");
+	assert_string_equal(ck->body, "all good");
+	assert_string_equal(ck->ca, "/etc/xlb/ca.pem");
+	assert_false(ck->verify);
+	assert_int_equal(ck->n_expect, 3);
+	assert_true(xlb_check_status_ok(ck, 200));
+	assert_true(xlb_check_status_ok(ck, 204));
+	assert_true(xlb_check_status_ok(ck, 301));
+	assert_false(xlb_check_status_ok(ck, 201));
+	assert_false(xlb_check_status_ok(ck, 404));
+	assert_int_equal(ck->interval_ms, 2000);
+	assert_int_equal(ck->timeout_ms, 1000);
+
+	/* An override starts from the VIP's check and changes what it names. */
+	a = addr("198.51.100.21");
+	ck = xlb_conf_check(vc, &a);
+	assert_true(xlb_conf_be(vc, &a)->has_check);
+	assert_int_equal(ck->type, XLB_CHECK_HTTPS);
+	assert_int_equal(ck->port, 8443);
+	assert_true(ck->verify);
+	assert_string_equal(ck->host, "www.example.com");
+	assert_string_equal(ck->body, "all good");
+	assert_int_equal(ck->interval_ms, 2000);
+	assert_int_equal(ck->n_expect, 1);
+	assert_true(xlb_check_status_ok(ck, 250));
+	assert_false(xlb_check_status_ok(ck, 301));
+	a = addr("198.51.100.22");
+	assert_false(xlb_conf_be(vc, &a)->has_check);
+	assert_ptr_equal(xlb_conf_check(vc, &a), &vc->check);
+	a = addr("198.51.100.23");
+	assert_int_equal(xlb_conf_check(vc, &a)->type, XLB_CHECK_TCP);
+
+	/* HTTP without expect: 2xx. */
+	vc = xlb_conf_vip(&c, &kh);
+	assert_int_equal(vc->check.type, XLB_CHECK_HTTP);
+	assert_true(xlb_check_status_ok(&vc->check, 204));
+	assert_false(xlb_check_status_ok(&vc->check, 200));
+	assert_string_equal(vc->check.host, "");
+	assert_string_equal(vc->check.path, "/health");
+
+	/* An unchecked VIP with one checked backend; a checked UDP backend. */
+	vc = xlb_conf_vip(&c, &kn);
+	assert_int_equal(vc->check.type, XLB_CHECK_NONE);
+	a = addr("198.51.100.21");
+	assert_int_equal(xlb_conf_check(vc, &a)->type, XLB_CHECK_TCP);
+	assert_int_equal(xlb_conf_check(vc, &a)->port, 22);
+	vc = xlb_conf_vip(&c, &ku);
+	assert_int_equal(vc->check.type, XLB_CHECK_NONE);
+	assert_int_equal(xlb_conf_check(vc, &a)->port, 53);
+	assert_null(xlb_conf_check(NULL, &a));
+	xlb_conf_free(&c);
+
+	/* The defaults no file gives. */
+	{
+		struct xlb_check d;
+
+		xlb_check_defaults(&d, IPPROTO_TCP);
+		assert_int_equal(d.type, XLB_CHECK_TCP);
+		assert_true(d.verify);
+		assert_true(xlb_check_status_ok(&d, 299));
+		assert_false(xlb_check_status_ok(&d, 300));
+		xlb_check_defaults(&d, IPPROTO_UDP);
+		assert_int_equal(d.type, XLB_CHECK_NONE);
+	}
+}
+
+/* What xlb_conf_write writes of checks, read back, is the same. */
+static void test_checks_round_trip(void **state)
+{
+	struct xlb_conf a, b;
+	char *text, *again;
+	size_t i, j;
+
+	parse_ok(checks, &a);
+	text = write_str(&a.model, &a);
+	parse_ok(text, &b);
+	for (i = 0; i < a.model.n_vips; i++) {
+		const struct xlb_vip_conf *x = &a.vips[i];
+		const struct xlb_vip_conf *y = xlb_conf_vip(&b, &x->key);
+
+		assert_non_null(y);
+		assert_memory_equal(&x->check, &y->check, sizeof(x->check));
+		assert_int_equal(x->n_be, y->n_be);
+		for (j = 0; j < x->n_be; j++) {
+			const struct xlb_be_conf *p = &x->be[j];
+			const struct xlb_be_conf *q = xlb_conf_be(y, &p->addr);
+
+			assert_non_null(q);
+			assert_int_equal(p->has_check, q->has_check);
+			assert_memory_equal(xlb_conf_check(x, &p->addr),
+					    xlb_conf_check(y, &p->addr),
+					    sizeof(struct xlb_check));
+		}
+	}
+	again = write_str(&b.model, &b);
+	assert_string_equal(text, again);
+	free(text);
+	free(again);
+
+	/*
+	 * Written with the daemon's file, a checked backend's up or down is
+	 * left to its checks (a health DOWN must not read back as the
+	 * operator's); a drain, an unchecked backend's state, and any
+	 * state without the file are written.
+	 */
+	{
+		struct xlb_vip_key ks = vkey("203.0.113.10:443/tcp");
+		struct xlb_addr x = addr("198.51.100.22"), y = addr("198.51.100.21");
+		struct xlb_vip_ent *v = xlb_model_vip(&a.model, &ks);
+
+		xlb_model_be(v, &x)->state = XLB_BE_DOWN;
+		xlb_model_be(v, &y)->state = XLB_BE_DRAIN;
+		text = write_str(&a.model, &a);
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.22\"; weight = 1; }"));
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.21\"; weight = 1; state = \"drain\";"));
+		free(text);
+		text = write_str(&a.model, &a);
+		/* The UDP VIP is unchecked but its backend has a TCP check. */
+		assert_null(strstr(text, "state = \"up\""));
+		free(text);
+		text = write_str(&a.model, NULL);
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.22\"; weight = 1; state = \"down\"; }"));
+		free(text);
+		xlb_conf_free(&b);
+		parse_ok("vips = ( { vip = \"203.0.113.10:53/udp\"; backends = ( { addr = \"198.51.100.9\"; } ); } );", &b);
+		text = write_str(&b.model, &b);
+		assert_non_null(strstr(text, "{ addr = \"198.51.100.9\"; weight = 1; state = \"up\"; }"));
+		free(text);
+	}
+	xlb_conf_free(&a);
+	xlb_conf_free(&b);
 }
 
 struct bad {
@@ -241,6 +412,34 @@ static const struct bad bads[] = {
 	{ V4 "  check = { port = 70000; }; } );\n", 2, "check port 70000 out of range" },
 	{ V4 "  check = { path = \"health\"; }; } );\n", 2, "invalid check path 'health'" },
 	{ V4 "  check = { path = \"/a b\"; }; } );\n", 2, "invalid check path" },
+	{ V4 "  check = { type = \"https\"; expect = 99; }; } );\n", 2,
+	  "expected status 99 out of range 100-599" },
+	{ V4 "  check = { type = \"http\"; expect = \"399-200\"; }; } );\n", 2,
+	  "invalid status range '399-200'" },
+	{ V4 "  check = { type = \"http\"; expect = \"2xx\"; }; } );\n", 2,
+	  "invalid status '2xx' in expect" },
+	{ V4 "  check = { type = \"http\"; expect = []; }; } );\n", 2,
+	  "expect wants 1 to 8 statuses or ranges" },
+	{ V4 "  check = { type = \"http\"; expect = [200, 201, 202, 203, 204, 205, 206, 207, 208]; }; } );\n",
+	  2, "expect wants 1 to 8" },
+	{ V4 "  check = { type = \"http\"; host = \"a.example:8080\"; }; } );\n", 2,
+	  "invalid check host 'a.example:8080'" },
+	{ V4 "  check = { type = \"http\"; host = \"a b\"; }; } );\n", 2,
+	  "invalid check host 'a b'" },
+	{ V4 "  check = { type = \"http\"; body = \"\"; }; } );\n", 2,
+	  "invalid check body ''" },
+	{ V4 "  check = { type = \"http\";\n verify = false; }; } );\n", 3,
+	  "verify is for type \"https\" checks only" },
+	{ V4 "  check = { type = \"https\"; verify = 0; }; } );\n", 2,
+	  "check verify must be true or false" },
+	{ V4 "  check = {\n host = \"a.example\"; }; } );\n", 3,
+	  "host is for type \"http\" and \"https\" checks only" },
+	{ V4 "  check = { type = \"tcp\";\n body = \"ok\"; }; } );\n", 3,
+	  "body is for type \"http\" and \"https\" checks only" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\";\n check = { rise = 0; }; } ); } );\n", 3,
+	  "check rise 0 out of range" },
+	{ V4 "  backends = ( { addr = \"198.51.100.11\"; check = { frob = 1; }; } ); } );\n", 2,
+	  "unknown setting 'frob' in check" },
 	{ V4 "  backends = 7; } );\n", 2, "backends must be a list" },
 	{ V4 "  backends = ( 7 ); } );\n", 2, "backend must be a group" },
 	{ V4 "  backends = (\n  { weight = 1; } ); } );\n", 3, "backend without 'addr'" },
@@ -1058,6 +1257,8 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_addr_classes),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_checks_round_trip),
 		cmocka_unit_test(test_save_restore),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_merge),
