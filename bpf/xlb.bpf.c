@@ -143,11 +143,15 @@ int xlb_main(struct xdp_md *ctx)
 	}
 
 	/*
-	 * What must not be forwarded is dropped where its address and
-	 * protocol are a VIP's (their alias); elsewhere the kernel judges it.
+	 * What must not be forwarded is dropped where its address (and IPv4
+	 * protocol) are a VIP's, by their alias; elsewhere the kernel judges
+	 * it. IPv6 goes by the protocol-0 alias: a walk stopped short of the
+	 * transport header does not know the protocol.
 	 */
 	if (res != PARSE_OK) {
-		if (!lb_vip_lookup(&p, 0, lb_alias_proto(&p), cfg))
+		if (!lb_vip_lookup(&p, 0,
+				   p.fk.family == XLB_AF_INET6 ? 0 : p.fk.proto,
+				   cfg))
 			goto pass;
 		return stat_drop(res);
 	}
