@@ -115,10 +115,11 @@ int xlb_main(struct xdp_md *ctx)
 	struct pkt p = {};
 	__u32 zero = 0, be_id = 0, rc;
 	__u64 now = 0; /* read once, and only for VIP traffic */
-	int res, flows;
+	int res, flows, fast;
 
 	stat_inc(XLB_STAT_RX);
 	res = parse_fast(&p, data, end);
+	fast = res == PARSE_OK;
 	if (res < 0)
 		res = parse_packet(ctx, &p, data, end);
 	if (res == PARSE_PASS || !lb_vip_maybe(&p))
@@ -127,6 +128,8 @@ int xlb_main(struct xdp_md *ctx)
 		stat_inc(XLB_STAT_PASS_NOT_OURS);
 		goto pass;
 	}
+	if (fast && p.family == XLB_AF_INET && !parse_fast_csum4_ok(data, end))
+		res = XLB_STAT_DROP_IP_CSUM;
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		goto pass;
