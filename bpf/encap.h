@@ -18,6 +18,22 @@
 #endif
 
 /*
+ * Removes a client's VLAN tag from the frame (l2 of 18 bytes) before it
+ * leaves by another interface than it came in on, where the tag would put
+ * it on a VLAN of that segment (VLAN hopping). Back out the ingress
+ * interface (XDP_TX) it keeps the tag. Returns the L2 length left.
+ */
+XLB_INLINE __u32 encap_untag(struct xdp_md *ctx, __u32 l2, int same_dev)
+{
+	if (l2 != 18 || same_dev)
+		return l2;
+	/* Leaves the tag's inner EtherType where an untagged frame has it. */
+	if (bpf_xdp_adjust_head(ctx, 4))
+		return 0;
+	return 14;
+}
+
+/*
  * Writes the L2 header at the front bpf_xdp_adjust_head just made, room
  * bytes before the old one: the next hop's addresses, the outer EtherType,
  * and a VLAN tag (l2 = 18) copied from the old header before the outer IP
@@ -45,9 +61,9 @@ XLB_INLINE int encap_l2(void *data, void *end, __u32 room, __u32 l2,
 XLB_INLINE __u32 encap_ipv4(struct xdp_md *ctx, const struct pkt *p,
 			    const struct xlb_backend *be,
 			    const struct xlb_config *cfg,
-			    const struct xlb_nexthop *nh)
+			    const struct xlb_nexthop *nh, __u32 l2_in)
 {
-	__u32 l2 = p->l3_off == 18 ? 18 : 14, w[3];
+	__u32 l2 = l2_in == 18 ? 18 : 14, w[3];
 	struct iphdr *o;
 	void *data, *end;
 	__u64 sum;
@@ -99,9 +115,9 @@ XLB_INLINE __u32 encap_ipv4(struct xdp_md *ctx, const struct pkt *p,
 XLB_INLINE __u32 encap_ipv6(struct xdp_md *ctx, const struct pkt *p,
 			    const struct xlb_backend *be,
 			    const struct xlb_config *cfg,
-			    const struct xlb_nexthop *nh)
+			    const struct xlb_nexthop *nh, __u32 l2_in)
 {
-	__u32 l2 = p->l3_off == 18 ? 18 : 14;
+	__u32 l2 = l2_in == 18 ? 18 : 14;
 	struct ipv6hdr *o;
 	void *data, *end;
 	__u32 fl;

@@ -48,14 +48,14 @@ XLB_INLINE int lb_vip_key_eq(const struct xlb_vip_key *a,
 }
 
 /*
- * The VIP a packet belongs to; fragments and bad packets match by address.
- * This CPU's cached copy answers while xlb_config.vip_gen has not moved
+ * The VIP entry of the packet's destination address with port and proto
+ * (port 0: the address's fragment alias for the protocol). This CPU's cached copy answers while xlb_config.vip_gen has not moved
  * since it was taken. The generation is read before the entry: a copy
  * taken while the controller was changing xlb_vips is stamped with the
  * generation before the change, which the controller moves afterwards.
  */
 XLB_INLINE const struct xlb_vip *lb_vip_lookup(const struct pkt *p,
-					       int by_addr,
+					       __be16 port, __u8 proto,
 					       const struct xlb_config *cfg)
 {
 	struct xlb_vip_key k = {};
@@ -67,8 +67,8 @@ XLB_INLINE const struct xlb_vip *lb_vip_lookup(const struct pkt *p,
 	k.addr[1] = p->fk.dst[1];
 	k.addr[2] = p->fk.dst[2];
 	k.addr[3] = p->fk.dst[3];
-	k.port = by_addr ? 0 : p->fk.dport;
-	k.proto = p->fk.proto;
+	k.port = port;
+	k.proto = proto;
 	k.family = p->fk.family;
 	gen = *(volatile const __u32 *)&cfg->vip_gen;
 	slot = xlb_vip_cache_slot(&k);
@@ -83,6 +83,72 @@ XLB_INLINE const struct xlb_vip *lb_vip_lookup(const struct pkt *p,
 		c->gen = gen;
 	}
 	return v;
+}
+
+/* The protocol of the alias that steers a fragment or judges a bad packet. */
+XLB_INLINE __u8 lb_alias_proto(const struct pkt *p)
+{
+	return p->frag & PKT_FRAG_NOPROTO ? 0 : p->fk.proto;
+}
+
+/*
+ * The alias that steers a fragment: every fragment of a datagram goes by
+ * its address's alias, through one table, to one backend. A first
+ * fragment holds the ports and goes on only if they are a VIP's; later
+ * ones hold none and go where the alias says, which exists only when the
+ * address has a VIP of the protocol. Returns the alias, or NULL with
+ * *reason a drop reason, or 0 when the packet is not VIP traffic.
+ */
+XLB_INLINE const struct xlb_vip *lb_frag_vip(const struct pkt *p,
+					     const struct xlb_config *cfg,
+					     __u32 *reason)
+{
+	const struct xlb_vip *alias;
+	__u8 proto = lb_alias_proto(p);
+	int port_ok = 1;
+
+	/* Before the alias: each lookup may reuse the other's cache slot. */
+	if (p->frag & PKT_FRAG_FIRST)
+		port_ok = !!lb_vip_lookup(p, p->fk.dport, p->fk.proto, cfg);
+	alias = lb_vip_lookup(p, 0, proto, cfg);
+	*reason = 0;
+	if (!alias) {
+		/*
+		 * An alias of another protocol (IPv6: the protocol-0 one)
+		 * means the address serves VIPs, none of this protocol.
+		 */
+		__u8 other = p->fk.family == XLB_AF_INET6 ? 0 :
+			     proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
+
+		if (other != proto && lb_vip_lookup(p, 0, other, cfg))
+			*reason = XLB_STAT_DROP_FRAG_PROTO;
+		return NULL;
+	}
+	if (!port_ok) {
+		*reason = XLB_STAT_DROP_FRAG_PORT;
+		return NULL;
+	}
+	return alias;
+}
+
+/*
+ * Whether a client's source is one no router forwards from, or the VIP
+ * itself, or the balancer's own outer address (a backend would take the
+ * packet for one of the balancer's, or answer itself). Checked before a
+ * flow is recorded, so the flow table never holds such a source.
+ */
+XLB_INLINE int lb_src_bad(const struct pkt *p, const struct xlb_config *cfg)
+{
+	const __be32 *s = p->fk.src, *d = p->fk.dst;
+
+	if (p->fk.family == XLB_AF_INET)
+		return parse_martian4(s[0]) || s[0] == d[0] ||
+		       s[0] == cfg->src4;
+	return parse_martian6(s) ||
+	       (s[0] == d[0] && s[1] == d[1] && s[2] == d[2] &&
+		s[3] == d[3]) ||
+	       (s[0] == cfg->src6[0] && s[1] == cfg->src6[1] &&
+		s[2] == cfg->src6[2] && s[3] == cfg->src6[3]);
 }
 
 XLB_INLINE __u64 lb_client_hash(const struct pkt *p, const struct xlb_vip *vip,

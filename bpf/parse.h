@@ -15,6 +15,7 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
+#include "csum.h"
 #include "frame.h"
 #include "xlb.h"
 
@@ -43,12 +44,23 @@ struct icmp_hdr {
 #define ETH_P_8021AD 0x88A8
 #endif
 
-/* Verdict of parsing. */
+/*
+ * Verdict of parsing: PARSE_OK, PARSE_PASS, or why a packet to a possible
+ * VIP address must not be forwarded (an enum xlb_stat drop reason; the
+ * key then holds its addresses and protocol, for the alias lookup).
+ */
 enum parse_res {
 	PARSE_OK = 0, /* a candidate for VIP lookup */
-	PARSE_PASS, /* not for us: hand to the kernel unchanged */
-	PARSE_BAD, /* to a possible VIP address but malformed */
+	PARSE_PASS = 1, /* not for us: hand to the kernel unchanged */
+	PARSE_BAD = XLB_STAT_DROP_MALFORMED, /* truncated or inconsistent */
 };
+_Static_assert(XLB_STAT_DROP_FIRST > PARSE_PASS, "drop reasons are verdicts");
+
+/* struct pkt's frag bits. */
+#define PKT_FRAG 0x1 /* an IP fragment: steered by its address's alias */
+#define PKT_FRAG_FIRST 0x2 /* offset 0: its ports are in the key */
+#define PKT_FRAG_NOPROTO 0x4 /* IPv6: the fragment header names an
+				extension header: the protocol-0 alias */
 
 struct pkt {
 	struct xlb_flow_key fk; /* client -> VIP */
@@ -56,7 +68,7 @@ struct pkt {
 	__u32 ip_len; /* IP datagram length (outer if an ICMP error) */
 	__u8 family; /* XLB_AF_INET or XLB_AF_INET6 of the IP header */
 	__u8 tos; /* DSCP/ECN byte */
-	__u8 frag; /* 1 if an IP fragment */
+	__u8 frag; /* PKT_FRAG* bits if an IP fragment, else 0 */
 	__u8 icmp_err; /* 1 if the key comes from an ICMP error's payload */
 	__u8 tcp_flags; /* byte 13 of the TCP header, 0 otherwise */
 	__u8 df; /* IPv4 DF set on the packet */
@@ -79,7 +91,8 @@ XLB_INLINE int parse_l4_ports(void *l4, void *end, __u32 avail, __u8 proto,
 		if (full) {
 			if ((void *)(th + 1) > end)
 				return -1;
-			if (th->doff < 5)
+			/* A header longer than the segment is no segment. */
+			if (th->doff < 5 || th->doff * 4 > avail)
 				return -1;
 			*flags = ((__u8 *)th)[13];
 		} else if (l4 + 8 > end) {
@@ -94,7 +107,8 @@ XLB_INLINE int parse_l4_ports(void *l4, void *end, __u32 avail, __u8 proto,
 
 		if (avail < sizeof(*uh) || (void *)(uh + 1) > end)
 			return -1;
-		if (full && bpf_ntohs(uh->len) < sizeof(*uh))
+		if (full && (bpf_ntohs(uh->len) < sizeof(*uh) ||
+			     bpf_ntohs(uh->len) > avail))
 			return -1;
 		*src = uh->source;
 		*dst = uh->dest;
@@ -153,6 +167,107 @@ XLB_INLINE void parse_ipv4_meta(struct pkt *p, const struct iphdr *iph,
 	p->ip_id = iph->id;
 }
 
+/*
+ * Sources no router forwards from (RFC 1812 5.3.7, RFC 4291 2.5.2-2.7):
+ * this network (0/8), loopback, multicast, limited broadcast; the
+ * unspecified, loopback, IPv4-mapped and multicast IPv6 addresses.
+ */
+XLB_INLINE int parse_martian4(__be32 a)
+{
+	__u32 h = bpf_ntohl(a);
+
+	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) == 0xe ||
+	       h == 0xffffffff;
+}
+
+XLB_INLINE int parse_martian6(const __be32 *a)
+{
+	if ((bpf_ntohl(a[0]) >> 24) == 0xff)
+		return 1;
+	if (a[0] | a[1])
+		return 0;
+	return (!a[2] && (!a[3] || a[3] == bpf_htonl(1))) ||
+	       a[2] == bpf_htonl(0xffff);
+}
+
+/* Whether an IPv4 header of ihl bytes (in the frame) sums right. */
+XLB_INLINE int parse_ipv4_csum_ok(const struct iphdr *iph, __u32 ihl,
+				  void *end)
+{
+	const __u32 *w = (const void *)iph;
+	__u64 s = 0;
+	int i;
+
+	for (i = 0; i < 15; i++) {
+		if (i * 4 >= ihl)
+			break;
+		if ((void *)(w + i + 1) > end)
+			return 0;
+		s += w[i];
+	}
+	return csum_fold64(s) == 0xffff;
+}
+
+/* IPOPT_END, IPOPT_NOOP, IPOPT_LSRR, IPOPT_SSRR: linux/ip.h. */
+/* The IPv4 options walk's state (bpf_loop's context). */
+struct ipopt_walk {
+	__u8 o[40]; /* the options, copied out of the frame */
+	__u32 olen; /* their length, 4 to 40 */
+	__u32 off; /* the option at hand */
+	int rc; /* 0 or the drop reason */
+};
+
+/* One option of the walk: 1 stops it, 0 goes on to the next. */
+static long parse_ipv4_opt(__u32 i, void *arg)
+{
+	struct ipopt_walk *w = arg;
+	__u32 off = w->off, len;
+	__u8 type;
+
+	if (off >= w->olen || off >= sizeof(w->o))
+		return 1;
+	type = w->o[off];
+	if (type == IPOPT_END)
+		return 1;
+	if (type == IPOPT_NOOP) {
+		w->off = off + 1;
+		return 0;
+	}
+	len = off + 1 < w->olen && off + 1 < sizeof(w->o) ? w->o[off + 1] : 0;
+	if (len < 2 || off + len > w->olen) {
+		w->rc = XLB_STAT_DROP_IP_OPTION;
+		return 1;
+	}
+	if (type == IPOPT_LSRR || type == IPOPT_SSRR) {
+		w->rc = XLB_STAT_DROP_SRC_ROUTE;
+		return 1;
+	}
+	w->off = off + len;
+	return 0;
+}
+
+/*
+ * Walks the IPv4 options after the 20 bytes at l3 (olen bytes, 1 to 40):
+ * 0 when well formed and none routes by source, else the drop reason. A
+ * router must not honour a source route to a VIP (the backend would route
+ * the packet, or its replies, on); record route and timestamps only
+ * record, and are forwarded as they are. Copied out and walked by
+ * bpf_loop, whose step the verifier checks once: an open-coded walk was
+ * a path per option layout, through the rest of the program, past the
+ * verifier's limit.
+ */
+XLB_INLINE int parse_ipv4_opts(struct xdp_md *ctx, __u32 l3, __u32 olen)
+{
+	struct ipopt_walk w = { .olen = olen };
+
+	if (olen < 1 || olen > sizeof(w.o))
+		return PARSE_BAD;
+	if (bpf_xdp_load_bytes(ctx, l3 + sizeof(struct iphdr), w.o, olen))
+		return PARSE_BAD;
+	bpf_loop(sizeof(w.o), parse_ipv4_opt, &w, 0);
+	return w.rc;
+}
+
 XLB_INLINE int parse_ipv4(struct xdp_md *ctx, struct pkt *p, void *data,
 			  void *end)
 {
@@ -174,12 +289,30 @@ XLB_INLINE int parse_ipv4(struct xdp_md *ctx, struct pkt *p, void *data,
 	if (tot < ihl || !frame_holds(ctx, data, end, iph, tot))
 		return PARSE_BAD;
 	parse_ipv4_meta(p, iph, tot);
+	if (!parse_ipv4_csum_ok(iph, ihl, end))
+		return XLB_STAT_DROP_IP_CSUM;
+	if (!iph->ttl)
+		return XLB_STAT_DROP_TTL;
+	if (ihl > sizeof(*iph)) {
+		int rc = parse_ipv4_opts(ctx, p->l3_off,
+					 ihl - sizeof(*iph));
+
+		if (rc)
+			return rc;
+	}
 
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) {
-		/* Fragments are steered by address only (no ports here). */
+		/* Fragments are steered by their address's alias. */
 		if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
 			return PARSE_PASS;
-		p->frag = 1;
+		p->frag = PKT_FRAG;
+		if (iph->frag_off & bpf_htons(IP_OFFSET))
+			return PARSE_OK; /* payload only: nothing to check */
+		/* The first fragment's ports must be a VIP's (lb_frag_vip). */
+		if (parse_l4_ports(l4, end, tot - ihl, iph->protocol,
+				   &p->fk.sport, &p->fk.dport, &p->tcp_flags, 0))
+			return XLB_STAT_DROP_FRAG_SHORT;
+		p->frag |= PKT_FRAG_FIRST;
 		return PARSE_OK;
 	}
 	if (iph->protocol == IPPROTO_ICMP) {
@@ -196,6 +329,9 @@ XLB_INLINE int parse_ipv4(struct xdp_md *ctx, struct pkt *p, void *data,
 		/* An error about a VIP's packet is addressed to the VIP. */
 		if (p->fk.dst[0] != iph->daddr)
 			return PARSE_PASS;
+		/* Its sender's address too must be one a router forwards. */
+		if (parse_martian4(iph->saddr))
+			return XLB_STAT_DROP_BAD_SRC;
 		return PARSE_OK;
 	}
 	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
@@ -272,6 +408,8 @@ XLB_INLINE int parse_ipv6(struct xdp_md *ctx, struct pkt *p, void *data,
 	if (!frame_holds(ctx, data, end, ip6h + 1, plen))
 		return PARSE_BAD;
 	parse_ipv6_meta(p, ip6h, plen);
+	if (!ip6h->hop_limit)
+		return XLB_STAT_DROP_TTL;
 
 	nh = ip6h->nexthdr;
 	off = p->l3_off + sizeof(*ip6h);
@@ -287,7 +425,7 @@ XLB_INLINE int parse_ipv6(struct xdp_md *ctx, struct pkt *p, void *data,
 			return PARSE_PASS;
 		oh = data + off;
 		if (off + 8 > dend || (void *)oh + 8 > end)
-			return PARSE_BAD;
+			return p->frag ? XLB_STAT_DROP_FRAG_SHORT : PARSE_BAD;
 		if (nh == IPPROTO_FRAGMENT) {
 			struct frag_hdr {
 				__u8 nexthdr, reserved;
@@ -300,27 +438,61 @@ XLB_INLINE int parse_ipv6(struct xdp_md *ctx, struct pkt *p, void *data,
 			nh = fh->nexthdr;
 			off += 8;
 			if (fh->frag_off & bpf_htons(0xfff9)) {
+				if (p->frag) /* one datagram, one fragment header */
+					return PARSE_BAD;
 				/*
-				 * A real fragment: what follows is payload in all
-				 * but the first, so stop here. The header names the
-				 * same first header in every fragment of a datagram;
-				 * an extension header there (the transport unknown to
-				 * later fragments) uses the address's protocol-0 alias.
+				 * A real fragment. The header names the same first
+				 * header in every fragment of a datagram; an extension
+				 * header there (the transport unknown to later
+				 * fragments) steers by the protocol-0 alias.
 				 */
-				p->frag = 1;
-				if (nh == IPPROTO_TCP || nh == IPPROTO_UDP) {
-					p->fk.proto = nh;
-					return PARSE_OK;
+				p->frag = PKT_FRAG;
+				if (nh != IPPROTO_TCP && nh != IPPROTO_UDP) {
+					if (nh != IPPROTO_DSTOPTS &&
+					    nh != IPPROTO_ROUTING)
+						return PARSE_PASS;
+					p->frag |= PKT_FRAG_NOPROTO;
 				}
-				if (nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING)
-					return PARSE_PASS;
-				p->fk.proto = 0;
-				return PARSE_OK;
+				p->fk.proto = p->frag & PKT_FRAG_NOPROTO ? 0 : nh;
+				/* Past offset 0 what follows is payload: stop. */
+				if (fh->frag_off & bpf_htons(0xfff8))
+					return PARSE_OK;
+				/* The first goes on to its transport header. */
 			}
+		} else if (nh == IPPROTO_ROUTING) {
+			/*
+			 * Type 0 is deprecated (RFC 5095); any routing header
+			 * with segments left names a destination past the
+			 * VIP, which the VIP's backend must not be asked to
+			 * route to.
+			 */
+			if (((__u8 *)oh)[2] == 0 || ((__u8 *)oh)[3] != 0)
+				return XLB_STAT_DROP_SRC_ROUTE;
+			nh = oh->nexthdr;
+			off += (oh->hdrlen + 1) * 8;
 		} else {
 			nh = oh->nexthdr;
 			off += (oh->hdrlen + 1) * 8;
 		}
+	}
+	if (p->frag) {
+		/*
+		 * A first fragment (RFC 7112: the whole header chain in it):
+		 * its ports must be a VIP's; one whose transport header
+		 * cannot be found here must not go on without the check.
+		 */
+		if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+		    nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT ||
+		    off > 1600 || off > dend)
+			return off > 1600 ? PARSE_PASS : XLB_STAT_DROP_FRAG_SHORT;
+		if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+			return XLB_STAT_DROP_FRAG_PROTO;
+		if (parse_l4_ports(data + off, end, dend - off, nh,
+				   &p->fk.sport, &p->fk.dport, &p->tcp_flags, 0))
+			return XLB_STAT_DROP_FRAG_SHORT;
+		p->fk.proto = nh;
+		p->frag |= PKT_FRAG_FIRST;
+		return PARSE_OK;
 	}
 	p->fk.proto = nh;
 	if (off > 1600 || off > dend)
@@ -341,6 +513,9 @@ XLB_INLINE int parse_ipv6(struct xdp_md *ctx, struct pkt *p, void *data,
 		if (p->fk.dst[0] != outer[0] || p->fk.dst[1] != outer[1] ||
 		    p->fk.dst[2] != outer[2] || p->fk.dst[3] != outer[3])
 			return PARSE_PASS;
+		/* Its sender's address too must be one a router forwards. */
+		if (parse_martian6(ip6h->saddr.in6_u.u6_addr32))
+			return XLB_STAT_DROP_BAD_SRC;
 		return PARSE_OK;
 	}
 	if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
@@ -390,7 +565,8 @@ static __noinline int parse_packet(struct xdp_md *ctx, struct pkt *p,
  * PARSE_OK with *p filled as parse_packet fills it, from the same helpers,
  * or -1 for parse_packet to decide: every other shape, and every packet
  * these checks would find wrong, so only parse_packet says PARSE_BAD or
- * PARSE_PASS. *p may then hold part of the key, which parse_packet writes
+ * PARSE_PASS; but the IPv4 header checksum, which the caller checks for
+ * VIP traffic alone (parse_fast_csum4_ok). *p may then hold part of the key, which parse_packet writes
  * again. Measured (bench_xdp part 1b, IPv4): established flows and the
  * host's own traffic 5-6 ns cheaper than through parse_packet alone.
  */
@@ -406,7 +582,8 @@ XLB_INLINE int parse_fast(struct pkt *p, void *data, void *end)
 		struct iphdr *iph = (void *)(eth + 1);
 
 		if ((void *)(iph + 1) > end || *(__u8 *)iph != 0x45 ||
-		    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)) ||
+		    !iph->ttl)
 			return -1;
 		len = bpf_ntohs(iph->tot_len);
 		if (len < sizeof(*iph) || (void *)iph + len > end)
@@ -418,7 +595,8 @@ XLB_INLINE int parse_fast(struct pkt *p, void *data, void *end)
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = (void *)(eth + 1);
 
-		if ((void *)(ip6h + 1) > end || ip6h->version != 6)
+		if ((void *)(ip6h + 1) > end || ip6h->version != 6 ||
+		    !ip6h->hop_limit)
 			return -1;
 		len = bpf_ntohs(ip6h->payload_len);
 		if ((void *)(ip6h + 1) + len > end)
@@ -436,6 +614,20 @@ XLB_INLINE int parse_fast(struct pkt *p, void *data, void *end)
 		return -1;
 	p->l3_off = sizeof(*eth);
 	return PARSE_OK;
+}
+
+/*
+ * The header checksum of the option-less IPv4 header parse_fast took
+ * (its checksum is left to VIP traffic, so the host's own packets do not
+ * pay it): five words summed in registers.
+ */
+XLB_INLINE int parse_fast_csum4_ok(void *data, void *end)
+{
+	const __u32 *w = data + sizeof(struct ethhdr);
+
+	if ((void *)(w + 5) > end)
+		return 0;
+	return csum_fold64((__u64)w[0] + w[1] + w[2] + w[3] + w[4]) == 0xffff;
 }
 
 #endif /* XLB_PARSE_H */

@@ -19,6 +19,24 @@
 #include "encap.h"
 #include "icmp.h"
 
+/* The device this program is attached to (xlb.h); attach writes it. */
+struct xlb_dev xlb_dev = {};
+
+/*
+ * Whether the frame is addressed to the device's own MAC: one to another
+ * host (a switch flooding, promiscuous mode), to a group or broadcast
+ * address is not one a router forwards.
+ */
+static __always_inline int frame_to_dev(void *data, void *end)
+{
+	const __u8 *d = data;
+
+	if ((void *)(d + ETH_ALEN) > end)
+		return 0;
+	return *(const __u32 *)d == *(const __u32 *)xlb_dev.mac &&
+	       *(const __u16 *)(d + 4) == *(const __u16 *)(xlb_dev.mac + 4);
+}
+
 /* Where a packet goes (BPF calls take five arguments at most). */
 struct choice {
 	__u32 be_id;
@@ -38,6 +56,8 @@ static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
 	const struct xlb_backend *be;
 	struct xlb_nexthop *nh;
 	__u32 rc, overhead;
+	int same_dev;
+	__u32 l2;
 
 	be = bpf_map_lookup_elem(&xlb_backends, &be_id);
 	if (!be)
@@ -55,12 +75,16 @@ static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
 			   ? icmp4_too_big(ctx, p, cfg, nh->mtu - overhead)
 			   : icmp6_too_big(ctx, p, cfg, nh->mtu - overhead);
 
+	same_dev = nh->ifindex == ctx->ingress_ifindex;
+	l2 = encap_untag(ctx, p->l3_off, same_dev);
+	if (!l2)
+		return stat_drop(XLB_STAT_DROP_ENCAP);
 	if (fwd == XLB_FWD_L2DSR)
 		rc = encap_l2dsr(ctx, p, be, nh);
 	else if (be->family == XLB_AF_INET)
-		rc = encap_ipv4(ctx, p, be, cfg, nh);
+		rc = encap_ipv4(ctx, p, be, cfg, nh, l2);
 	else
-		rc = encap_ipv6(ctx, p, be, cfg, nh);
+		rc = encap_ipv6(ctx, p, be, cfg, nh, l2);
 	if (rc)
 		return stat_drop(rc);
 
@@ -70,7 +94,7 @@ static __always_inline int xlb_send(struct xdp_md *ctx, const struct pkt *p,
 		stat_inc(XLB_STAT_ICMP_ERR);
 	if (p->frag)
 		stat_inc(XLB_STAT_FRAG);
-	if (nh->ifindex == ctx->ingress_ifindex) {
+	if (same_dev) {
 		stat_inc(XLB_STAT_TX);
 		return XDP_TX;
 	}
@@ -91,14 +115,21 @@ int xlb_main(struct xdp_md *ctx)
 	struct pkt p = {};
 	__u32 zero = 0, be_id = 0, rc;
 	__u64 now = 0; /* read once, and only for VIP traffic */
-	int res, flows;
+	int res, flows, fast;
 
 	stat_inc(XLB_STAT_RX);
 	res = parse_fast(&p, data, end);
+	fast = res == PARSE_OK;
 	if (res < 0)
 		res = parse_packet(ctx, &p, data, end);
 	if (res == PARSE_PASS || !lb_vip_maybe(&p))
 		goto pass;
+	if (!frame_to_dev(data, end)) {
+		stat_inc(XLB_STAT_PASS_NOT_OURS);
+		goto pass;
+	}
+	if (fast && p.family == XLB_AF_INET && !parse_fast_csum4_ok(data, end))
+		res = XLB_STAT_DROP_IP_CSUM;
 	cfg = bpf_map_lookup_elem(&xlb_config, &zero);
 	if (!cfg)
 		goto pass;
@@ -114,11 +145,31 @@ int xlb_main(struct xdp_md *ctx)
 		flows = 0; /* looked up already */
 	}
 
-	vip = lb_vip_lookup(&p, res == PARSE_BAD || p.frag, cfg);
+	/*
+	 * What must not be forwarded is dropped where its address (and IPv4
+	 * protocol) are a VIP's, by their alias; elsewhere the kernel judges
+	 * it. IPv6 goes by the protocol-0 alias: a walk stopped short of the
+	 * transport header does not know the protocol.
+	 */
+	if (res != PARSE_OK) {
+		if (!lb_vip_lookup(&p, 0,
+				   p.fk.family == XLB_AF_INET6 ? 0 : p.fk.proto,
+				   cfg))
+			goto pass;
+		return stat_drop(res);
+	}
+	if (p.frag) {
+		vip = lb_frag_vip(&p, cfg, &rc);
+		if (!vip && rc)
+			return stat_drop(rc);
+	} else {
+		vip = lb_vip_lookup(&p, p.fk.dport, p.fk.proto, cfg);
+	}
 	if (!vip)
 		goto pass;
-	if (res == PARSE_BAD)
-		return stat_drop(XLB_STAT_DROP_MALFORMED);
+	/* Established flows passed this check when they were recorded. */
+	if (lb_src_bad(&p, cfg))
+		return stat_drop(XLB_STAT_DROP_BAD_SRC);
 	/* An ICMP error goes where its flow goes, if it has one. */
 	if (flows) {
 		if (lb_flow_get(&p, cfg, &fr, &now, &f)) {

@@ -54,7 +54,9 @@
  * 6: xlb_config.vip_gen and xlb_vip_cache.
  * 7: the controller's commit record (xlb_commit, xlb_rec_vips,
  * xlb_rec_backends) is the source of truth, not the data path's maps;
- * new counters (nexthop_stale and the refused packets' drop reasons).
+ * nexthop_stale, pass_not_our_mac before the drops, and drop reasons for
+ * fragments, IPv4 header checksums and options, source routes, TTL 0 and
+ * bad sources (xlb_stats grows and its drop indices move).
  * 8: the flow hash (NH over each word's halves), which names other sets
  * and tags: the sums of products let some key differences collide for
  * every seed.
@@ -130,9 +132,15 @@ enum xlb_stat {
 	XLB_STAT_NH_REFRESH, /* next-hop cache (re)filled by a FIB lookup */
 	XLB_STAT_NH_STALE, /* kernel lost the neighbour: last known MAC kept a TTL more */
 	XLB_STAT_TOO_BIG, /* too big once encapsulated: ICMP sent to the client */
+	XLB_STAT_PASS_NOT_OURS, /* to a VIP address, but the frame to another
+				   MAC (a host's, multicast, broadcast) than
+				   the device's: to the kernel, as a router
+				   would not forward it (also counted PASS) */
 	/* Drops, one per reason; keep XLB_STAT_DROP_FIRST first. */
 	XLB_STAT_DROP_FIRST,
-	XLB_STAT_DROP_MALFORMED = XLB_STAT_DROP_FIRST, /* VIP packet truncated or inconsistent */
+	XLB_STAT_DROP_MALFORMED = XLB_STAT_DROP_FIRST, /* VIP packet truncated or
+							  inconsistent (lengths, TCP data
+							  offset, UDP length) */
 	XLB_STAT_DROP_NO_BACKEND, /* primary and secondary both unusable */
 	XLB_STAT_DROP_NO_TABLE, /* VIP has no table yet */
 	XLB_STAT_DROP_NO_NEIGH, /* backend's next hop has no neighbour entry yet */
@@ -142,6 +150,19 @@ enum xlb_stat {
 	XLB_STAT_DROP_ENCAP, /* no room to push the outer header */
 	XLB_STAT_DROP_NO_SRC, /* no outer source address configured for the family */
 	XLB_STAT_DROP_MTU, /* too big once encapsulated, and no ICMP error possible */
+	XLB_STAT_DROP_FRAG_PORT, /* first fragment to a port no VIP of its
+				    address and protocol has */
+	XLB_STAT_DROP_FRAG_PROTO, /* fragment to a VIP address that serves
+				     no VIP of its protocol */
+	XLB_STAT_DROP_FRAG_SHORT, /* first fragment without the transport
+				     ports in it */
+	XLB_STAT_DROP_IP_CSUM, /* IPv4 header checksum wrong */
+	XLB_STAT_DROP_IP_OPTION, /* IPv4 option of length 0 or 1, or past the header */
+	XLB_STAT_DROP_SRC_ROUTE, /* IPv4 LSRR/SSRR; IPv6 routing header of type 0
+				    or with segments left */
+	XLB_STAT_DROP_TTL, /* IPv4 TTL or IPv6 hop limit 0 */
+	XLB_STAT_DROP_BAD_SRC, /* source unspecified, loopback, multicast,
+				  broadcast, the VIP or the balancer's own */
 	XLB_STAT_MAX,
 };
 
@@ -278,6 +299,18 @@ struct xlb_config {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct xlb_config) == 80, "xlb_config layout");
+
+/*
+ * The device a loaded xlb program is attached to (its global xlb_dev, in
+ * the program's .bss, not a pinned map: each attach loads a program of
+ * its own). Attach writes it through the skeleton right after loading.
+ * Left zero it matches no frame, so such a program forwards nothing.
+ */
+struct xlb_dev {
+	__u8 mac[6]; /* the device's MAC: frames to any other go to the kernel */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct xlb_dev) == 8, "xlb_dev layout");
 
 /* Cached next hop toward a backend (per-CPU xlb_nexthop, by backend id). */
 struct xlb_nexthop {

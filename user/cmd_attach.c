@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <net/if_arp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -210,6 +213,33 @@ static int attach_fd(int prog_fd, int ifindex, enum xdp_attach_mode mode,
 	return 0;
 }
 
+/*
+ * The program forwards only frames to dev's own MAC (xlb.h, struct
+ * xlb_dev): written into the loaded program's .bss before it is attached.
+ * A later change of the device's MAC needs a detach and attach.
+ */
+static int dev_mac(const char *dev, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (strlen(dev) >= sizeof(ifr.ifr_name))
+		return xlb_errf(-EINVAL, "device name too long: %s", dev);
+	strcpy(ifr.ifr_name, dev);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return xlb_errf(-errno, "can't open a socket: %s", strerror(errno));
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = xlb_errf(-errno, "can't read %s's MAC address: %s", dev,
+			       strerror(errno));
+	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+		err = xlb_errf(-EOPNOTSUPP, "%s is not an Ethernet device", dev);
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
 /* Up to max global addresses of dev per family (getifaddrs, netns-aware). */
 static int dev_addrs(const char *dev, __be32 *v4, __u32 *n4, __be32 (*v6)[4],
 		     __u32 *n6, __u32 max)
@@ -354,9 +384,11 @@ int cmd_attach(struct xlb_ctx *c, int argc, char **argv)
 		err = xlb_errf(-errno, "can't write config: %s", strerror(errno));
 		goto out;
 	}
+	err = dev_mac(dev, skel->bss->xlb_dev.mac);
 	/* Forwarding on lo, not on dev: the next-hop lookups need it
 	 * (bpf/nexthop.h), and dev must not route for its neighbours. */
-	err = xlb_host_enable(ifindex);
+	if (!err)
+		err = xlb_host_enable(ifindex);
 	if (err)
 		goto out;
 	err = attach_fd(bpf_program__fd(skel->progs.xlb_main), ifindex,

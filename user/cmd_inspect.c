@@ -31,6 +31,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_NH_REFRESH] = "nexthop_refresh",
 	[XLB_STAT_NH_STALE] = "nexthop_stale",
 	[XLB_STAT_TOO_BIG] = "icmp_too_big_sent",
+	[XLB_STAT_PASS_NOT_OURS] = "pass_not_our_mac",
 	[XLB_STAT_DROP_MALFORMED] = "drop_malformed",
 	[XLB_STAT_DROP_NO_BACKEND] = "drop_no_backend",
 	[XLB_STAT_DROP_NO_TABLE] = "drop_no_table",
@@ -41,6 +42,14 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_DROP_ENCAP] = "drop_encap",
 	[XLB_STAT_DROP_NO_SRC] = "drop_no_src",
 	[XLB_STAT_DROP_MTU] = "drop_mtu",
+	[XLB_STAT_DROP_FRAG_PORT] = "drop_frag_port",
+	[XLB_STAT_DROP_FRAG_PROTO] = "drop_frag_proto",
+	[XLB_STAT_DROP_FRAG_SHORT] = "drop_frag_short",
+	[XLB_STAT_DROP_IP_CSUM] = "drop_ip_csum",
+	[XLB_STAT_DROP_IP_OPTION] = "drop_ip_option",
+	[XLB_STAT_DROP_SRC_ROUTE] = "drop_source_route",
+	[XLB_STAT_DROP_TTL] = "drop_ttl",
+	[XLB_STAT_DROP_BAD_SRC] = "drop_bad_src",
 };
 
 /* Opens the maps read-only and finds the VIP named by s. */

@@ -35,9 +35,12 @@
  *    addresses are chosen so that the bytes left at the frame's start
  *    still read as a valid frame of the same flow: IPv4 backends are
  *    a.b.8.0 (the outer destination's last two bytes land on the
- *    EtherType: 0x0800) and IPv6 backends end in ::86dd. Every frame is
- *    therefore a real VIP packet; xlb's own counters (XDP_TX, flow hits)
- *    are printed per frame to show it.
+ *    EtherType: 0x0800) and IPv6 backends end in ::86dd. xlb forwards only
+ *    frames to its device's MAC: the device MAC is the six bytes the IPv4
+ *    outer header leaves at the frame's start (setup_dev_mac), and IPv6
+ *    backends carry them in their address's bytes 2..7, which land there.
+ *    Every frame is therefore a real VIP packet; xlb's own counters
+ *    (XDP_TX, flow hits) are printed per frame to show it.
  *
  * Needs root. Exit 0 when it measured, 1 when something could not run.
  */
@@ -90,6 +93,12 @@
 
 static const __u8 MAC_CLIENT[6] = { 0x02, 0, 0, 0, 0, 0xc1 };
 static const __u8 MAC_LB[6] = { 0x02, 0, 0, 0, 0, 0x1b };
+/*
+ * The device MAC xlb is given and the packets are sent to (it forwards
+ * only frames to its device's MAC): chosen by setup_dev_mac so that the
+ * live part's recycled pages still carry it (see the header comment).
+ */
+static __u8 mac_dev[6] = { 0x02, 0, 0, 0, 0, 0x1b };
 static const __u8 MAC_NH[6] = { 0x02, 0, 0, 0, 0, 0x4e };
 
 struct opts {
@@ -187,7 +196,7 @@ static __u16 csum16(const void *p, int len)
 
 static void put_eth(__u8 *b, __u16 type)
 {
-	memcpy(b, MAC_LB, 6);
+	memcpy(b, mac_dev, 6);
 	memcpy(b + 6, MAC_CLIENT, 6);
 	b[12] = type >> 8;
 	b[13] = type & 0xff;
@@ -254,11 +263,19 @@ static __u32 build_v6(__u8 *b, const __u32 src[4], const __u32 dst[4])
 #define FRESH4_NET 0x0a000000
 #define FRESH4_MASK 0x00ffffffU
 
+/* An IPv4 packet's source, and its header checksum, which xlb checks. */
+static void put_src4(__u8 *pkt, __u32 a)
+{
+	__u8 *ip = pkt + 14;
+
+	memcpy(ip + 12, &a, 4);
+	memset(ip + 10, 0, 2);
+	memcpy(ip + 10, (__u16[]){ csum16(ip, 20) }, 2);
+}
+
 static void set_src4(__u8 *pkt, __u32 n)
 {
-	__u32 a = htonl(FRESH4_NET | (n & FRESH4_MASK));
-
-	memcpy(pkt + 14 + 12, &a, 4);
+	put_src4(pkt, htonl(FRESH4_NET | (n & FRESH4_MASK)));
 }
 
 static void set_src6(__u8 *pkt, __u32 n)
@@ -372,6 +389,16 @@ static int nexthops_set(const struct bench *b, __u32 ifindex)
 			return -errno;
 	}
 	return 0;
+}
+
+/* IPv6 backend i: fd00:M0M1:M2M3:M4M5::i:86dd, M the device MAC. */
+static void be6_addr(__u32 i, __u32 a[4])
+{
+	a[0] = htonl(0xfd000000U | (__u32)mac_dev[0] << 8 | mac_dev[1]);
+	a[1] = htonl((__u32)mac_dev[2] << 24 | (__u32)mac_dev[3] << 16 |
+		     (__u32)mac_dev[4] << 8 | mac_dev[5]);
+	a[2] = 0;
+	a[3] = htonl((i << 16) | 0x86dd);
 }
 
 /* A VIP's table: 65,537 slots over its backends, in its live place. */
@@ -488,8 +515,7 @@ static int populate(struct bench *b)
 		a[0] = htonl(0x0a000800 | (i << 16));
 		if ((err = backend_add(b, i, XLB_AF_INET, a, VIP4_ID)))
 			return err;
-		inet_pton(AF_INET6, "fd00:b::", a);
-		a[3] = htonl(((__u32)i << 16) | 0x86dd);
+		be6_addr(i, a);
 		if ((err = backend_add(b, BE6_BASE + i, XLB_AF_INET6, a,
 				       VIP6_ID)))
 			return err;
@@ -498,6 +524,43 @@ static int populate(struct bench *b)
 	    (err = table_install(b, VIP6_ID, BE6_BASE)))
 		return err;
 	return nexthops_set(b, TR_IFINDEX);
+}
+
+/*
+ * The device MAC (mac_dev), found once: the bytes an IPv4 packet of the
+ * established flow leaves at its frame's start once xlb has pushed its
+ * outer header (that header's frag_off, TTL, protocol and checksum), so
+ * a recycled page of the live part is still addressed to the device.
+ * IPv6 backends carry it in their address's bytes 2..7, which is what a
+ * recycled IPv6 page's frame starts with (be6_addr).
+ */
+static int run_once(int prog_fd, const void *pkt, __u32 len, __u32 ifindex,
+		    void *out, __u32 *out_len, __u32 *ns);
+
+static int setup_dev_mac(struct bench *b)
+{
+	static int found;
+	__u8 pkt[PKT_MAX], out[PKT_MAX];
+	__u32 len, i, a[4];
+	int err;
+
+	if (!found) {
+		memcpy(b->xlb->bss->xlb_dev.mac, mac_dev, 6);
+		len = build_v4(pkt, CLIENT4, b->vip4);
+		if (run_once(b->fd_xlb, pkt, len, TR_IFINDEX, out, &len, NULL) !=
+		    XDP_TX)
+			return -EIO;
+		memcpy(mac_dev, out + 20, 6);
+		found = 1;
+	}
+	memcpy(b->xlb->bss->xlb_dev.mac, mac_dev, 6);
+	for (i = 0; i < N_BACKENDS; i++) {
+		be6_addr(i, a);
+		if ((err = backend_add(b, BE6_BASE + i, XLB_AF_INET6, a,
+				       VIP6_ID)))
+			return err;
+	}
+	return 0;
 }
 
 /* An xlb instance with a flow table of flow_sets sets, VIPs and packets. */
@@ -530,7 +593,7 @@ static int setup_xlb(struct bench *b, __u32 flow_sets)
 	b->fd_nh = bpf_map__fd(b->xlb->maps.xlb_nexthop);
 	b->fd_flows = bpf_map__fd(b->xlb->maps.xlb_flows);
 	b->fd_stats = bpf_map__fd(b->xlb->maps.xlb_stats);
-	if ((err = populate(b)))
+	if ((err = populate(b)) || (err = setup_dev_mac(b)))
 		return err;
 
 	{
@@ -814,7 +877,7 @@ static int cycle_setup(struct bench *b)
 	munmap(sets, FLOWS_LEN);
 	memcpy(pkt, b->pkt4, b->len4);
 	for (i = 0; i < b->ncyc; i++) {
-		memcpy(pkt + 14 + 12, &b->cyc[i], 4);
+		put_src4(pkt, b->cyc[i]);
 		if (run_once(b->fd_xlb, pkt, b->len4, TR_IFINDEX, NULL, NULL,
 			     NULL) != XDP_TX)
 			return -EIO;
@@ -831,7 +894,7 @@ static void next_source(struct bench *b, const struct tcase *c, __u8 *pkt)
 	else if (c->fresh == NEW6)
 		set_src6(pkt, fresh_source(b, NEW6));
 	else if (c->fresh == CYCLE4)
-		memcpy(pkt + 14 + 12, &b->cyc[b->cyc_next++ % b->ncyc], 4);
+		put_src4(pkt, b->cyc[b->cyc_next++ % b->ncyc]);
 }
 
 /*

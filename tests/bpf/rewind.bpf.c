@@ -65,6 +65,20 @@ static __always_inline int rewind(struct xdp_md *ctx)
 	__builtin_memcpy(data, rewind_eth, ETH_HLEN);
 	if (data + off + 4 > end)
 		goto bad;
+	/*
+	 * An IPv4 source (at 14 + 12) is covered by the header checksum,
+	 * which xlb checks: updated for the new source (RFC 1624).
+	 */
+	if (off == ETH_HLEN + 12) {
+		__u16 *w = data + ETH_HLEN + 12, *ck = data + ETH_HLEN + 10;
+		__u32 nw = rewind_src[i], sum;
+
+		sum = (__u16)~*ck + (__u16)~w[0] + (__u16)~w[1] +
+		      (nw & 0xffff) + (nw >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		*ck = (__u16)~sum;
+	}
 	*(__u32 *)(data + off) = rewind_src[i];
 	rewind_i = i + 1 < rewind_n ? i + 1 : 0;
 	return 0;

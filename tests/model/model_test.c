@@ -68,6 +68,18 @@ static size_t syn_packet(__u8 *buf, const struct xlb_addr *client,
 		buf[l3 + 9] = IPPROTO_TCP;
 		memcpy(buf + l3 + 12, client->a, 4);
 		memcpy(buf + l3 + 16, k->addr, 4);
+		{
+			/* The header checksum, which the data path checks. */
+			__u32 sum = 0;
+			int w;
+
+			for (w = 0; w < 20; w += 2)
+				sum += (__u32)buf[l3 + w] << 8 | buf[l3 + w + 1];
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			buf[l3 + 10] = (__u8)(~sum >> 8);
+			buf[l3 + 11] = (__u8)~sum;
+		}
 		l4 = l3 + 20;
 	} else {
 		buf[12] = 0x86;
@@ -159,6 +171,8 @@ static int setup(void **state)
 		fprintf(stderr, "setup: %s\n", xlb_errmsg());
 		return -1;
 	}
+	/* As attach: the device's MAC, the one syn_packet's frames go to. */
+	memcpy(skel->bss->xlb_dev.mac, "\x02\x00\x00\x00\x00\x01", 6);
 	prog_fd = bpf_program__fd(skel->progs.xlb_main);
 	if (xlb_maps_open(pin_dir, &maps) || xlb_model_read(&maps, &old) ||
 	    xlb_model_copy(&old, &md))

@@ -7,8 +7,13 @@
  *   XDP_DROP      anything (counted; the totals are checked at the end);
  *   XDP_TX        the input is a complete VIP packet by the oracle's own
  *                 parser (TCP/UDP to a VIP, a fragment to a VIP address
- *                 with a fragment alias, or an ICMP/ICMPv6 error quoting a
- *                 VIP's packet) and the output is exactly its encapsulation
+ *                 with a fragment alias whose first fragment holds a VIP's
+ *                 ports, or an ICMP/ICMPv6 error quoting a VIP's packet)
+ *                 that a router would forward (to the balancer's MAC, a
+ *                 valid IPv4 header checksum, well-formed options and no
+ *                 source route, TTL above 0, a source that is no martian,
+ *                 VIP or balancer address, TCP/UDP lengths inside the
+ *                 datagram), and the output is exactly its encapsulation
  *                 (or l2dsr frame) toward the backend the test computes
  *                 from the hash and the table, with a valid outer header;
  *   anything else a failure.
@@ -91,6 +96,62 @@ static const struct pt_vip *find_vip(const struct pt_env *e, const void *addr,
 	return NULL;
 }
 
+static const __u8 fz_mac_lb[6] = { MAC_LB };
+
+/* Sources a router drops (RFC 1812 5.3.7; RFC 4291). */
+static bool martian4(const __u8 *a)
+{
+	return a[0] == 0 || a[0] == 127 || (a[0] >> 4) == 0xe ||
+	       (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+}
+
+static bool martian6(const __u8 *a)
+{
+	static const __u8 z[10];
+
+	if (a[0] == 0xff)
+		return true;
+	if (memcmp(a, z, 10))
+		return false;
+	if (a[10] == 0xff && a[11] == 0xff) /* IPv4-mapped */
+		return true;
+	if (a[10] || a[11] || a[12] || a[13] || a[14])
+		return false;
+	return a[15] <= 1; /* :: or ::1 */
+}
+
+/* A client source a VIP may take: no martian, not the VIP, not ours. */
+static bool client_ok(const struct pt_env *e, const __u8 *src, const __u8 *vip,
+		      bool v6)
+{
+	if (v6)
+		return !martian6(src) && memcmp(src, vip, 16) &&
+		       memcmp(src, e->cfg.src6, 16);
+	return !martian4(src) && memcmp(src, vip, 4) &&
+	       memcmp(src, &e->cfg.src4, 4);
+}
+
+/* IPv4 options well formed, none a source route. */
+static bool opts_ok(const __u8 *o, size_t olen)
+{
+	size_t off = 0;
+
+	while (off < olen) {
+		if (o[off] == 0)
+			return true;
+		if (o[off] == 1) {
+			off++;
+			continue;
+		}
+		if (off + 2 > olen || o[off + 1] < 2 || off + o[off + 1] > olen)
+			return false;
+		if (o[off] == 0x83 || o[off] == 0x89)
+			return false;
+		off += o[off + 1];
+	}
+	return true;
+}
+
 /*
  * strict: transport headers must lie inside the IP datagram (its own
  * length field); otherwise only inside the frame (what parse.h checks).
@@ -107,6 +168,8 @@ static bool classify(const struct pt_env *e, const __u8 *f, size_t len,
 	c->l2 = l2;
 	if (!l2)
 		return false;
+	if (memcmp(f, fz_mac_lb, 6)) /* not to the balancer's MAC */
+		return false;
 	avail = len - l2;
 	if (type == 0x0800) {
 		size_t hl, tot;
@@ -119,11 +182,21 @@ static bool classify(const struct pt_env *e, const __u8 *f, size_t len,
 		tot = get16(ip + 2);
 		if (hl > avail || tot < hl || tot > avail)
 			return false;
+		if (!ip[8] || pb_csum(ip, hl, 0) || !opts_ok(ip + 20, hl - 20))
+			return false;
 		dend = strict ? tot : avail;
 		fo = get16(ip + 6);
 		proto = ip[9];
 		if (fo & 0x3fff) {
 			if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+				return false;
+			if (!client_ok(e, ip + 12, ip + 16, false))
+				return false;
+			/* A first fragment's ports must be a VIP's. */
+			if (!(fo & 0x1fff) &&
+			    (dend < hl + 8 ||
+			     !find_vip(e, ip + 16, XLB_AF_INET,
+				       htons(get16(ip + hl + 2)), proto)))
 				return false;
 			v = find_vip(e, ip + 16, XLB_AF_INET, 0, proto);
 			memcpy(c->client, ip + 12, 4);
@@ -141,17 +214,25 @@ static bool classify(const struct pt_env *e, const __u8 *f, size_t len,
 				return false;
 			if (eav < ehl + 8 || memcmp(em + 12, ip + 16, 4))
 				return false;
+			if (martian4(ip + 12) || !client_ok(e, em + 16, em + 12, false))
+				return false;
 			v = find_vip(e, em + 12, XLB_AF_INET,
 				     htons(get16(em + ehl)), em[9]);
 			memcpy(c->client, em + 16, 4);
 		} else if (proto == IPPROTO_TCP) {
-			if (dend < hl + 20 || (ip[hl + 12] >> 4) < 5)
+			if (dend < hl + 20 || (ip[hl + 12] >> 4) < 5 ||
+			    (ip[hl + 12] >> 4) * 4u > dend - hl)
+				return false;
+			if (!client_ok(e, ip + 12, ip + 16, false))
 				return false;
 			v = find_vip(e, ip + 16, XLB_AF_INET, htons(get16(ip + hl + 2)),
 				     proto);
 			memcpy(c->client, ip + 12, 4);
 		} else if (proto == IPPROTO_UDP) {
-			if (dend < hl + 8 || get16(ip + hl + 4) < 8)
+			if (dend < hl + 8 || get16(ip + hl + 4) < 8 ||
+			    get16(ip + hl + 4) > dend - hl)
+				return false;
+			if (!client_ok(e, ip + 12, ip + 16, false))
 				return false;
 			v = find_vip(e, ip + 16, XLB_AF_INET, htons(get16(ip + hl + 2)),
 				     proto);
@@ -159,13 +240,15 @@ static bool classify(const struct pt_env *e, const __u8 *f, size_t len,
 		}
 	} else if (type == 0x86dd) {
 		size_t off = 40;
-		bool frag = false;
-		__u8 nh;
+		bool frag = false, later = false;
+		__u8 nh, alias = 0;
 		int i;
 
 		if (avail < 40 || ip[0] >> 4 != 6)
 			return false;
 		if (40 + (size_t)get16(ip + 4) > avail)
+			return false;
+		if (!ip[7]) /* hop limit */
 			return false;
 		dend = strict ? 40 + (size_t)get16(ip + 4) : avail;
 		nh = ip[6];
@@ -177,23 +260,41 @@ static bool classify(const struct pt_env *e, const __u8 *f, size_t len,
 			if (nh == 44) {
 				nh = ip[off];
 				off += 8;
-				/* A real fragment ends the walk: payload follows. */
 				if (get16(ip + off - 6) & 0xfff9) {
+					if (frag)
+						return false;
 					frag = true;
-					break;
+					/* An extension header first: the protocol-0 alias. */
+					alias = (nh == 43 || nh == 60) ? 0 : nh;
+					/* Past offset 0: payload follows. */
+					if (get16(ip + off - 6) & 0xfff8) {
+						later = true;
+						break;
+					}
 				}
 			} else {
+				/* No source route: type 0, or segments left. */
+				if (nh == 43 && (ip[off + 2] == 0 || ip[off + 3]))
+					return false;
 				nh = ip[off];
 				off += (ip[off + 1] + 1u) * 8;
 			}
 		}
 		if (frag) {
-			/* An extension header first: the protocol-0 alias. */
-			if (nh == 43 || nh == 60)
-				nh = 0;
-			else if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+			if (!later) {
+				/* The first: its transport's ports a VIP's. */
+				if (nh != IPPROTO_TCP && nh != IPPROTO_UDP)
+					return false;
+				if (off > dend || dend - off < 8 ||
+				    !find_vip(e, ip + 24, XLB_AF_INET6,
+					      htons(get16(ip + off + 2)), nh))
+					return false;
+			}
+			if (alias && alias != IPPROTO_TCP && alias != IPPROTO_UDP)
 				return false;
-			v = find_vip(e, ip + 24, XLB_AF_INET6, 0, nh);
+			if (!client_ok(e, ip + 8, ip + 24, true))
+				return false;
+			v = find_vip(e, ip + 24, XLB_AF_INET6, 0, alias);
 			memcpy(c->client, ip + 8, 16);
 		} else if (nh == IPPROTO_ICMPV6) {
 			const __u8 *ic = ip + off, *em = ic + 8;
@@ -205,17 +306,25 @@ static bool classify(const struct pt_env *e, const __u8 *f, size_t len,
 				return false;
 			if (memcmp(em + 8, ip + 24, 16))
 				return false;
+			if (martian6(ip + 8) || !client_ok(e, em + 24, em + 8, true))
+				return false;
 			v = find_vip(e, em + 8, XLB_AF_INET6, htons(get16(em + 40)),
 				     em[6]);
 			memcpy(c->client, em + 24, 16);
 		} else if (nh == IPPROTO_TCP) {
-			if (dend < off + 20 || (ip[off + 12] >> 4) < 5)
+			if (dend < off + 20 || (ip[off + 12] >> 4) < 5 ||
+			    (ip[off + 12] >> 4) * 4u > dend - off)
+				return false;
+			if (!client_ok(e, ip + 8, ip + 24, true))
 				return false;
 			v = find_vip(e, ip + 24, XLB_AF_INET6, htons(get16(ip + off + 2)),
 				     nh);
 			memcpy(c->client, ip + 8, 16);
 		} else if (nh == IPPROTO_UDP) {
-			if (dend < off + 8 || get16(ip + off + 4) < 8)
+			if (dend < off + 8 || get16(ip + off + 4) < 8 ||
+			    get16(ip + off + 4) > dend - off)
+				return false;
+			if (!client_ok(e, ip + 8, ip + 24, true))
 				return false;
 			v = find_vip(e, ip + 24, XLB_AF_INET6, htons(get16(ip + off + 2)),
 				     nh);
@@ -270,9 +379,30 @@ static void rand_client(char *buf, size_t n, bool v6)
 			 (k >> 2) & 0xff, ((k >> 10) & 0xff) | 1);
 }
 
+/* IPv4 options a router must refuse, or may forward. */
+static const __u8 opt_lsrr[8] = { 0x83, 7, 4, 10, 0, 0, 1, 0 };
+static const __u8 opt_ssrr[8] = { 1, 0x89, 7, 4, 10, 0, 0, 1 };
+static const __u8 opt_rr[8] = { 7, 7, 4, 0, 0, 0, 0, 0 };
+static const __u8 opt_len0[4] = { 0x44, 0, 0, 0 };
+static const __u8 opt_len1[4] = { 1, 0x94, 1, 0 };
+static const __u8 opt_past[4] = { 1, 7, 12, 4 };
+static const __u8 opt_tail[4] = { 1, 1, 1, 7 };
+
+/* Group, broadcast and other hosts' destination MACs. */
+static const __u8 mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 mac_mcast[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x0a };
+static const __u8 mac_other[6] = { 0x02, 0x1b, 0x00, 0x00, 0x01, 0x99 };
+
 /* Fills the randomisable parts of a spec. */
 static void rand_l2l3(struct pspec *p, bool v6)
 {
+	if (chance(3)) {
+		static const __u8 *const macs[] = { mac_bcast, mac_mcast,
+						    mac_other };
+
+		p->dmac = macs[rn(3)];
+	}
+	p->ttl_zero = chance(2);
 	if (chance(20)) {
 		p->tpid = chance(80) ? 0x8100 : 0x88a8;
 		p->tci = (__u16)rn(0x10000);
@@ -282,6 +412,20 @@ static void rand_l2l3(struct pspec *p, bool v6)
 		p->frag = chance(70) ? 0x4000 : 0;
 		if (chance(15))
 			p->optlen = (__u8)(4 * (1 + rn(10)));
+		if (chance(6)) {
+			static const __u8 *const o8[] = { opt_lsrr, opt_ssrr, opt_rr };
+			static const __u8 *const o4[] = { opt_len0, opt_len1,
+							  opt_past, opt_tail };
+
+			if (chance(50)) {
+				p->opts = o8[rn(3)];
+				p->optlen = 8;
+			} else {
+				p->opts = o4[rn(4)];
+				p->optlen = 4;
+			}
+		}
+		p->bad_csum = chance(3);
 		p->ipid = (__u16)rnd();
 	} else {
 		p->flowlabel = (__u32)rnd();
@@ -296,6 +440,13 @@ static void rand_l2l3(struct pspec *p, bool v6)
 				p->extlen[i] = (__u8)(chance(70) ? 0 : rn(4));
 			}
 			p->v6frag = 0; /* atomic unless a fragment case sets it */
+			if (chance(30)) { /* routing headers of any kind */
+				static const __u8 types[] = { 0, 2, 3, 4, 253 };
+
+				p->rh_given = true;
+				p->rh_type = types[rn(5)];
+				p->rh_segs = (__u8)(chance(50) ? 0 : 1 + rn(3));
+			}
 		}
 	}
 	p->ttl = (__u8)(1 + rn(255));
@@ -309,12 +460,26 @@ static size_t gen_vip_packet(__u8 *o, int kind)
 
 	rand_client(cl, sizeof(cl), t->v6);
 	p.src = cl;
+	if (chance(4)) { /* a source no VIP may take */
+		static const char *const bad4[] = { "0.0.0.0", "0.9.9.9", "127.0.0.1",
+						    "224.0.0.5", "255.255.255.255",
+						    "198.51.100.1" };
+		static const char *const bad6[] = { "::", "::1", "ff02::1",
+						    "::ffff:203.0.113.5",
+						    "2001:db8:100::1" };
+
+		p.src = t->v6 ? bad6[rn(5)] : bad4[rn(6)];
+		if (chance(20))
+			p.src = t->addr;
+	}
 	p.dst = t->addr;
 	p.proto = t->proto;
 	p.sport = (__u16)(chance(50) ? 40000 + rn(8) : rn(0x10000));
 	p.dport = chance(90) ? t->port : (__u16)rn(0x10000);
 	p.flags = chance(30) ? 0x02 : chance(10) ? 0x04 : (__u8)(0x10 | rn(0x100));
 	p.dlen = (__u16)(chance(50) ? rn(64) : rn(1400));
+	if (chance(3))
+		p.udp_len = (__u16)rn(1500);
 	rand_l2l3(&p, t->v6);
 	if (kind == 1) { /* fragment */
 		static __u8 raw[1500];
@@ -334,6 +499,8 @@ static size_t gen_vip_packet(__u8 *o, int kind)
 			if (chance(30))
 				p.ext[p.next++] = chance(50) ? NH_HOPOPTS : NH_DSTOPTS;
 			p.ext[p.next++] = NH_FRAGMENT;
+			if (chance(25)) /* the fragment header names options */
+				p.ext[p.next++] = NH_DSTOPTS;
 			p.v6frag = (__u16)((chance(30) ? 0 : 8 * (1 + rn(0x1000))) |
 					   (chance(70) ? 1 : 0));
 			if (!(p.v6frag & 0xfff9))

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <linux/in.h>
 #include "harness.h"
+#include "pkt.h"
 #include "xlb.skel.h"
 
 int pt_verbose;
@@ -30,6 +31,7 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_NH_REFRESH] = "NH_REFRESH",
 	[XLB_STAT_NH_STALE] = "NH_STALE",
 	[XLB_STAT_TOO_BIG] = "TOO_BIG",
+	[XLB_STAT_PASS_NOT_OURS] = "PASS_NOT_OURS",
 	[XLB_STAT_DROP_MALFORMED] = "DROP_MALFORMED",
 	[XLB_STAT_DROP_NO_BACKEND] = "DROP_NO_BACKEND",
 	[XLB_STAT_DROP_NO_TABLE] = "DROP_NO_TABLE",
@@ -40,6 +42,14 @@ static const char *const stat_names[XLB_STAT_MAX] = {
 	[XLB_STAT_DROP_ENCAP] = "DROP_ENCAP",
 	[XLB_STAT_DROP_NO_SRC] = "DROP_NO_SRC",
 	[XLB_STAT_DROP_MTU] = "DROP_MTU",
+	[XLB_STAT_DROP_FRAG_PORT] = "DROP_FRAG_PORT",
+	[XLB_STAT_DROP_FRAG_PROTO] = "DROP_FRAG_PROTO",
+	[XLB_STAT_DROP_FRAG_SHORT] = "DROP_FRAG_SHORT",
+	[XLB_STAT_DROP_IP_CSUM] = "DROP_IP_CSUM",
+	[XLB_STAT_DROP_IP_OPTION] = "DROP_IP_OPTION",
+	[XLB_STAT_DROP_SRC_ROUTE] = "DROP_SRC_ROUTE",
+	[XLB_STAT_DROP_TTL] = "DROP_TTL",
+	[XLB_STAT_DROP_BAD_SRC] = "DROP_BAD_SRC",
 };
 
 const char *pt_stat_name(__u32 idx)
@@ -76,6 +86,8 @@ struct pt_env *pt_env_open(void)
 		bpf_map__set_pin_path(m, NULL);
 	if (xlb_bpf__load(skel))
 		fail_msg("xlb_bpf__load failed (verifier log above with -v)");
+	/* As attach: the device's MAC, the one the tests' frames go to. */
+	memcpy(skel->bss->xlb_dev.mac, (const __u8[]){ MAC_LB }, 6);
 	e->skel = skel;
 	e->prog = bpf_program__fd(skel->progs.xlb_main);
 	e->config = bpf_map__fd(skel->maps.xlb_config);

@@ -95,7 +95,7 @@ size_t pb_l4(const struct pspec *s, __u8 *o)
 	if (s->proto == IPPROTO_UDP) {
 		put16(o, s->sport);
 		put16(o + 2, s->dport);
-		put16(o + 4, 8 + s->dlen);
+		put16(o + 4, s->udp_len ? s->udp_len : 8 + s->dlen);
 		put16(o + 6, 0);
 		pattern(o + 8, s->dlen, 2);
 		return 8 + s->dlen;
@@ -140,14 +140,16 @@ size_t pb_ip(const struct pspec *s, __u8 *o)
 		put16(o + 2, (__u16)(hl + l4len + s->len_adj));
 		put16(o + 4, s->ipid ? s->ipid : 0x1234);
 		put16(o + 6, s->frag);
-		o[8] = s->ttl ? s->ttl : 64;
+		o[8] = s->ttl_zero ? 0 : s->ttl ? s->ttl : 64;
 		o[9] = s->proto;
 		put16(o + 10, 0);
 		memcpy(o + 12, src, 4);
 		memcpy(o + 16, dst, 4);
 		for (i = 0; i < s->optlen; i++)
 			o[20 + i] = 0x01; /* NOP */
-		if (s->optlen >= 4) { /* Router Alert, then NOPs */
+		if (s->opts) {
+			memcpy(o + 20, s->opts, s->optlen);
+		} else if (s->optlen >= 4) { /* Router Alert, then NOPs */
 			o[20] = 0x94;
 			o[21] = 0x04;
 			o[22] = 0;
@@ -155,7 +157,7 @@ size_t pb_ip(const struct pspec *s, __u8 *o)
 		}
 		if (!(s->frag & 0x3fff))
 			l4_csum(s, o + hl, l4len, src, dst, 4);
-		put16(o + 10, pb_csum(o, hl, 0));
+		put16(o + 10, (__u16)(pb_csum(o, hl, 0) + (s->bad_csum ? 1 : 0)));
 		return hl + l4len;
 	}
 	inet_pton(AF_INET6, s->src, src);
@@ -181,8 +183,9 @@ size_t pb_ip(const struct pspec *s, __u8 *o)
 				p[0] = nh;
 				p[1] = s->extlen[i];
 				if (s->ext[i] == NH_ROUTING) {
-					p[2] = 253; /* experimental type */
-					p[3] = 0; /* segments left */
+					/* Experimental type, none left, unless given. */
+					p[2] = s->rh_given ? s->rh_type : 253;
+					p[3] = s->rh_given ? s->rh_segs : 0;
 				} else {
 					p[2] = 1; /* PadN over the rest */
 					p[3] = (__u8)(len - 4);
@@ -198,7 +201,7 @@ size_t pb_ip(const struct pspec *s, __u8 *o)
 	put32(o, 0x60000000u | (__u32)s->tos << 20 | (s->flowlabel & 0xfffff));
 	put16(o + 4, (__u16)(hl - 40 + l4len + s->len_adj));
 	o[6] = s->next ? s->ext[0] : s->proto;
-	o[7] = s->ttl ? s->ttl : 64;
+	o[7] = s->ttl_zero ? 0 : s->ttl ? s->ttl : 64;
 	memcpy(o + 8, src, 16);
 	memcpy(o + 24, dst, 16);
 	return hl + l4len;
@@ -227,7 +230,8 @@ size_t pb_frame(const struct pspec *s, __u8 *o)
 
 	if (!type)
 		type = inet_pton(AF_INET, s->src, tmp) == 1 ? 0x0800 : 0x86dd;
-	l2 = pb_l2(o, mac_lb, mac_client, s->tpid, s->tci, type);
+	l2 = pb_l2(o, s->dmac ? s->dmac : mac_lb, mac_client, s->tpid, s->tci,
+		   type);
 	return l2 + pb_ip(s, o + l2);
 }
 
@@ -286,13 +290,20 @@ size_t pt_expect_fwd(const struct pt_env *e, __u32 vip_id, __u32 be_id,
 	bool v6in = (ip[0] >> 4) == 6;
 	__u8 tos, *o;
 
+	/* A client's VLAN tag never leaves by another interface. */
+	bool untag = l2 == 18 && nh->ifindex != e->ifindex;
+
 	if (e->vip[vip_id].v.fwd == XLB_FWD_L2DSR) {
-		memcpy(exp, in, inlen);
 		memcpy(exp, nh->dmac, 6);
 		memcpy(exp + 6, nh->smac, 6);
+		if (untag) {
+			memcpy(exp + 12, in + 16, inlen - 16);
+			return inlen - 4;
+		}
+		memcpy(exp + 12, in + 12, inlen - 12);
 		return inlen;
 	}
-	if (l2 == 18) {
+	if (l2 == 18 && !untag) {
 		tpid = get16(in + 12);
 		tci = get16(in + 14);
 	}

@@ -33,6 +33,7 @@ struct pspec {
 	__u16 tpid; /* 0: untagged; 0x8100 or 0x88a8 */
 	__u16 tci;
 	__u16 ethertype; /* 0: from the address family */
+	const __u8 *dmac; /* destination MAC; NULL: the balancer's (MAC_LB) */
 	/* L3 */
 	const char *src, *dst;
 	__u8 tos; /* IPv4 TOS / IPv6 traffic class */
@@ -40,12 +41,17 @@ struct pspec {
 	__u16 frag; /* IPv4 frag_off, host order: 0x4000 DF, 0x2000 MF, offset/8 */
 	__u16 ipid;
 	__u8 ttl; /* 0: 64 */
+	bool ttl_zero; /* TTL / hop limit 0 (ttl ignored) */
+	bool bad_csum; /* IPv4 header checksum off by one */
 	__u8 optlen; /* IPv4 option bytes, multiple of 4, at most 40 */
+	const __u8 *opts; /* the option bytes; NULL: Router Alert, NOPs */
 	__u8 ihl; /* IPv4 IHL override, 0 = computed */
 	int len_adj; /* added to IPv4 tot_len / IPv6 payload_len */
 	__u8 ext[8]; /* IPv6 extension header types, in order */
 	__u8 extlen[8]; /* their Hdr Ext Len (8-byte units past the first 8) */
 	__u8 next; /* number of extension headers */
+	bool rh_given; /* routing headers of rh_type with rh_segs left */
+	__u8 rh_type, rh_segs; /* else type 253 (experimental), 0 left */
 	__u16 v6frag; /* fragment header frag_off: offset (bytes) | M bit */
 	__u32 v6fragid;
 	/* L4 */
@@ -53,6 +59,7 @@ struct pspec {
 	__u16 sport, dport;
 	__u8 flags; /* TCP flags */
 	__u8 doff; /* TCP data offset override, 0 = 5 */
+	__u16 udp_len; /* UDP length field override, 0 = computed */
 	__u16 dlen; /* payload after the L4 header */
 	const __u8 *raw; /* if set, the L4 part is these bytes verbatim */
 	__u16 rawlen;

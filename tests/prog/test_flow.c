@@ -360,7 +360,8 @@ static void same_set_flows(struct pt_env *e, bool v6, struct set_flow *out,
 	__be32 cl[4];
 	int found = 0;
 
-	for (a = 1; a < 255 && found < n; a++) {
+	/* From 2: 198.51.100.1 is the balancer's own (cfg.src4), no client. */
+	for (a = 2; a < 255 && found < n; a++) {
 		char client[INET6_ADDRSTRLEN];
 
 		snprintf(client, sizeof(client),

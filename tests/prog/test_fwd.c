@@ -74,6 +74,10 @@ static const struct pspec emb_a_port81 = { .src = "192.0.2.10", .dst = CL4,
 					   .proto = IPPROTO_TCP, .sport = 81,
 					   .dport = 40000, .flags = 0x18,
 					   .dlen = 100 };
+static const struct pspec emb_a_lo = { .src = "192.0.2.10", .dst = "127.0.0.1",
+				       .proto = IPPROTO_TCP, .sport = 80,
+				       .dport = 40000, .flags = 0x18,
+				       .dlen = 100 };
 static const struct pspec emb_other6 = { .src = "2001:db8::99", .dst = CL6,
 					 .proto = IPPROTO_TCP, .sport = 443,
 					 .dport = 40001, .flags = 0x18,
@@ -112,6 +116,21 @@ static void setup_other_egress(struct pt_env *e)
 
 		nh.ifindex = 7;
 		pt_set_nexthop(e, id, &nh);
+	}
+}
+
+/* VIP B's and VIP E's backends too behind another interface. */
+static void setup_other_egress_all(struct pt_env *e)
+{
+	static const __u32 ids[] = { 5, 6, 7, 12, 13 };
+	size_t i;
+
+	setup_other_egress(e);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct xlb_nexthop nh = e->nh[ids[i]];
+
+		nh.ifindex = 7;
+		pt_set_nexthop(e, ids[i], &nh);
 	}
 }
 
@@ -336,6 +355,144 @@ static const struct fwd_case cases[] = {
 	  .kind = X_REJECT },
 	{ "malformed: v6 payload_len beyond the frame", V6B(.len_adj = 1), .kind = X_REJECT },
 	{ "malformed: v6 tcp doff 3", V6B(.doff = 3), .kind = X_REJECT },
+	/* What a router would not forward (issue 13, item 8) */
+	{ "not ours: broadcast frame to a VIP -> PASS_NOT_OURS",
+	  V4A(.dmac = (const __u8[]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }),
+	  .kind = X_PASS, .stat = XLB_STAT_PASS_NOT_OURS },
+	{ "not ours: multicast frame to a VIP -> PASS_NOT_OURS",
+	  V6B(.dmac = (const __u8[]){ 0x33, 0x33, 0, 0, 0, 0x10 }),
+	  .kind = X_PASS, .stat = XLB_STAT_PASS_NOT_OURS },
+	{ "not ours: another host's MAC -> PASS_NOT_OURS",
+	  V4A(.dmac = (const __u8[]){ 0x02, 0x1b, 0, 0, 0, 0x98 }),
+	  .kind = X_PASS, .stat = XLB_STAT_PASS_NOT_OURS },
+	{ "not ours: another host's MAC differing in its first byte",
+	  V6B(.dmac = (const __u8[]){ 0x06, 0x1b, 0, 0, 0, 0x99 }),
+	  .kind = X_PASS, .stat = XLB_STAT_PASS_NOT_OURS },
+	{ "drop: v4 header checksum wrong -> DROP_IP_CSUM", V4A(.bad_csum = true),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_IP_CSUM },
+	{ "drop: v4 options, header checksum wrong -> DROP_IP_CSUM",
+	  V4A(.bad_csum = true, .optlen = 8), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_IP_CSUM },
+	{ "drop: v4 TTL 0 -> DROP_TTL", V4A(.ttl_zero = true), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_TTL },
+	{ "drop: v6 hop limit 0 -> DROP_TTL", V6B(.ttl_zero = true), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_TTL },
+	{ "fwd: v4 TTL 1 forwarded", V4A(.ttl = 1), .kind = X_FWD, .vip = VIP_A,
+	  .client = CL4 },
+	{ "drop: v4 LSRR option -> DROP_SRC_ROUTE",
+	  V4A(.optlen = 8, .opts = (const __u8[]){ 0x83, 7, 4, 10, 9, 9, 9, 0 }),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_SRC_ROUTE },
+	{ "drop: v4 SSRR after a NOP -> DROP_SRC_ROUTE",
+	  V4A(.optlen = 12,
+	      .opts = (const __u8[]){ 1, 0x89, 7, 4, 10, 9, 9, 9, 0, 0, 0, 0 }),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_SRC_ROUTE },
+	{ "fwd: v4 record route forwarded",
+	  V4A(.optlen = 8, .opts = (const __u8[]){ 7, 7, 4, 0, 0, 0, 0, 0 }),
+	  .kind = X_FWD, .vip = VIP_A, .client = CL4 },
+	{ "fwd: v4 timestamp after NOPs forwarded",
+	  V4A(.optlen = 12,
+	      .opts = (const __u8[]){ 1, 1, 0x44, 8, 5, 0, 0, 0, 0, 0, 0, 0 }),
+	  .kind = X_FWD, .vip = VIP_A, .client = CL4 },
+	{ "drop: v4 option length 0 -> DROP_IP_OPTION",
+	  V4A(.optlen = 4, .opts = (const __u8[]){ 0x44, 0, 0, 0 }), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_IP_OPTION },
+	{ "drop: v4 option length 1 -> DROP_IP_OPTION",
+	  V4A(.optlen = 4, .opts = (const __u8[]){ 1, 0x94, 1, 0 }), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_IP_OPTION },
+	{ "drop: v4 option past the header -> DROP_IP_OPTION",
+	  V4A(.optlen = 8, .opts = (const __u8[]){ 1, 1, 7, 11, 4, 0, 0, 0 }),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_IP_OPTION },
+	{ "drop: v4 option type in the header's last byte -> DROP_IP_OPTION",
+	  V4A(.optlen = 4, .opts = (const __u8[]){ 1, 1, 1, 7 }), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_IP_OPTION },
+	{ "drop: v6 routing header type 0, none left -> DROP_SRC_ROUTE",
+	  V6B(.ext = { NH_ROUTING }, .next = 1, .rh_given = true, .rh_type = 0),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_SRC_ROUTE },
+	{ "drop: v6 segment routing header, 1 left -> DROP_SRC_ROUTE",
+	  V6B(.ext = { NH_HOPOPTS, NH_ROUTING }, .extlen = { 0, 2 }, .next = 2,
+	      .rh_given = true, .rh_type = 4, .rh_segs = 1),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_SRC_ROUTE },
+	{ "drop: v6 routing header type 253, 2 left -> DROP_SRC_ROUTE",
+	  V6B(.ext = { NH_ROUTING }, .next = 1, .rh_given = true, .rh_type = 253,
+	      .rh_segs = 2),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_SRC_ROUTE },
+	{ "fwd: v6 segment routing header, none left",
+	  V6B(.ext = { NH_ROUTING }, .extlen = { 2 }, .next = 1, .rh_given = true,
+	      .rh_type = 4),
+	  .kind = X_FWD, .vip = VIP_B, .client = CL6 },
+	{ "drop: v4 tcp data offset past the segment -> DROP_MALFORMED",
+	  V4A(.doff = 15, .dlen = 32), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_MALFORMED },
+	{ "drop: v6 tcp data offset past the segment -> DROP_MALFORMED",
+	  V6B(.doff = 6, .dlen = 0), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_MALFORMED },
+	{ "fwd: v4 tcp data offset 15 inside the segment",
+	  V4A(.doff = 15, .dlen = 40), .kind = X_FWD, .vip = VIP_A, .client = CL4 },
+	{ "drop: v4 udp length past the datagram -> DROP_MALFORMED",
+	  { .src = CL4, .dst = "192.0.2.20", .proto = IPPROTO_UDP, .sport = 5353,
+	    .dport = 53, .dlen = 20, .udp_len = 29 },
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_MALFORMED },
+	{ "drop: v6 udp length past the datagram -> DROP_MALFORMED",
+	  { .src = CL6, .dst = "2001:db8::20", .proto = IPPROTO_UDP, .sport = 5353,
+	    .dport = 53, .dlen = 20, .udp_len = 400 },
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_MALFORMED },
+	{ "fwd: v4 udp length short of the datagram (trailer)",
+	  { .src = CL4, .dst = "192.0.2.20", .proto = IPPROTO_UDP, .sport = 5353,
+	    .dport = 53, .dlen = 20, .udp_len = 20 },
+	  .kind = X_FWD, .vip = VIP_C, .client = CL4 },
+	{ "drop: v4 source 0.0.0.0 -> DROP_BAD_SRC", V4A(.src = "0.0.0.0"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v4 source in 0/8 -> DROP_BAD_SRC", V4A(.src = "0.1.2.3"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v4 loopback source -> DROP_BAD_SRC", V4A(.src = "127.0.0.1"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v4 multicast source -> DROP_BAD_SRC", V4A(.src = "239.1.2.3"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v4 broadcast source -> DROP_BAD_SRC", V4A(.src = "255.255.255.255"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v4 source the VIP itself -> DROP_BAD_SRC", V4A(.src = "192.0.2.10"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v4 source the balancer's own -> DROP_BAD_SRC",
+	  V4A(.src = "198.51.100.1", .flags = 0x02), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v6 source :: -> DROP_BAD_SRC", V6B(.src = "::"), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v6 source ::1 -> DROP_BAD_SRC", V6B(.src = "::1"), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v6 multicast source -> DROP_BAD_SRC", V6B(.src = "ff02::1"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v6 IPv4-mapped source -> DROP_BAD_SRC",
+	  V6B(.src = "::ffff:203.0.113.5"), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v6 source the VIP itself -> DROP_BAD_SRC", V6B(.src = "2001:db8::10"),
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: v6 source the balancer's own -> DROP_BAD_SRC",
+	  V6B(.src = "2001:db8:100::1"), .kind = X_DROP,
+	  .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: icmp error from a loopback source -> DROP_BAD_SRC",
+	  { .src = "127.0.0.1", .dst = "192.0.2.10", .proto = IPPROTO_ICMP,
+	    .itype = 3, .icode = 4, .irest = 1400, .emb = &emb_a, .emb_len = 28 },
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: icmp6 error from a multicast source -> DROP_BAD_SRC",
+	  { .src = "ff02::2", .dst = "2001:db8::10", .proto = IPPROTO_ICMPV6,
+	    .itype = 2, .irest = 1280, .emb = &emb_b, .emb_len = 48 },
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "drop: icmp error quoting a packet to a loopback client -> DROP_BAD_SRC",
+	  { .src = RTR4, .dst = "192.0.2.10", .proto = IPPROTO_ICMP, .itype = 3,
+	    .icode = 4, .irest = 1400, .emb = &emb_a_lo, .emb_len = 28 },
+	  .kind = X_DROP, .stat = XLB_STAT_DROP_BAD_SRC },
+	{ "ipip: v4 802.1Q tag stripped when redirected to another interface",
+	  V4A(.tpid = 0x8100, .tci = 0x0064), .setup = setup_other_egress,
+	  .kind = X_FWD, .vip = VIP_A, .client = CL4, .verdict = XDP_REDIRECT,
+	  .stat = XLB_STAT_REDIRECT },
+	{ "ip6ip6: 802.1ad tag stripped when redirected to another interface",
+	  V6B(.tpid = 0x88a8, .tci = 0x0007), .setup = setup_other_egress_all,
+	  .kind = X_FWD, .vip = VIP_B, .client = CL6, .verdict = XDP_REDIRECT },
+	{ "l2dsr: 802.1Q tag stripped when redirected to another interface",
+	  { .src = CL4, .dst = "192.0.2.30", .proto = IPPROTO_TCP, .sport = 40000,
+	    .dport = 80, .flags = 0x10, .dlen = 20, .tpid = 0x8100, .tci = 100 },
+	  .setup = setup_other_egress_all, .kind = X_FWD, .vip = VIP_E,
+	  .client = CL4, .verdict = XDP_REDIRECT },
 	/* Configuration that makes the program drop */
 	{ "drop: VIP without a table -> DROP_NO_TABLE",
 	  { .src = CL4, .dst = "192.0.2.60", .proto = IPPROTO_TCP, .sport = 1,
@@ -454,6 +611,10 @@ static void run_case(void **state)
 			fail_msg("%s: verdict %d, expected XDP_PASS", fc->name, verdict);
 		pt_assert_bytes(fc->name, in, inlen, out, outlen);
 		want[XLB_STAT_PASS] = 1;
+		if (fc->stat) { /* why it was passed */
+			want[fc->stat] = 1;
+			care[fc->stat] = true;
+		}
 		check_deltas(fc->name, before, after, want, care);
 		break;
 	case X_DROP:
