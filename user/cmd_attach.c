@@ -415,6 +415,23 @@ out:
 }
 
 /* Detaches the program called name from dev, refusing anyone else's. */
+/* The program called name on an interface's XDP hook, or NULL. */
+static struct xdp_program *prog_named(struct xdp_multiprog *mp,
+				      const char *name)
+{
+	struct xdp_program *p;
+
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		return p && !strcmp(xdp_program__name(p), name) ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p;
+	     p = xdp_multiprog__next_prog(p, mp))
+		if (!strcmp(xdp_program__name(p), name))
+			return p;
+	return NULL;
+}
+
 static int detach_named(struct xlb_ctx *c, const char *dev, const char *name)
 {
 	struct xdp_multiprog *mp;
@@ -427,16 +444,7 @@ static int detach_named(struct xlb_ctx *c, const char *dev, const char *name)
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp) || !mp)
 		return xlb_fail(c, XLB_EXIT_FAIL, "%s has no XDP program", dev);
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && strcmp(xdp_program__name(p), name))
-			p = NULL;
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p;
-		     p = xdp_multiprog__next_prog(p, mp))
-			if (!strcmp(xdp_program__name(p), name))
-				break;
-	}
+	p = prog_named(mp, name);
 	if (!p) {
 		xdp_multiprog__close(mp);
 		return xlb_fail(c, XLB_EXIT_FAIL, "%s has no %s program", dev, name);
@@ -515,16 +523,7 @@ static int decap_attached_map(int ifindex, const char *suffix)
 
 	if (libxdp_get_error(mp) || !mp)
 		return -ENOENT;
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p && strcmp(xdp_program__name(p), DECAP_PROG_NAME))
-			p = NULL;
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p;
-		     p = xdp_multiprog__next_prog(p, mp))
-			if (!strcmp(xdp_program__name(p), DECAP_PROG_NAME))
-				break;
-	}
+	p = prog_named(mp, DECAP_PROG_NAME);
 	if (p)
 		id = xdp_program__id(p);
 	xdp_multiprog__close(mp);
