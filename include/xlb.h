@@ -183,6 +183,12 @@ _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
  * (milliseconds), a VIP entry update does not, so the swap itself is fast.
  */
 #define XLB_VIP_F_TABLE_B 0x2
+/*
+ * The controller's own: the daemon checks this VIP's backends, so one
+ * added by the CLI starts DOWN, XLB_BE_F_PENDING, until its checks pass.
+ * The data path ignores both.
+ */
+#define XLB_VIP_F_CHECKED 0x4
 
 XLB_INLINE_ABI __u32 xlb_table_index(__u32 vip_id, __u32 vip_flags)
 {
@@ -268,6 +274,7 @@ _Static_assert(sizeof(struct xlb_slot_pair) == 8, "xlb_slot_pair layout");
 #define XLB_TABLE_ELEMS(size) (((size) + 1) / 2)
 
 #define XLB_BE_F_USED 0x1 /* id allocated */
+#define XLB_BE_F_PENDING 0x2 /* added DOWN until the daemon's checks pass */
 
 /* A backend of one VIP (xlb_backends value, indexed by backend id). */
 struct xlb_backend {

@@ -10,47 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "stat.h"
 #include "metrics.h"
 #include "table.h"
 #include "util.h"
 
-static const char *const stat_names[XLB_STAT_MAX] = {
-	[XLB_STAT_RX] = "rx",
-	[XLB_STAT_PASS] = "pass",
-	[XLB_STAT_TX] = "tx",
-	[XLB_STAT_REDIRECT] = "redirect",
-	[XLB_STAT_FLOW_HIT] = "flow_hit",
-	[XLB_STAT_FLOW_MISS] = "flow_miss",
-	[XLB_STAT_FLOW_RESELECT] = "flow_reselect",
-	[XLB_STAT_FLOW_EXPIRED] = "flow_expired",
-	[XLB_STAT_FLOW_BUSY] = "flow_busy",
-	[XLB_STAT_FLOW_LIMITED] = "flow_limited",
-	[XLB_STAT_SECONDARY] = "secondary",
-	[XLB_STAT_ICMP_ERR] = "icmp_err",
-	[XLB_STAT_FRAG] = "frag",
-	[XLB_STAT_NH_REFRESH] = "nexthop_refresh",
-	[XLB_STAT_NH_STALE] = "nexthop_stale",
-	[XLB_STAT_TOO_BIG] = "icmp_too_big_sent",
-	[XLB_STAT_PASS_NOT_OURS] = "pass_not_our_mac",
-	[XLB_STAT_DROP_MALFORMED] = "drop_malformed",
-	[XLB_STAT_DROP_NO_BACKEND] = "drop_no_backend",
-	[XLB_STAT_DROP_NO_TABLE] = "drop_no_table",
-	[XLB_STAT_DROP_NO_NEIGH] = "drop_no_neigh",
-	[XLB_STAT_DROP_NO_ROUTE] = "drop_no_route",
-	[XLB_STAT_DROP_NOT_ONLINK] = "drop_not_onlink",
-	[XLB_STAT_DROP_FAMILY] = "drop_family",
-	[XLB_STAT_DROP_ENCAP] = "drop_encap",
-	[XLB_STAT_DROP_NO_SRC] = "drop_no_src",
-	[XLB_STAT_DROP_MTU] = "drop_mtu",
-	[XLB_STAT_DROP_FRAG_PORT] = "drop_frag_port",
-	[XLB_STAT_DROP_FRAG_PROTO] = "drop_frag_proto",
-	[XLB_STAT_DROP_FRAG_SHORT] = "drop_frag_short",
-	[XLB_STAT_DROP_IP_CSUM] = "drop_ip_csum",
-	[XLB_STAT_DROP_IP_OPTION] = "drop_ip_option",
-	[XLB_STAT_DROP_SRC_ROUTE] = "drop_source_route",
-	[XLB_STAT_DROP_TTL] = "drop_ttl",
-	[XLB_STAT_DROP_BAD_SRC] = "drop_bad_src",
-};
 
 /* Opens the maps read-only and finds the VIP named by s. */
 static int inspect_begin(struct xlb_ctx *c, const char *s, struct xlb_maps *m,
@@ -389,10 +353,10 @@ int cmd_stats(struct xlb_ctx *c, int argc, char **argv)
 			if (xlb_percpu_sum(m.stats, (__u32)i, &v, 1))
 				continue;
 			if (c->json)
-				json_object_object_add(glob, stat_names[i],
+				json_object_object_add(glob, xlb_stat_name(i),
 						       json_object_new_uint64(v));
 			else
-				printf("%-20s %14llu\n", stat_names[i],
+				printf("%-20s %14llu\n", xlb_stat_name(i),
 				       (unsigned long long)v);
 		}
 		/* How full the flow table is: what `attach --flows` sizes. */

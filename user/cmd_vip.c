@@ -462,6 +462,7 @@ static int backend_add(struct xlb_ctx *c, int argc, char **argv)
 {
 	struct xlb_model old, md;
 	struct xlb_vip_ent *v;
+	struct xlb_be_ent *b;
 	struct xlb_addr a;
 	struct be_opts o;
 	struct xlb_maps m;
@@ -470,8 +471,20 @@ static int backend_add(struct xlb_ctx *c, int argc, char **argv)
 	rc = be_begin(c, argc, argv, false, true, &o, &m, &old, &md, &v, &a);
 	if (rc)
 		return rc;
-	if (xlb_model_be_add(v, &a, o.has_weight ? o.weight : 1, NULL))
+	if (xlb_model_be_add(v, &a, o.has_weight ? o.weight : 1, &b))
 		return abort_with(c, &m, &old, &md, XLB_EXIT_FAIL);
+	/*
+	 * A VIP the running daemon checks: the backend waits for its checks,
+	 * as one new in the daemon's file does, instead of taking clients
+	 * before anything has looked at it.
+	 */
+	if (v->checked && xlb_daemon_running(c->pin_dir)) {
+		b->state = XLB_BE_DOWN;
+		b->pending = true;
+		if (!c->json)
+			fprintf(stderr, "xlb: %s starts down: the daemon brings it up "
+				"when its checks pass\n", argv[1]);
+	}
 	return finish(c, &m, &old, &md);
 }
 

@@ -1374,7 +1374,8 @@ bool xlb_conf_model_same(const struct xlb_model *a, const struct xlb_model *b)
 
 		if (!y || x->table_size != y->table_size || x->algo != y->algo ||
 		    x->fwd != y->fwd || x->v4_prefix != y->v4_prefix ||
-		    x->v6_prefix != y->v6_prefix || x->n_be != y->n_be)
+		    x->v6_prefix != y->v6_prefix || x->n_be != y->n_be ||
+		    x->checked != y->checked)
 			return false;
 		for (j = 0; j < x->n_be; j++) {
 			const struct xlb_be_ent *p = &x->be[j];
@@ -1630,6 +1631,7 @@ static void merge_be(struct xlb_be_ent *b, const struct xlb_be_conf *bc,
 		b->ramp = has_ramp ? ramp : lb->ramp;
 		b->since_ns = lb->since_ns;
 		b->drain_deadline_ns = lb->drain_deadline_ns;
+		b->pending = lb->pending;
 		b->id = lb->id;
 		return;
 	}
@@ -1744,6 +1746,8 @@ int xlb_conf_merge(const struct xlb_conf *c, const struct xlb_model *live,
 
 		v->id = lv ? lv->id : XLB_ID_NONE;
 		v->generation = lv ? lv->generation : 0;
+		/* Whether the daemon checks it is the daemon's to say. */
+		v->checked = lv && lv->checked;
 		for (j = 0; j < v->n_be; j++)
 			merge_be(&v->be[j], xlb_conf_be(vc, &v->be[j].addr),
 				 lv ? xlb_model_be(lv, &v->be[j].addr) : NULL, vc,

@@ -690,6 +690,13 @@ static void sync_records(struct daemon *d, const struct xlb_model *live,
 				b->state = e->state;
 				b->healthy = e->state == XLB_BE_UP;
 				be_configure(b, conf);
+				/* Added by the CLI to a checked VIP: ours to bring up. */
+				if (e->pending && e->state == XLB_BE_DOWN &&
+				    b->ck.type != XLB_CHECK_NONE) {
+					b->owned_down = true;
+					blog(b, LOG_NOTICE, "backend %s added (not by the daemon): "
+					     "down until its checks pass", b->name);
+				}
 				fresh = d->running && e->state == XLB_BE_UP &&
 					b->ck.type != XLB_CHECK_NONE;
 			} else if (e->state != b->state && b->want == W_NONE) {
@@ -1073,6 +1080,8 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		const struct xlb_vip_ent *lv = xlb_model_vip(&old, &v->key);
 		const struct xlb_vip_conf *vc = xlb_conf_vip(conf, &v->key);
 
+		/* Backends the CLI adds to a checked VIP wait for their checks. */
+		v->checked = vc && vc->check.type != XLB_CHECK_NONE;
 		for (j = 0; j < v->n_be; j++) {
 			struct xlb_be_ent *e = &v->be[j];
 			const struct xlb_be_ent *lb = lv ? xlb_model_be(lv, &e->addr) : NULL;

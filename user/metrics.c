@@ -13,44 +13,9 @@
 #include "metrics.h"
 #include "model.h"
 #include "record.h"
+#include "stat.h"
 #include "util.h"
 #include "xdpinfo.h"
-
-/*
- * The global counters by family: what happened to packets
- * (xlb_packets_total{action}), why some were dropped
- * (xlb_drops_total{reason}), and the rest of the data path's events.
- */
-static const struct {
-	const char *family, *label;
-} stat_metric[XLB_STAT_MAX] = {
-    [XLB_STAT_RX] = {"packets", "rx"},
-    [XLB_STAT_PASS] = {"packets", "pass"},
-    [XLB_STAT_TX] = {"packets", "tx"},
-    [XLB_STAT_REDIRECT] = {"packets", "redirect"},
-    [XLB_STAT_FLOW_HIT] = {"events", "flow_hit"},
-    [XLB_STAT_FLOW_MISS] = {"events", "flow_miss"},
-    [XLB_STAT_FLOW_RESELECT] = {"events", "flow_reselect"},
-    [XLB_STAT_FLOW_EXPIRED] = {"events", "flow_expired"},
-    [XLB_STAT_FLOW_BUSY] = {"events", "flow_busy"},
-    [XLB_STAT_FLOW_LIMITED] = {"events", "flow_limited"},
-    [XLB_STAT_SECONDARY] = {"events", "secondary"},
-    [XLB_STAT_ICMP_ERR] = {"events", "icmp_err"},
-    [XLB_STAT_FRAG] = {"events", "frag"},
-    [XLB_STAT_NH_REFRESH] = {"events", "nexthop_refresh"},
-    [XLB_STAT_NH_STALE] = {"events", "nexthop_stale"},
-    [XLB_STAT_TOO_BIG] = {"events", "icmp_too_big_sent"},
-    [XLB_STAT_DROP_MALFORMED] = {"drops", "malformed"},
-    [XLB_STAT_DROP_NO_BACKEND] = {"drops", "no_backend"},
-    [XLB_STAT_DROP_NO_TABLE] = {"drops", "no_table"},
-    [XLB_STAT_DROP_NO_NEIGH] = {"drops", "no_neigh"},
-    [XLB_STAT_DROP_NO_ROUTE] = {"drops", "no_route"},
-    [XLB_STAT_DROP_NOT_ONLINK] = {"drops", "not_onlink"},
-    [XLB_STAT_DROP_FAMILY] = {"drops", "family"},
-    [XLB_STAT_DROP_ENCAP] = {"drops", "encap"},
-    [XLB_STAT_DROP_NO_SRC] = {"drops", "no_src"},
-    [XLB_STAT_DROP_MTU] = {"drops", "mtu"},
-};
 
 /* What is exported per backend, gathered once per rendering. */
 struct be_row {
@@ -188,18 +153,25 @@ static void datapath(FILE *f, struct xlb_maps *m, const struct xlb_model *md,
 	}
 }
 
+/*
+ * The global counters by family: what happened to packets
+ * (xlb_packets_total{action}), why some were dropped
+ * (xlb_drops_total{reason}), and the rest of the data path's events.
+ */
 static void globals(FILE *f, struct xlb_maps *m)
 {
 	static const struct {
-		const char *family, *name, *help;
+		enum xlb_stat_kind kind;
+		const char *name, *help, *label;
 	} fam[] = {
-	    {"packets", "xlb_packets_total",
+	    {XLB_STAT_KIND_PACKET, "xlb_packets_total",
 	     "Packets by what the data path did: rx seen, pass to the kernel, "
-	     "tx or redirect to a backend."},
-	    {"drops", "xlb_drops_total", "VIP packets dropped, by reason."},
-	    {"events", "xlb_datapath_events_total",
+	     "tx or redirect to a backend.", "action"},
+	    {XLB_STAT_KIND_DROP, "xlb_drops_total",
+	     "VIP packets dropped, by reason.", "reason"},
+	    {XLB_STAT_KIND_EVENT, "xlb_datapath_events_total",
 	     "Data path events: flow-table hits, misses, re-selections, "
-	     "next-hop refreshes, ..."},
+	     "next-hop refreshes, ...", "event"},
 	};
 	size_t i, s;
 	__u64 v;
@@ -207,14 +179,12 @@ static void globals(FILE *f, struct xlb_maps *m)
 	for (i = 0; i < ARRAY_SIZE(fam); i++) {
 		xlb_metric_head(f, fam[i].name, "counter", fam[i].help);
 		for (s = 0; s < XLB_STAT_MAX; s++) {
-			if (strcmp(stat_metric[s].family, fam[i].family) ||
+			if (xlb_stat_kind((__u32)s) != fam[i].kind ||
 			    xlb_percpu_sum(m->stats, (__u32)s, &v, 1))
 				continue;
 			fprintf(f, "%s{%s=\"%s\"} %llu\n", fam[i].name,
-				!strcmp(fam[i].family, "drops")	    ? "reason"
-				: !strcmp(fam[i].family, "packets") ? "action"
-								    : "event",
-				stat_metric[s].label, (unsigned long long)v);
+				fam[i].label, xlb_stat_label((__u32)s),
+				(unsigned long long)v);
 		}
 	}
 }

@@ -579,6 +579,9 @@ void xlb_model_be_value(const struct xlb_vip_ent *v, const struct xlb_be_ent *b,
 	memcpy(val->addr, b->addr.a, sizeof(val->addr));
 	val->family = b->addr.family;
 	val->flags = XLB_BE_F_USED;
+	/* Waiting ends with the backend's first UP, whoever brings it. */
+	if (b->pending && b->state == XLB_BE_DOWN)
+		val->flags |= XLB_BE_F_PENDING;
 	val->vip_id = v->id;
 	val->weight = b->weight;
 	val->ramp = b->ramp;
@@ -602,6 +605,8 @@ void xlb_model_vip_value(const struct xlb_vip_ent *v, struct xlb_vip *val)
 	val->flip_ms = v->flip_ms;
 	if (v->table_b)
 		val->flags |= XLB_VIP_F_TABLE_B;
+	if (v->checked)
+		val->flags |= XLB_VIP_F_CHECKED;
 }
 
 size_t xlb_table_bytes(__u32 size)

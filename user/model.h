@@ -25,6 +25,7 @@ struct xlb_be_ent {
 	__u32 state; /* enum xlb_be_state */
 	__u64 since_ns; /* CLOCK_REALTIME of the last state change */
 	__u64 drain_deadline_ns; /* 0: none */
+	bool pending; /* DOWN until the daemon's checks pass (XLB_BE_F_PENDING) */
 };
 
 struct xlb_vip_ent {
@@ -37,6 +38,7 @@ struct xlb_vip_ent {
 	__u8 fwd; /* enum xlb_fwd */
 	__u8 v4_prefix, v6_prefix;
 	bool table_b; /* live table in the VIP's second place (XLB_VIP_F_TABLE_B) */
+	bool checked; /* the daemon checks its backends (XLB_VIP_F_CHECKED) */
 	struct xlb_be_ent *be;
 	size_t n_be;
 };

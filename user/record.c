@@ -90,6 +90,7 @@ static int vip_from_rec(struct xlb_model *md, const struct xlb_rec_vip *r)
 	v->v4_prefix = r->vip.v4_prefix;
 	v->v6_prefix = r->vip.v6_prefix;
 	v->table_b = !!(r->vip.flags & XLB_VIP_F_TABLE_B);
+	v->checked = !!(r->vip.flags & XLB_VIP_F_CHECKED);
 	v->flip_ms = r->vip.flip_ms;
 	return 0;
 }
@@ -116,6 +117,7 @@ static int be_from_rec(struct xlb_model *md, const struct xlb_rec_backend *r)
 	e->state = r->state;
 	e->since_ns = r->be.since_ns;
 	e->drain_deadline_ns = r->be.drain_deadline_ns;
+	e->pending = !!(r->be.flags & XLB_BE_F_PENDING);
 	return 0;
 }
 

@@ -8,55 +8,16 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/in.h>
+#include "stat.h"
 #include "harness.h"
 #include "pkt.h"
 #include "xlb.skel.h"
 
 int pt_verbose;
 
-static const char *const stat_names[XLB_STAT_MAX] = {
-	[XLB_STAT_RX] = "RX",
-	[XLB_STAT_PASS] = "PASS",
-	[XLB_STAT_TX] = "TX",
-	[XLB_STAT_REDIRECT] = "REDIRECT",
-	[XLB_STAT_FLOW_HIT] = "FLOW_HIT",
-	[XLB_STAT_FLOW_MISS] = "FLOW_MISS",
-	[XLB_STAT_FLOW_RESELECT] = "FLOW_RESELECT",
-	[XLB_STAT_FLOW_EXPIRED] = "FLOW_EXPIRED",
-	[XLB_STAT_FLOW_BUSY] = "FLOW_BUSY",
-	[XLB_STAT_FLOW_LIMITED] = "FLOW_LIMITED",
-	[XLB_STAT_SECONDARY] = "SECONDARY",
-	[XLB_STAT_ICMP_ERR] = "ICMP_ERR",
-	[XLB_STAT_FRAG] = "FRAG",
-	[XLB_STAT_NH_REFRESH] = "NH_REFRESH",
-	[XLB_STAT_NH_STALE] = "NH_STALE",
-	[XLB_STAT_TOO_BIG] = "TOO_BIG",
-	[XLB_STAT_PASS_NOT_OURS] = "PASS_NOT_OURS",
-	[XLB_STAT_DROP_MALFORMED] = "DROP_MALFORMED",
-	[XLB_STAT_DROP_NO_BACKEND] = "DROP_NO_BACKEND",
-	[XLB_STAT_DROP_NO_TABLE] = "DROP_NO_TABLE",
-	[XLB_STAT_DROP_NO_NEIGH] = "DROP_NO_NEIGH",
-	[XLB_STAT_DROP_NO_ROUTE] = "DROP_NO_ROUTE",
-	[XLB_STAT_DROP_NOT_ONLINK] = "DROP_NOT_ONLINK",
-	[XLB_STAT_DROP_FAMILY] = "DROP_FAMILY",
-	[XLB_STAT_DROP_ENCAP] = "DROP_ENCAP",
-	[XLB_STAT_DROP_NO_SRC] = "DROP_NO_SRC",
-	[XLB_STAT_DROP_MTU] = "DROP_MTU",
-	[XLB_STAT_DROP_FRAG_PORT] = "DROP_FRAG_PORT",
-	[XLB_STAT_DROP_FRAG_PROTO] = "DROP_FRAG_PROTO",
-	[XLB_STAT_DROP_FRAG_SHORT] = "DROP_FRAG_SHORT",
-	[XLB_STAT_DROP_IP_CSUM] = "DROP_IP_CSUM",
-	[XLB_STAT_DROP_IP_OPTION] = "DROP_IP_OPTION",
-	[XLB_STAT_DROP_SRC_ROUTE] = "DROP_SRC_ROUTE",
-	[XLB_STAT_DROP_TTL] = "DROP_TTL",
-	[XLB_STAT_DROP_BAD_SRC] = "DROP_BAD_SRC",
-};
-
 const char *pt_stat_name(__u32 idx)
 {
-	if (idx < XLB_STAT_MAX && stat_names[idx])
-		return stat_names[idx];
-	return "?";
+	return xlb_stat_name(idx);
 }
 
 __u8 pt_addr(const char *s, __be32 a[4])
