@@ -57,22 +57,26 @@ x vip add "$VIP" >/dev/null && x backend add "$VIP" 192.0.2.11 >/dev/null &&
 	x backend add "$VIP" 192.0.2.12 >/dev/null || { echo "setup failed"; exit 1; }
 PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
 	'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+V0_MAC=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
+	'import json, sys; print(json.load(sys.stdin)[0]["address"])')
 
 # flows SRC_OCTET FIRST_SPORT COUNT: COUNT new flows from 198.18.0.SRC,
-# one ACK each, through the attached program.
+# one ACK each, through the attached program, in frames to v0's MAC (xlb
+# forwards only frames to its device's).
 flows() {
 	local i
 	for ((i = 0; i < $3; i++)); do
-		/usr/bin/python3 - "$1" $(($2 + i)) >"$TMP/pkt" <<'PY'
+		/usr/bin/python3 - "$1" $(($2 + i)) "$V0_MAC" >"$TMP/pkt" <<'PY'
 import struct, sys
 src, sport = int(sys.argv[1]), int(sys.argv[2])
+dmac = bytes.fromhex(sys.argv[3].replace(':', ''))
 tcp = struct.pack('!HHIIBBHHH', sport, 80, 1, 1, 5 << 4, 0x10, 65535, 0, 0)
 ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6,
                  0, bytes([198, 18, 0, src]), bytes([203, 0, 113, 10]))
 s = sum(struct.unpack('!10H', ip))
 s = (s & 0xffff) + (s >> 16)
 ip = ip[:10] + struct.pack('!H', ~s & 0xffff) + ip[12:]
-sys.stdout.buffer.write(b'\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\0' + ip + tcp)
+sys.stdout.buffer.write(dmac + b'\x02\0\0\0\0\x02\x08\0' + ip + tcp)
 PY
 		nsenter --net=/run/netns/"$NS" bpftool prog run id "$PROG_ID" \
 			data_in "$TMP/pkt" repeat 1 >/dev/null || return 1
