@@ -31,6 +31,26 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/*
+ * An option given twice is refused the same way in every command, here
+ * rather than in each parser; --from is the one meant to repeat.
+ */
+static bool repeated_option(struct xlb_ctx *c, int argc, char **argv)
+{
+	int i, j;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' || !argv[i][1] || !strcmp(argv[i], "--from"))
+			continue;
+		for (j = 1; j < i; j++)
+			if (!strcmp(argv[i], argv[j])) {
+				xlb_usage(c, "%s given twice", argv[i]);
+				return true;
+			}
+	}
+	return false;
+}
+
 /* `xlb CMD [SUB] --help`, or -h right after the command's words. */
 static bool wants_help(int argc, char **argv)
 {
@@ -182,6 +202,8 @@ int main(int argc, char **argv)
 	libxdp_set_print(libxdp_print);
 	if (optind >= argc)
 		return xlb_usage(&c, "missing command");
+	if (repeated_option(&c, argc - optind, argv + optind))
+		return XLB_EXIT_USAGE;
 	if (wants_help(argc - optind, argv + optind))
 		return cmd_help(&c, argc - optind, argv + optind);
 	return xlb_dispatch(&c, commands, argc - optind, argv + optind, NULL);

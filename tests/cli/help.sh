@@ -38,6 +38,20 @@ done
 out=$("$XLB" lookup 203.0.113.1:80/tcp --help 2>/dev/null)
 [[ $out == "Usage: xlb [OPTIONS] lookup "* ]] && pass "--help after arguments" ||
 	fail "--help after arguments: $out"
+# An option given twice is refused alike in every command (exit 2), before
+# anything is opened.
+for args in "apply --reseed --reseed -f /nonexistent" "restore --new-src --new-src /x" \
+	"stats --watch 1 --watch 2" "node drain --wait --wait" "save --config a --config b" \
+	"vip check 203.0.113.1:80/tcp --min-up 1 --min-up 2" "status -j -j"; do
+	# shellcheck disable=SC2086
+	msg=$("$XLB" --pin-dir /sys/fs/bpf/xh$$-none $args 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -eq 2 ] && [[ $msg == "xlb: "*" given twice"* ]]; then
+		pass "xlb $args: refused"
+	else
+		fail "xlb $args: exit $rc: $msg"
+	fi
+done
 out=$("$XLB" --version)
 [[ $out =~ ^xlb\ [0-9.]+\ \(commit\ [0-9a-f]+(-dirty)?,\ map\ layout\ [0-9]+\)$ ]] &&
 	pass "xlb --version: $out" || fail "xlb --version: $out"
