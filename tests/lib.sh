@@ -511,6 +511,32 @@ for s in srcs:
 EOF
 }
 
+# lab_backend_addr N: backend bN's addresses, the VIPs on its lo, the direct
+# server return sysctls and its routes back to the clients.
+lab_backend_addr() {
+	local i=$1 ns b
+	ns=$(lab_nsname "b$i")
+	{
+		echo "address add ${LAB_BE4[i - 1]}/24 dev $LAB_DEV"
+		echo "address add ${LAB_BE6[i - 1]}/64 dev $LAB_DEV nodad"
+		for b in "${LAB_VIP4S[@]}"; do
+			echo "address add $b/32 dev lo"
+		done
+		for b in "${LAB_VIP6S[@]}"; do
+			echo "address add $b/128 dev lo nodad"
+		done
+		echo "route add $LAB_SRC4_NET via $LAB_CLIENT4"
+		echo "route add $LAB_SRC6_NET via $LAB_CLIENT6"
+	} | ip -n "$ns" -batch - || lab_die "backend b$i addressing failed"
+	lab_ns "b$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+		net.ipv4.conf.all.arp_announce=2 \
+		"net.ipv4.conf.$LAB_DEV.arp_ignore=1" \
+		"net.ipv4.conf.$LAB_DEV.arp_announce=2" \
+		net.ipv4.conf.all.rp_filter=0 \
+		"net.ipv4.conf.$LAB_DEV.rp_filter=0" \
+		net.ipv4.conf.lo.rp_filter=0 >/dev/null
+}
+
 # lab_setup : builds the standard lab (see the top of this file). Needs
 # build/xlb (for `xlb decap`) and clang (for the pass program).
 lab_setup() {
@@ -556,26 +582,7 @@ lab_setup() {
 
 	# Backends: addresses, VIPs on lo, DSR sysctls, routes to the client.
 	for i in 1 2 3; do
-		ns=$(lab_nsname "b$i")
-		{
-			echo "address add ${LAB_BE4[i - 1]}/24 dev $LAB_DEV"
-			echo "address add ${LAB_BE6[i - 1]}/64 dev $LAB_DEV nodad"
-			for b in "${LAB_VIP4S[@]}"; do
-				echo "address add $b/32 dev lo"
-			done
-			for b in "${LAB_VIP6S[@]}"; do
-				echo "address add $b/128 dev lo nodad"
-			done
-			echo "route add $LAB_SRC4_NET via $LAB_CLIENT4"
-			echo "route add $LAB_SRC6_NET via $LAB_CLIENT6"
-		} | ip -n "$ns" -batch - || lab_die "backend b$i addressing failed"
-		lab_ns "b$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2 \
-			"net.ipv4.conf.$LAB_DEV.arp_ignore=1" \
-			"net.ipv4.conf.$LAB_DEV.arp_announce=2" \
-			net.ipv4.conf.all.rp_filter=0 \
-			"net.ipv4.conf.$LAB_DEV.rp_filter=0" \
-			net.ipv4.conf.lo.rp_filter=0 >/dev/null
+		lab_backend_addr "$i"
 	done
 
 	for n in c lb b1 b2 b3; do

@@ -97,6 +97,22 @@ static void route_cb(const struct xlb_addr *a, __u32 table, void *arg)
 	json_object_array_add(arg, o);
 }
 
+/* What drain and undrain report when no announcing daemon runs. */
+static int no_daemon(struct xlb_ctx *c, const char *state, const char *text)
+{
+	struct json_object *o;
+
+	if (!c->json) {
+		printf("%s\n", text);
+		return XLB_EXIT_OK;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "daemon_pid", NULL);
+	xlb_json_print(c, o);
+	return XLB_EXIT_OK;
+}
+
 int xlb_node_status(const char *pin_dir, struct json_object **out)
 {
 	struct json_object *st, *o, *addrs, *routes;
@@ -316,16 +332,7 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 			"without `announce`): the drain is recorded for the next "
 			"one; %zu route%s the last one left withdrawn\n",
 			c->pin_dir, orphans, orphans == 1 ? "" : "s");
-		if (c->json) {
-			o = json_object_new_object();
-			json_object_object_add(
-			    o, "state", json_object_new_string("drained"));
-			json_object_object_add(o, "daemon_pid", NULL);
-			xlb_json_print(c, o);
-		} else {
-			printf("node drained (no daemon)\n");
-		}
-		return XLB_EXIT_OK;
+		return no_daemon(c, "drained", "node drained (no daemon)");
 	}
 	json_object_put(st);
 	st = wait_state(c, ACK_WAIT_MS, acked_drain, &r.since_ns);
@@ -403,16 +410,7 @@ static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 			"xlb: no announcing daemon runs for %s (none, or one "
 			"without `announce`): the next one announces\n",
 			c->pin_dir);
-		if (c->json) {
-			o = json_object_new_object();
-			json_object_object_add(
-			    o, "state", json_object_new_string("stopped"));
-			json_object_object_add(o, "daemon_pid", NULL);
-			xlb_json_print(c, o);
-		} else {
-			printf("node undrained (no daemon)\n");
-		}
-		return XLB_EXIT_OK;
+		return no_daemon(c, "stopped", "node undrained (no daemon)");
 	}
 	st = wait_state(c, ACK_WAIT_MS, acked_undrain, NULL);
 	if (!st || !acked_undrain(st, NULL)) {

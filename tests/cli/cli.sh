@@ -515,18 +515,8 @@ PROG_ID=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
 V0_MAC=$(ip -n "$NS" -j link show v0 | /usr/bin/python3 -c \
 	'import json, sys; print(json.load(sys.stdin)[0]["address"])')
 flow() { # SRC_LAST_OCTET SPORT
-	/usr/bin/python3 - "$1" "$2" "$V0_MAC" >"$TMP/pkt" <<'PY'
-import struct, sys
-src, sport = int(sys.argv[1], 16), int(sys.argv[2], 16) + 40000
-dmac = bytes.fromhex(sys.argv[3].replace(':', ''))
-tcp = struct.pack('!HHIIBBHHH', sport, 80, 1, 1, 5 << 4, 0x10, 65535, 0, 0)
-ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6,
-                 0, bytes([198, 18, 0, src]), bytes([203, 0, 113, 10]))
-s = sum(struct.unpack('!10H', ip))
-s = (s & 0xffff) + (s >> 16)
-ip = ip[:10] + struct.pack('!H', ~s & 0xffff) + ip[12:]
-sys.stdout.buffer.write(dmac + b'\x02\0\0\0\0\x02\x08\0' + ip + tcp)
-PY
+	/usr/bin/python3 "$(dirname "$0")/ack_frame.py" $((16#$1)) $((16#$2 + 40000)) \
+		"$V0_MAC" >"$TMP/pkt"
 	nsenter --net=/run/netns/"$NS" bpftool prog run id "$PROG_ID" \
 		data_in "$TMP/pkt" repeat 1 >/dev/null
 }

@@ -170,30 +170,11 @@ EOF
 # add_backend N : backend bN (N > 3) as lab_setup makes b1..b3, but running
 # only the port-$PORT server (started for every backend by start_servers).
 add_backend() {
-	local i=$1 ns b
+	local i=$1
 	lab_ns_add "b$i"
 	lab_veth "b$i" "$LAB_DEV" 10 sw "p-b$i" $((102 + i)) "$LAB_MTU"
 	lab_bridge_port sw br0 "p-b$i"
-	ns=$(lab_nsname "b$i")
-	{
-		echo "address add ${LAB_BE4[i - 1]}/24 dev $LAB_DEV"
-		echo "address add ${LAB_BE6[i - 1]}/64 dev $LAB_DEV nodad"
-		for b in "${LAB_VIP4S[@]}"; do
-			echo "address add $b/32 dev lo"
-		done
-		for b in "${LAB_VIP6S[@]}"; do
-			echo "address add $b/128 dev lo nodad"
-		done
-		echo "route add $LAB_SRC4_NET via $LAB_CLIENT4"
-		echo "route add $LAB_SRC6_NET via $LAB_CLIENT6"
-	} | ip -n "$ns" -batch - || lab_die "backend b$i addressing failed"
-	lab_ns "b$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-		net.ipv4.conf.all.arp_announce=2 \
-		"net.ipv4.conf.$LAB_DEV.arp_ignore=1" \
-		"net.ipv4.conf.$LAB_DEV.arp_announce=2" \
-		net.ipv4.conf.all.rp_filter=0 \
-		"net.ipv4.conf.$LAB_DEV.rp_filter=0" \
-		net.ipv4.conf.lo.rp_filter=0 >/dev/null
+	lab_backend_addr "$i"
 	lab_wait_up "b$i" "$LAB_DEV"
 	lab_wait_up sw "p-b$i"
 	lab_ns "b$i" "$XLB" decap attach "$LAB_DEV" \
