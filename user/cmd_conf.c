@@ -207,28 +207,13 @@ static int apply_file(struct xlb_ctx *c, const char *path, unsigned int flags)
 		size_t i;
 
 		/* stable VIPs' snapshots: where a table without one continues. */
-		for (i = 0; i < conf.model.n_vips && !err; i++) {
-			const struct xlb_vip_conf *vc = &conf.vips[i];
-			const struct xlb_vip_ent *ov = xlb_model_vip(&old, &vc->key);
-			struct xlb_tb_snapshot mine;
-			char vb[XLB_VIP_STRLEN];
-
-			if (!vc->snap)
-				continue;
-			err = xlb_history_offer(&vc->key, vc->snap);
-			/* A node with a history of its own: is it the file's? */
-			if (err || !ov || ov->algo != XLB_ALGO_STABLE ||
-			    xlb_history_snapshot(&m, &old, ov, &mine))
-				continue;
-			if (xlb_snapshot_digest(&mine) != xlb_snapshot_digest(vc->snap)) {
-				xlb_vip_fmt(&vc->key, vb, sizeof(vb));
-				fprintf(stderr,
-					"xlb: %s: this node's table (snapshot %016llx) is not the file's (%016llx): the histories differ; a changed VIP adopts the file's, an unchanged one keeps this node's\n",
-					vb, (unsigned long long)xlb_snapshot_digest(&mine),
-					(unsigned long long)xlb_snapshot_digest(vc->snap));
-			}
-			xlb_snapshot_free(&mine);
-		}
+		for (i = 0; i < conf.model.n_vips && !err; i++)
+			if (conf.vips[i].snap)
+				err = xlb_history_offer(&conf.vips[i].key,
+							conf.vips[i].snap);
+		if (!err)
+			err = xlb_history_check(&m, &old, &want,
+						flags & XLB_MERGE_ADOPT_HISTORY);
 		if (!err)
 			err = xlb_model_commit(&m, &old, &want);
 		xlb_history_forget();
@@ -257,6 +242,8 @@ static int apply_args(int argc, char **argv, bool f_opt, const char **path,
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--reseed")) {
 			*flags |= XLB_MERGE_RESEED;
+		} else if (!strcmp(argv[i], "--adopt-history")) {
+			*flags |= XLB_MERGE_ADOPT_HISTORY;
 		} else if (!strcmp(argv[i], "--new-src")) {
 			*flags |= XLB_MERGE_NEW_SRC;
 		} else if (f_opt && !strcmp(argv[i], "-f") && i + 1 < argc &&
@@ -277,7 +264,7 @@ int cmd_restore(struct xlb_ctx *c, int argc, char **argv)
 	const char *path;
 
 	if (apply_args(argc, argv, false, &path, &flags))
-		return xlb_usage(c, "usage: xlb restore [--reseed] [--new-src] FILE");
+		return xlb_usage(c, "usage: xlb restore [--reseed] [--new-src] [--adopt-history] FILE");
 	return apply_file(c, path, flags);
 }
 
@@ -287,7 +274,7 @@ int cmd_apply(struct xlb_ctx *c, int argc, char **argv)
 	const char *path;
 
 	if (apply_args(argc, argv, true, &path, &flags))
-		return xlb_usage(c, "usage: xlb apply [--reseed] [--new-src] -f FILE");
+		return xlb_usage(c, "usage: xlb apply [--reseed] [--new-src] [--adopt-history] -f FILE");
 	return apply_file(c, path, flags);
 }
 

@@ -340,7 +340,8 @@ static int table_stage(const struct xlb_maps *m, const struct xlb_model *old,
 	__u32 idx;
 	int err, fd;
 
-	if (same_id && seed_same(old, md) && be_same_for_table(o, v)) {
+	if (same_id && seed_same(old, md) && be_same_for_table(o, v) &&
+	    !xlb_history_adopting(&v->key)) {
 		/* Unchanged: the live place stays live, whatever md says. */
 		v->table_b = o->table_b;
 		v->generation = o->generation;

@@ -205,6 +205,8 @@ int xlb_conf_write_snap(FILE *f, const struct xlb_model *md,
 enum {
 	XLB_MERGE_RESEED = 1 << 0, /* the seed (apply/restore --reseed) */
 	XLB_MERGE_NEW_SRC = 1 << 1, /* src4 and src6 (--new-src) */
+	/* not the merge's: a stable VIP's file history over the node's own */
+	XLB_MERGE_ADOPT_HISTORY = 1 << 2,
 };
 
 /*

@@ -40,6 +40,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "health.h"
+#include "history.h"
 #include "hooks.h"
 #include "log.h"
 #include "metrics.h"
@@ -1047,6 +1048,26 @@ static bool vip_any_up(const struct xlb_vip_ent *v)
  * hold down stays down; a new one waits for its checks), commit only when
  * something differs. Refused whole on any error.
  */
+/*
+ * The file's stable table snapshots: where a VIP without a history here
+ * starts (a fresh node), checked against the history of one that has.
+ * No adoption: a reload never moves clients to another history
+ * (`xlb apply --adopt-history` does, on the operator's word).
+ */
+static int offer_snapshots(const struct daemon *d, const struct xlb_conf *conf,
+			   const struct xlb_model *old,
+			   const struct xlb_model *md)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < conf->model.n_vips && !err; i++)
+		if (conf->vips[i].snap)
+			err = xlb_history_offer(&conf->vips[i].key,
+						conf->vips[i].snap);
+	return err ? err : xlb_history_check(&d->m, old, md, false);
+}
+
 static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 {
 	struct xlb_model old, md;
@@ -1070,7 +1091,11 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 	 * apply --reseed` or `--new-src`, then edits the file to match).
 	 */
 	err = xlb_conf_merge(conf, &old, 0, &md);
+	if (!err)
+		err = offer_snapshots(d, conf, &old, &md);
 	if (err) {
+		xlb_history_forget();
+		xlb_model_free(&md);
 		xlb_model_free(&old);
 		unlock_maps(d);
 		return err;
@@ -1151,6 +1176,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 		d->commits++;
 		d->last_commit_s = (double)(xlb_now_mono_ns() - t0) / 1e9;
 	}
+	xlb_history_forget();
 	unlock_maps(d);
 
 	/* The records follow what was committed. */
@@ -1193,6 +1219,7 @@ static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 	xlb_model_free(&md);
 	return 0;
 fail:
+	xlb_history_forget();
 	unlock_maps(d);
 	/* Forget the records of backends that did not come to be. */
 	be_sort(d);

@@ -79,12 +79,16 @@ static const struct help helps[] = {
 	  "                           reproduces the tables byte for byte\n"
 	  "  --config FILE            with FILE's checks, slow start, drain and daemon\n"
 	  "                           settings: a file to replace the daemon's with\n" },
-	{ "restore", "[--reseed] [--new-src] FILE", "make the state what FILE says (as apply -f)",
+	{ "restore", "[--reseed] [--new-src] [--adopt-history] FILE", "make the state what FILE says (as apply -f)",
 	  "  --reseed                 allow another seed: every client moves, pinned flows are lost\n"
-	  "  --new-src                allow other outer source addresses\n" },
-	{ "apply", "[--reseed] [--new-src] -f FILE", "make the state what FILE says, in one commit",
+	  "  --new-src                allow other outer source addresses\n"
+	  "  --adopt-history          a stable VIP takes the file's table snapshot over this\n"
+	  "                           node's own history when they differ (clients move)\n" },
+	{ "apply", "[--reseed] [--new-src] [--adopt-history] -f FILE", "make the state what FILE says, in one commit",
 	  "  --reseed                 allow another seed: every client moves, pinned flows are lost\n"
-	  "  --new-src                allow other outer source addresses\n" },
+	  "  --new-src                allow other outer source addresses\n"
+	  "  --adopt-history          a stable VIP takes the file's table snapshot over this\n"
+	  "                           node's own history when they differ (clients move)\n" },
 	{ "check", "FILE", "validate a configuration file as the daemon would (for CI and reloads)", NULL },
 	{ "daemon", "--config FILE [--log-level LEVEL]",
 	  "health checks, failover, draining, slow start, metrics; SIGHUP reloads FILE",

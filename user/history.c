@@ -20,6 +20,7 @@
 static struct offer {
 	struct xlb_vip_key key;
 	const struct xlb_tb_snapshot *snap;
+	bool adopt; /* replaces this node's own history (xlb_history_check) */
 } *offers;
 static size_t n_offers;
 
@@ -38,6 +39,7 @@ int xlb_history_offer(const struct xlb_vip_key *k,
 	offers = o;
 	offers[n_offers].key = *k;
 	offers[n_offers].snap = s;
+	offers[n_offers].adopt = false;
 	n_offers++;
 	return 0;
 }
@@ -49,14 +51,21 @@ void xlb_history_forget(void)
 	n_offers = 0;
 }
 
-static const struct xlb_tb_snapshot *offered(const struct xlb_vip_key *k)
+static struct offer *offer_find(const struct xlb_vip_key *k)
 {
 	size_t i;
 
 	for (i = 0; i < n_offers; i++)
 		if (!memcmp(&offers[i].key, k, sizeof(*k)))
-			return offers[i].snap;
+			return &offers[i];
 	return NULL;
+}
+
+bool xlb_history_adopting(const struct xlb_vip_key *k)
+{
+	const struct offer *o = offer_find(k);
+
+	return o && o->adopt;
 }
 
 void xlb_history_free(struct xlb_history *h)
@@ -130,7 +139,8 @@ int xlb_history_prev(const struct xlb_maps *m, const struct xlb_model *old,
 		     struct xlb_history *h)
 {
 	const struct xlb_vip_ent *o = old ? xlb_model_vip(old, &v->key) : NULL;
-	const struct xlb_tb_snapshot *s = offered(&v->key);
+	const struct offer *of = offer_find(&v->key);
+	const struct xlb_tb_snapshot *s = of ? of->snap : NULL;
 	char vb[XLB_VIP_STRLEN];
 	int err;
 
@@ -155,33 +165,156 @@ int xlb_history_prev(const struct xlb_maps *m, const struct xlb_model *old,
 			return err;
 		}
 	}
-	if (!s)
+	/*
+	 * This node's own history wins unless xlb_history_check found that
+	 * the file's differs and the operator chose the file's.
+	 */
+	if (!s || (h->has && !of->adopt))
 		return 0;
-	if (h->has) {
-		struct xlb_tb_snapshot mine;
-		struct xlb_tb_params p;
-		bool same;
-
-		tb_params(old, o, &p);
-		err = xlb_snapshot_take(&p, h->tb, o->n_be, h->live, &mine);
-		if (err) {
-			xlb_history_free(h);
-			return err;
-		}
-		same = xlb_snapshot_digest(&mine) == xlb_snapshot_digest(s);
-		xlb_snapshot_free(&mine);
-		if (same)
-			return 0; /* the file's history is this node's */
-		fprintf(stderr,
-			"xlb: %s: this node's table is not the file's snapshot (another history): adopting the file's; clients of the slots that differ move\n",
-			vb);
-		xlb_history_free(h);
-	}
+	xlb_history_free(h);
 	err = xlb_snapshot_prev(s, &h->prev, &h->slots);
 	if (err)
 		return err;
 	h->has = true;
 	return 0;
+}
+
+/*
+ * The snapshot of the table v's set makes when it continues prev: the
+ * owners only (every backend taken as healthy, ids its indices), so that
+ * two continuations compare whatever the health or the ids of the moment.
+ */
+static int next_snapshot(const struct xlb_model *md,
+			 const struct xlb_vip_ent *v,
+			 const struct xlb_tb_prev *prev,
+			 struct xlb_tb_snapshot *out)
+{
+	struct xlb_tb_backend *tb = NULL;
+	struct xlb_slot *slots = NULL;
+	struct xlb_tb_params p;
+	size_t i;
+	int err;
+
+	err = xlb_model_tb(v, &tb);
+	if (err)
+		return err;
+	for (i = 0; i < v->n_be; i++) {
+		tb[i].id = (__u32)i;
+		tb[i].healthy = true;
+		tb[i].ramp = XLB_RAMP_FULL;
+	}
+	tb_params(md, v, &p);
+	p.prev = prev;
+	slots = calloc(v->table_size, sizeof(*slots));
+	err = slots ? xlb_table_build(&p, tb, v->n_be, slots) : -ENOMEM;
+	if (!err)
+		err = xlb_snapshot_take(&p, tb, v->n_be, slots, out);
+	free(slots);
+	free(tb);
+	return err;
+}
+
+/* Slots whose owner differs between two snapshots of the same set. */
+static __u32 owners_moved(const struct xlb_tb_snapshot *a,
+			  const struct xlb_tb_snapshot *b)
+{
+	__u32 i, n = 0;
+
+	for (i = 0; i < a->size; i++)
+		n += a->owner[i] != b->owner[i];
+	return n;
+}
+
+/*
+ * Offer of for v: does the file's history (its snapshot, then the changes
+ * to v's set) make the table this node's own (its live table, then the
+ * same changes) makes? 1 yes, 0 no (*moved: slots that differ), -errno.
+ */
+static int offer_agrees(const struct xlb_model *old, const struct xlb_model *md,
+			const struct xlb_vip_ent *v, const struct xlb_history *h,
+			const struct xlb_tb_snapshot *s, __u32 *moved)
+{
+	struct xlb_tb_snapshot mine = { 0 }, theirs = { 0 };
+	struct xlb_tb_params p;
+	struct xlb_tb_prev sp;
+	struct xlb_slot *ss = NULL;
+	const struct xlb_vip_ent *o = xlb_model_vip(old, &v->key);
+	int err;
+
+	tb_params(old, o, &p);
+	err = xlb_snapshot_take(&p, h->tb, o->n_be, h->live, &mine);
+	if (err)
+		return err;
+	if (xlb_snapshot_digest(&mine) == xlb_snapshot_digest(s)) {
+		xlb_snapshot_free(&mine);
+		return 1; /* the file's snapshot is this node's table */
+	}
+	xlb_snapshot_free(&mine);
+	err = next_snapshot(md, v, &h->prev, &mine);
+	if (!err)
+		err = xlb_snapshot_prev(s, &sp, &ss);
+	if (!err)
+		err = next_snapshot(md, v, &sp, &theirs);
+	if (!err) {
+		*moved = owners_moved(&mine, &theirs);
+		err = xlb_snapshot_digest(&mine) == xlb_snapshot_digest(&theirs);
+	}
+	xlb_snapshot_free(&mine);
+	xlb_snapshot_free(&theirs);
+	free(ss);
+	return err;
+}
+
+int xlb_history_check(const struct xlb_maps *m, const struct xlb_model *old,
+		      const struct xlb_model *md, bool adopt)
+{
+	char vb[XLB_VIP_STRLEN];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < n_offers && !err; i++) {
+		struct offer *of = &offers[i];
+		const struct xlb_vip_ent *v = xlb_model_vip(md, &of->key);
+		const struct xlb_vip_ent *o = xlb_model_vip(old, &of->key);
+		struct xlb_history h = { 0 };
+		__u32 moved = 0;
+		int agree;
+
+		of->adopt = false;
+		/* No history of this node's to weigh it against. */
+		if (!v || v->algo != XLB_ALGO_STABLE || !o ||
+		    o->id == XLB_ID_NONE || o->algo != XLB_ALGO_STABLE ||
+		    o->table_size != v->table_size ||
+		    memcmp(old->cfg.seed, md->cfg.seed, sizeof(md->cfg.seed)))
+			continue;
+		err = live_prev(m, old, o, &h);
+		if (err || !h.has) {
+			xlb_history_free(&h);
+			continue;
+		}
+		agree = offer_agrees(old, md, v, &h, of->snap, &moved);
+		xlb_history_free(&h);
+		if (agree < 0) {
+			err = agree;
+			break;
+		}
+		if (agree)
+			continue;
+		xlb_vip_fmt(&of->key, vb, sizeof(vb));
+		if (!adopt) {
+			err = xlb_errf(-EEXIST,
+				       "%s: the file's table snapshot (%016llx) is not this node's history: continued to the file's backends, the two differ in %u of %u slots (a forked or reordered history, or an old file). Save this node's table anew (xlb save --snapshot-dir) or take the file's with --adopt-history",
+				       vb,
+				       (unsigned long long)xlb_snapshot_digest(of->snap),
+				       moved, v->table_size);
+			break;
+		}
+		fprintf(stderr,
+			"xlb: %s: adopting the file's table history (--adopt-history): the clients of %u of %u slots move to another backend\n",
+			vb, moved, v->table_size);
+		of->adopt = true;
+	}
+	return err;
 }
 
 int xlb_history_snapshot(const struct xlb_maps *m, const struct xlb_model *md,

@@ -7,8 +7,10 @@
  * the data path holds (decoded with the set it was built for, i.e. the
  * committed record). A node without it (a fresh node, a restore) continues
  * from a snapshot file that `xlb save --snapshot-dir` wrote and the
- * configuration names (table_snapshot); one whose own table differs from
- * the file's snapshot adopts the file's and says so on stderr.
+ * configuration names (table_snapshot). A node with a history of its own
+ * keeps it when the file's agrees with it (the same table, or the same
+ * table once both are continued to the file's backends), and refuses the
+ * file otherwise unless told to adopt the file's (xlb_history_check).
  */
 #ifndef XLB_HISTORY_H
 #define XLB_HISTORY_H
@@ -34,10 +36,21 @@ int xlb_history_offer(const struct xlb_vip_key *k,
 void xlb_history_forget(void);
 
 /*
+ * Before committing md over old: each offered snapshot against this
+ * node's own history of its VIP. Agreeing, or no history here: fine.
+ * Differing: -EEXIST naming the VIP and the slots at stake, or with adopt
+ * the offer replaces the node's history (said on stderr) and
+ * xlb_history_adopting() is true for it, so the commit rebuilds it.
+ */
+int xlb_history_check(const struct xlb_maps *m, const struct xlb_model *old,
+		      const struct xlb_model *md, bool adopt);
+bool xlb_history_adopting(const struct xlb_vip_key *k);
+
+/*
  * For stable VIP v of md (old: the committed model): the table to continue.
  * The live table of old's VIP (same key, id, algo, size and seed) if it is
- * a stable table of its record; else an offered snapshot of the same size
- * and seed; else none. A live table that is not a stable table of its
+ * a stable table of its record, unless its offer is adopted; else an
+ * offered snapshot of the same size and seed; else none. A live table that is not a stable table of its
  * record (hand edit, a record that lies) is reported on stderr and a new
  * history starts. 0 or -errno (a snapshot of another seed or size:
  * -EINVAL, refused).

@@ -19,7 +19,9 @@ TMP=$(mktemp -d)
 fails=0
 VIP=203.0.113.10:80/tcp
 
+DPID=
 cleanup() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	ip netns del "$NS2" 2>/dev/null
 	rm -rf "$PIN" "$PIN2" "$TMP"
@@ -132,5 +134,119 @@ if x2 restore "$TMP/bad.conf" 2>/dev/null; then
 else
 	pass "a snapshot not the file's is refused"
 fi
+# A file's snapshot against a node's own history. Both nodes are at the
+# saved snapshot now. snapfile CONF: CONF with saved.conf's snapshot lines.
+snapfile() {
+	python3 - "$1" "$TMP/saved.conf" <<'PY'
+import re, sys
+conf = open(sys.argv[1]).read(); saved = open(sys.argv[2]).read()
+pat = r'table_snapshot = "[^"]*";\s*table_digest = "[0-9a-f]*";'
+old = re.search(pat, saved).group(0)
+if re.search(pat, conf):
+    conf = re.sub(pat, old, conf)
+else:
+    conf = conf.replace('algo = "stable";', 'algo = "stable"; ' + old, 1)
+sys.stdout.write(conf)
+PY
+}
+# One addition on node 1 by the CLI; a file with the old snapshot and the
+# new backend is node 1's history and node 2's next step alike.
+x backend add "$VIP" 198.51.100.60 --weight 2
+x save >"$TMP/now.conf" 2>/dev/null
+snapfile "$TMP/now.conf" >"$TMP/add60.conf"
+if x apply -f "$TMP/add60.conf" 2>"$TMP/err" &&
+	x2 apply -f "$TMP/add60.conf" 2>>"$TMP/err" &&
+	tab x >"$TMP/a" && tab x2 >"$TMP/b" && cmp -s "$TMP/a" "$TMP/b"; then
+	pass "an older snapshot that continues to this node's table is taken"
+else
+	fail "an older snapshot that continues to this node's table: $(cat "$TMP/err")"
+fi
+# A forked history: node 1 removes .1 then .2; node 2 removes .2 then .1,
+# adding .61 between (reordered). Same set, other tables.
+x backend del "$VIP" 198.51.100.1 && x backend add "$VIP" 198.51.100.61 &&
+	x backend del "$VIP" 198.51.100.2
+x2 backend del "$VIP" 198.51.100.2 && x2 backend del "$VIP" 198.51.100.1 &&
+	x2 backend add "$VIP" 198.51.100.61
+d1=$(x -j vip show "$VIP" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["digest"])')
+d2=$(x2 -j vip show "$VIP" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["digest"])')
+if [ -n "$d1" ] && [ "$d1" != "$d2" ] && ! x vip show "$VIP" --expect "$d2" >/dev/null 2>&1; then
+	pass "a reordered history shows in the digests ($d1, $d2)"
+else
+	fail "a reordered history shows in the digests ($d1, $d2)"
+fi
+rm -rf "$TMP/snap3" && mkdir "$TMP/snap3"
+x save --snapshot-dir "$TMP/snap3" >"$TMP/fork.conf"
+tab x2 >"$TMP/a"
+x2 restore "$TMP/fork.conf" 2>"$TMP/err"
+rc=$?
+tab x2 >"$TMP/b"
+if [ "$rc" = 1 ] && grep -q "not this node's history" "$TMP/err" &&
+	grep -q "$VIP" "$TMP/err" && cmp -s "$TMP/a" "$TMP/b"; then
+	pass "a forked history is refused, the table kept"
+else
+	fail "a forked history is refused (rc $rc): $(cat "$TMP/err")"
+fi
+if x2 restore --adopt-history "$TMP/fork.conf" 2>"$TMP/err" &&
+	grep -q "adopting the file's table history" "$TMP/err" &&
+	tab x >"$TMP/a" && tab x2 >"$TMP/b" && cmp -s "$TMP/a" "$TMP/b"; then
+	pass "--adopt-history takes the file's: the nodes agree"
+else
+	fail "--adopt-history takes the file's: $(cat "$TMP/err")"
+fi
+# An old file: its snapshot and set are from before; this node moved on.
+x restore "$TMP/saved.conf" 2>"$TMP/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "not this node's history" "$TMP/err"; then
+	pass "a restored old file is refused"
+else
+	fail "a restored old file is refused (rc $rc): $(cat "$TMP/err")"
+fi
+
+# The daemon starts a fresh node from the file's snapshot, and refuses a
+# reload whose snapshot forks from its history.
+x2 detach v0 >/dev/null 2>&1
+rm -rf "$PIN2"
+daemon_conf() { # FILE: FILE as node 2's daemon's configuration, unchecked
+	{
+		echo 'interface = "v0";'
+		echo 'metrics = "";'
+		sed 's/fwd = "ipip";/& check = { type = "none"; };/' "$1"
+	} >"$TMP/daemon.conf"
+}
+daemon_conf "$TMP/fork.conf"
+nsenter --net=/run/netns/"$NS2" "$XLB" --pin-dir "$PIN2" daemon \
+	--config "$TMP/daemon.conf" 2>"$TMP/daemon.log" &
+DPID=$!
+for _ in $(seq 1 100); do
+	x2 vip show "$VIP" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+if tab x >"$TMP/a" && tab x2 >"$TMP/b" && cmp -s "$TMP/a" "$TMP/b"; then
+	pass "the daemon starts a fresh node from the file's snapshot"
+else
+	fail "the daemon starts a fresh node from the file's snapshot: $(diff "$TMP/a" "$TMP/b" | wc -l) lines differ; $(tail -3 "$TMP/daemon.log")"
+fi
+# Node 1 adds .62 before removing .3: the file's order is not the one a
+# continuation applies (removals first), so node 2's reload would fork.
+x backend add "$VIP" 198.51.100.62 && x backend del "$VIP" 198.51.100.3
+rm -rf "$TMP/snap4" && mkdir "$TMP/snap4"
+x save --snapshot-dir "$TMP/snap4" >"$TMP/fork2.conf"
+daemon_conf "$TMP/fork2.conf"
+tab x2 >"$TMP/a"
+kill -HUP "$DPID"
+for _ in $(seq 1 50); do
+	grep -q "reload failed" "$TMP/daemon.log" && break
+	sleep 0.1
+done
+tab x2 >"$TMP/b"
+if grep -q "reload failed.*not this node's history" "$TMP/daemon.log" &&
+	kill -0 "$DPID" 2>/dev/null && cmp -s "$TMP/a" "$TMP/b"; then
+	pass "a reload whose snapshot forks is refused, the table kept"
+else
+	fail "a reload whose snapshot forks is refused: $(tail -3 "$TMP/daemon.log")"
+fi
+kill "$DPID" 2>/dev/null
+wait "$DPID" 2>/dev/null
+DPID=
 echo "stable.sh: $fails failure(s)"
 [ "$fails" -eq 0 ]
