@@ -292,6 +292,30 @@ else
 	show_log 10
 fi
 
+# The same through `apply -f`: a file that adds a backend (nothing listens
+# at 198.51.100.250) to a checked VIP while the daemon runs.
+lab_xlb save >"$OUT/plus.conf" 2>/dev/null
+python3 - "$OUT/plus.conf" "$V:1004/tcp" <<'PY'
+import sys
+p, vip = sys.argv[1], sys.argv[2]
+s = open(p).read()
+i = s.index('backends = (', s.index('vip = "%s";' % vip)) + len('backends = (')
+open(p, "w").write(s[:i] + ' { addr = "198.51.100.250"; },' + s[i:])
+PY
+msg=$(lab_xlb apply -f "$OUT/plus.conf" 2>&1) || lab_fail "apply -f a file adding a backend: $msg"
+: >"$OUT/samples"
+for _ in $(seq 20); do
+	state "$V:1004/tcp" 198.51.100.250 >>"$OUT/samples"
+	sleep 0.05
+done
+if ! grep -qv '^down$' "$OUT/samples" &&
+	[[ $msg == *"198.51.100.250 of $V:1004/tcp starts down: the daemon brings it up when its checks pass"* ]]; then
+	lab_pass "a backend a CLI apply -f adds to a checked VIP starts down (0 of 20 samples up)"
+else
+	lab_fail "a backend apply -f adds starts down (samples: $(sort "$OUT/samples" | uniq -c | tr '\n' ' '), said: $msg)"
+fi
+lab_xlb backend del "$V:1004/tcp" 198.51.100.250 2>/dev/null
+
 # ---------------------------------------------------------------------------
 # 5. save --config FILE -> daemon configuration.
 lab_xlb save --config "$CONF" >"$OUT/saved.conf" 2>"$OUT/save.err" ||
