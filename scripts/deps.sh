@@ -8,7 +8,7 @@ PKGS=(
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libjson-c-dev libconfig-dev libcmocka-dev libclang-rt-14-dev
 	iproute2 ethtool socat procps util-linux python3-scapy strace
-	bird2
+	bird2 frr
 	libmicrohttpd-dev libsystemd-dev libcurl4-openssl-dev openssl
 	prometheus systemd curl bash-completion groff-base man-db
 )
