@@ -49,7 +49,8 @@
 #include "record.h"
 #include "util.h"
 
-#define SYNC_MS 1000 /* re-read the live model (operator changes, drains) */
+#define SYNC_MS 1000 /* re-read the live maps in full (edited by hand) */
+#define SYNC_GEN_MS 100 /* look at the commit generation (the CLI's commits) */
 #define RETRY_MS 1000 /* after a failed commit */
 #define COALESCE_MS 50 /* changes decided this close together: one commit */
 #define RAMP_STEPS 10 /* slow start: ramp raised in this many steps */
@@ -138,6 +139,8 @@ struct daemon {
 	bool stop, reload, apply_due;
 	bool running; /* started: backends new to live are not adopted as UP */
 	struct snap snap, snap_new;
+	__u64 seen_gen; /* commit generation at the last full look */
+	__u64 full_ms; /* when that look was */
 	__u64 rng;
 	int exit_rc; /* set with stop when the daemon must give up */
 
@@ -1001,15 +1004,31 @@ static void on_sync_timer(struct xlb_timer *t)
 {
 	struct daemon *d = container_of(t, struct daemon, t_sync);
 	struct xlb_model live;
+	struct xlb_commit h;
+	__u64 now = xlb_ms();
 	int err;
 
-	xlb_timer_arm(&d->loop, t, xlb_ms() + SYNC_MS);
+	xlb_timer_arm(&d->loop, t, now + SYNC_GEN_MS);
+	/*
+	 * Every command commits through the record, so an unmoved
+	 * generation means nothing changed but by hand: looked for in full
+	 * once a second. A moved one is looked at now (a CLI change is seen
+	 * within SYNC_GEN_MS, not a second later).
+	 */
+	err = xlb_record_header(&d->m, &h);
+	if (!err && h.gen == d->seen_gen && now - d->full_ms < SYNC_MS) {
+		check_drains(d);
+		return;
+	}
+	d->seen_gen = err ? ~0ULL : h.gen;
+	d->full_ms = now;
 	if (!live_moved(d)) {
 		check_drains(d);
 		return;
 	}
 	if (lock_maps(d, false)) {
 		d->snap.valid = false; /* look in full next time */
+		d->seen_gen = ~0ULL;
 		/* Someone is committing: look again soon. */
 		xlb_timer_arm(&d->loop, t, xlb_ms() + SYNC_MS / 5);
 		return;
@@ -1018,6 +1037,7 @@ static void on_sync_timer(struct xlb_timer *t)
 	unlock_maps(d);
 	if (err) {
 		d->snap.valid = false;
+		d->seen_gen = ~0ULL;
 		xlb_log(LOG_ERR, "can't read the live state: %s", xlb_errmsg());
 		return;
 	}
