@@ -7,8 +7,8 @@
 # proto 251` exactly while the node can serve the VIP:
 #   - announced at start (IPv4 and IPv6), one route per address;
 #   - a VIP's last backend down (by the CLI): withdrawn within 0.5 s; up:
-#     announced again; a VIP
-#     with another backend up at the same address keeps it;
+#     announced again; a VIP with another backend up at the same address
+#     keeps it;
 #   - `xlb node drain`: withdrawn at once, state draining then drained
 #     after drain_timeout; `xlb node undrain`: announced; SIGUSR1/SIGUSR2
 #     the same; node.drain in the file: undrain refused (exit 1);
