@@ -1064,11 +1064,6 @@ static bool vip_any_up(const struct xlb_vip_ent *v)
 }
 
 /*
- * Applies conf over live: merge, then health on top (a backend the checks
- * hold down stays down; a new one waits for its checks), commit only when
- * something differs. Refused whole on any error.
- */
-/*
  * The file's stable table snapshots: where a VIP without a history here
  * starts (a fresh node), checked against the history of one that has.
  * No adoption: a reload never moves clients to another history
@@ -1088,6 +1083,11 @@ static int offer_snapshots(const struct daemon *d, const struct xlb_conf *conf,
 	return err ? err : xlb_history_check(&d->m, old, md, false);
 }
 
+/*
+ * Applies conf over live: merge, then health on top (a backend the checks
+ * hold down stays down; a new one waits for its checks), commit only when
+ * something differs. Refused whole on any error.
+ */
 static int apply_config(struct daemon *d, struct xlb_conf *conf, bool startup)
 {
 	struct xlb_model old, md;
