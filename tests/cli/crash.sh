@@ -9,7 +9,9 @@
 #   a. `apply -f` of 500 backends onto an empty VIP,
 #   b. `apply -f` changing the table size of that 500-backend VIP,
 #   c. `apply -f` deleting that VIP,
-#   d. the daemon, reloading (SIGHUP) from the empty VIP to 500 backends.
+#   d. the daemon, reloading (SIGHUP) from the empty VIP to 500 backends,
+#   e. `apply -f` removing and adding a backend of a stable VIP: made
+#      again after the kill, the change gives the unkilled run's table.
 # After each kill: `save` works and round-trips through `restore`; the
 # state is the old file's or the new file's; crash_check.py finds the
 # data path, the tables, lookup and vip show in agreement and no ghost
@@ -269,6 +271,65 @@ else
 	fail "$name: an unkilled reload did not complete: $(tail -3 "$DLOG")"
 	stop_daemon
 fi
+
+# e. A stable VIP: a kill anywhere in a change leaves a table its history
+# continues from, so the change made again gives the very table an
+# unkilled run gives. Each point starts the VIP afresh (no VIP, then the
+# old file), so the old table is always the same.
+sconf() { # FILE SKIP EXTRA: V stable, backends 1..100 but SKIP, and EXTRA
+	local f=$1 skip=$2 extra=$3 i
+	{
+		echo 'seed = "000102030405060708090a0b0c0d0e0f";'
+		echo 'src4 = "192.0.2.1"; src6 = "2001:db8:1::1";'
+		echo "vips = ( { vip = \"$V\"; algo = \"stable\"; backends = ("
+		for ((i = 1; i <= 100; i++)); do
+			[ "$i" = "$skip" ] && continue
+			printf '      { addr = "198.18.1.%d"; weight = %d; },\n' "$i" $((1 + i % 3))
+		done
+		[ -n "$extra" ] && printf '      { addr = "198.18.1.%d"; weight = 2; },\n' "$extra"
+		echo '      { addr = "198.18.2.1"; } ); } );'
+	} >"$f"
+}
+sconf "$TMP/s_old.conf" 0 ""
+sconf "$TMP/s_new.conf" 7 101 # one removed, one added
+sconf "$TMP/s_none.conf" 0 "" && sed -i 's/^vips = .*/vips = ();/; /^      {/d' "$TMP/s_none.conf"
+s_fresh() { x apply -f "$TMP/s_none.conf" && x apply -f "$TMP/s_old.conf"; }
+stable_sweep() {
+	local name="e. a stable VIP's change (one removed, one added)" total n bad=0 tried=0
+	for f in s_old s_new; do
+		s_fresh && x apply -f "$TMP/$f.conf" && x save >"$TMP/$f.saved" 2>/dev/null ||
+			{ fail "$name: applying $f.conf"; return; }
+	done
+	x table "$V" >"$TMP/s_new.table" || { fail "$name: table"; return; }
+	s_fresh || { fail "$name: s_old.conf"; return; }
+	total=$(nsenter --net=/run/netns/"$NS" strace -f -qq -e trace=bpf \
+		-o "$TMP/trace" "$XLB" --pin-dir "$PIN" apply -f "$TMP/s_new.conf" &&
+		grep -c 'bpf(' "$TMP/trace")
+	if [ -z "$total" ] || [ "$total" -lt 10 ]; then
+		fail "$name: could not count the commit's bpf calls ($total)"
+		return
+	fi
+	for n in $(points "$total"); do
+		s_fresh 2>"$TMP/err" || {
+			fail "$name: can't start afresh before kill point $n: $(head -c 200 "$TMP/err")"
+			return
+		}
+		{ nsenter --net=/run/netns/"$NS" strace -f -qq -o /dev/null -e trace=bpf \
+			-e inject=bpf:signal=KILL:when="$n" \
+			"$XLB" --pin-dir "$PIN" apply -f "$TMP/s_new.conf"; } >/dev/null 2>&1
+		tried=$((tried + 1))
+		# check applies s_new.conf again as its last step.
+		if ! check "$name, killed at bpf call $n of $total" s_old s_new 2>/dev/null; then
+			bad=$((bad + 1))
+		elif ! x table "$V" | cmp -s - "$TMP/s_new.table"; then
+			fail "$name, killed at bpf call $n of $total: the change made again gives another table ($(x table "$V" | diff - "$TMP/s_new.table" | grep -c '^>') slots differ)"
+			bad=$((bad + 1))
+		fi
+		[ "$bad" -ge 3 ] && break
+	done
+	[ "$bad" -eq 0 ] && pass "$name: killed at $tried points of $total bpf calls, old or new state each time, and the change made again gives the unkilled run's table"
+}
+stable_sweep
 
 x detach v0 >/dev/null
 echo "crash: $fails failed"
