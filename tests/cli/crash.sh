@@ -154,10 +154,14 @@ check() {
 	return 0
 }
 
-# sweep NAME OLD NEW: kill `apply -f NEW.conf` over OLD's state.
+# sweep NAME OLD NEW [PREP [AFTER]]: kill `apply -f NEW.conf` over the
+# state `PREP OLD` makes (default: applying OLD.conf); after each kill the
+# checks, and `AFTER WHAT` when given.
+apply_old() { x apply -f "$TMP/$1.conf"; }
 sweep() {
-	local name=$1 old=$2 new=$3 total n bad=0 tried=0
-	x apply -f "$TMP/$old.conf" || return 1
+	local name=$1 old=$2 new=$3 prep=${4:-apply_old} after=${5:-true}
+	local total n bad=0 tried=0
+	$prep "$old" || return 1
 	total=$(nsenter --net=/run/netns/"$NS" strace -f -qq -e trace=bpf \
 		-o "$TMP/trace" "$XLB" --pin-dir "$PIN" apply -f "$TMP/$new.conf" &&
 		grep -c 'bpf(' "$TMP/trace")
@@ -166,8 +170,8 @@ sweep() {
 		return
 	fi
 	for n in $(points "$total"); do
-		x apply -f "$TMP/$old.conf" 2>"$TMP/err" || {
-			fail "$name: can't go back to $old.conf before kill point $n: $(head -c 200 "$TMP/err")"
+		$prep "$old" 2>"$TMP/err" || {
+			fail "$name: can't make $old's state before kill point $n: $(head -c 200 "$TMP/err")"
 			bad=$((bad + 1))
 			break
 		}
@@ -175,8 +179,10 @@ sweep() {
 			-e inject=bpf:signal=KILL:when="$n" \
 			"$XLB" --pin-dir "$PIN" apply -f "$TMP/$new.conf"; } >/dev/null 2>&1
 		tried=$((tried + 1))
-		check "$name, killed at bpf call $n of $total" "$old" "$new" ||
+		if ! check "$name, killed at bpf call $n of $total" "$old" "$new" ||
+			! $after "$name, killed at bpf call $n of $total"; then
 			bad=$((bad + 1))
+		fi
 		[ "$bad" -ge 3 ] && break
 	done
 	[ "$bad" -eq 0 ] && pass "$name: killed at $tried points of $total bpf calls, old or new state each time, every check passes"
@@ -293,43 +299,21 @@ sconf() { # FILE SKIP EXTRA: V stable, backends 1..100 but SKIP, and EXTRA
 sconf "$TMP/s_old.conf" 0 ""
 sconf "$TMP/s_new.conf" 7 101 # one removed, one added
 sconf "$TMP/s_none.conf" 0 "" && sed -i 's/^vips = .*/vips = ();/; /^      {/d' "$TMP/s_none.conf"
+# s_fresh: the VIP made anew from s_old.conf, so its history is the same
+# before every kill.
 s_fresh() { x apply -f "$TMP/s_none.conf" && x apply -f "$TMP/s_old.conf"; }
-stable_sweep() {
-	local name="e. a stable VIP's change (one removed, one added)" total n bad=0 tried=0
-	for f in s_old s_new; do
-		s_fresh && x apply -f "$TMP/$f.conf" && x save >"$TMP/$f.saved" 2>/dev/null ||
-			{ fail "$name: applying $f.conf"; return; }
-	done
-	x table "$V" >"$TMP/s_new.table" || { fail "$name: table"; return; }
-	s_fresh || { fail "$name: s_old.conf"; return; }
-	total=$(nsenter --net=/run/netns/"$NS" strace -f -qq -e trace=bpf \
-		-o "$TMP/trace" "$XLB" --pin-dir "$PIN" apply -f "$TMP/s_new.conf" &&
-		grep -c 'bpf(' "$TMP/trace")
-	if [ -z "$total" ] || [ "$total" -lt 10 ]; then
-		fail "$name: could not count the commit's bpf calls ($total)"
-		return
-	fi
-	for n in $(points "$total"); do
-		s_fresh 2>"$TMP/err" || {
-			fail "$name: can't start afresh before kill point $n: $(head -c 200 "$TMP/err")"
-			return
-		}
-		{ nsenter --net=/run/netns/"$NS" strace -f -qq -o /dev/null -e trace=bpf \
-			-e inject=bpf:signal=KILL:when="$n" \
-			"$XLB" --pin-dir "$PIN" apply -f "$TMP/s_new.conf"; } >/dev/null 2>&1
-		tried=$((tried + 1))
-		# check applies s_new.conf again as its last step.
-		if ! check "$name, killed at bpf call $n of $total" s_old s_new 2>/dev/null; then
-			bad=$((bad + 1))
-		elif ! x table "$V" | cmp -s - "$TMP/s_new.table"; then
-			fail "$name, killed at bpf call $n of $total: the change made again gives another table ($(x table "$V" | diff - "$TMP/s_new.table" | grep -c '^>') slots differ)"
-			bad=$((bad + 1))
-		fi
-		[ "$bad" -ge 3 ] && break
-	done
-	[ "$bad" -eq 0 ] && pass "$name: killed at $tried points of $total bpf calls, old or new state each time, and the change made again gives the unkilled run's table"
+same_table() { # WHAT: check applied s_new.conf again; is it the reference?
+	x table "$V" | cmp -s - "$TMP/s_new.table" && return 0
+	fail "$1: the change made again gives another table ($(x table "$V" | diff - "$TMP/s_new.table" | grep -c '^>') slots differ)"
+	return 1
 }
-stable_sweep
+for f in s_old s_new; do
+	s_fresh && x apply -f "$TMP/$f.conf" && x save >"$TMP/$f.saved" 2>/dev/null ||
+		fail "crash: applying $f.conf"
+done
+x table "$V" >"$TMP/s_new.table" || fail "crash: table of s_new.conf"
+sweep "e. a stable VIP's change (one removed, one added), made again after the kill: the unkilled run's table" \
+	s_old s_new s_fresh same_table 2>/dev/null
 
 x detach v0 >/dev/null
 echo "crash: $fails failed"
