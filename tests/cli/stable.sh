@@ -5,7 +5,12 @@
 # removals, additions and weight changes move exactly the changed
 # backend's slots; `save --snapshot-dir` and `restore` on a fresh node
 # reproduce the table slot for slot; a snapshot that is not the file's is
-# refused. Prints PASS/FAIL lines; exit 1 on any failure.
+# refused. A file's snapshot is weighed against the node's own history:
+# taken when it continues to the node's table, refused (exit 1, table
+# kept) when the histories forked or the file is old, taken over the
+# node's with --adopt-history; the daemon starts a fresh node from the
+# snapshot, refuses a forking reload, and reloads once the node adopted.
+# Prints PASS/FAIL lines; exit 1 on any failure.
 
 set -uo pipefail
 
@@ -161,8 +166,8 @@ if x apply -f "$TMP/add60.conf" 2>"$TMP/err" &&
 else
 	fail "an older snapshot that continues to this node's table: $(cat "$TMP/err")"
 fi
-# A forked history: node 1 removes .1 then .2; node 2 removes .2 then .1,
-# adding .61 between (reordered). Same set, other tables.
+# A forked history: node 1 removes .1, adds .61, removes .2; node 2
+# removes .2 and .1, then adds .61 (reordered). Same set, other tables.
 x backend del "$VIP" 198.51.100.1 && x backend add "$VIP" 198.51.100.61 &&
 	x backend del "$VIP" 198.51.100.2
 x2 backend del "$VIP" 198.51.100.2 && x2 backend del "$VIP" 198.51.100.1 &&
