@@ -686,6 +686,23 @@ lab_xlb() { lab_ns lb "$XLB" --pin-dir "$LAB_PIN_DIR" "$@"; }
 # sources become 192.0.2.1 and 2001:db8:1::1).
 lab_lb_attach() { lab_xlb attach "$LAB_DEV" "$@"; }
 
+# lab_attach_pair VIP4 VIP6 BE4 BE6: xlb attached on the LB, VIP4:80/tcp
+# with backend BE4 and [VIP6]:80/tcp with BE6. A failed attach ends the
+# test (FAIL and the summary); the rest is checked as it goes.
+lab_attach_pair() {
+	local out
+	if ! out=$(lab_lb_attach 2>&1); then
+		lab_fail "xlb attach: $out"
+		lab_summary
+		exit 1
+	fi
+	lab_xlb vip add "$1:80/tcp" >/dev/null &&
+		lab_xlb vip add "[$2]:80/tcp" >/dev/null || lab_fail "vip add"
+	lab_xlb backend add "$1:80/tcp" "$3" >/dev/null &&
+		lab_xlb backend add "[$2]:80/tcp" "$4" >/dev/null ||
+		lab_fail "backend add"
+}
+
 # lab_connect HOST PORT [--rounds N] [--parallel N] [--timeout S] [--udp]
 #             [--deadline S] [--upload BYTES] [--sport BASE]
 # Reads source addresses on stdin; from the client namespace, makes N

@@ -86,15 +86,10 @@ static struct xlb_ann_addr *add(struct xlb_announce *an,
 {
 	struct xlb_ann_addr *e;
 
-	if (an->n == an->cap) {
-		size_t cap = an->cap ? an->cap * 2 : 16;
-
-		e = realloc(an->a, cap * sizeof(*e));
-		if (!e)
-			return NULL;
-		an->a = e;
-		an->cap = cap;
-	}
+	e = xlb_grow(an->a, an->n, &an->cap, sizeof(*e), 16);
+	if (!e)
+		return NULL;
+	an->a = e;
 	e = &an->a[an->n++];
 	memset(e, 0, sizeof(*e));
 	e->addr = *a;

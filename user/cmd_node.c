@@ -292,6 +292,17 @@ static int withdraw_orphans(struct json_object *st, size_t *n)
 	return err;
 }
 
+/* What drain and undrain print with -j once the daemon took the request. */
+static struct json_object *ack_json(struct json_object *st, int pid)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state",
+			       json_object_new_string(jstr(st, "state")));
+	json_object_object_add(o, "daemon_pid", json_object_new_int(pid));
+	return o;
+}
+
 static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 {
 	static const char use[] =
@@ -360,11 +371,7 @@ static int node_drain(struct xlb_ctx *c, int argc, char **argv)
 		}
 	}
 	if (c->json) {
-		o = json_object_new_object();
-		json_object_object_add(
-		    o, "state", json_object_new_string(jstr(st, "state")));
-		json_object_object_add(o, "daemon_pid",
-				       json_object_new_int(pid));
+		o = ack_json(st, pid);
 		json_object_object_add(o, "drain_deadline_ns",
 				       json_object_new_uint64(deadline));
 		xlb_json_print(c, o);
@@ -421,11 +428,7 @@ static int node_undrain(struct xlb_ctx *c, int argc, char **argv)
 		    pid, ACK_WAIT_MS);
 	}
 	if (c->json) {
-		o = json_object_new_object();
-		json_object_object_add(
-		    o, "state", json_object_new_string(jstr(st, "state")));
-		json_object_object_add(o, "daemon_pid",
-				       json_object_new_int(pid));
+		o = ack_json(st, pid);
 		xlb_json_print(c, o);
 	} else {
 		printf("node %s%s%s\n", jstr(st, "state"),

@@ -266,15 +266,10 @@ static struct be *be_new(struct daemon *d, const struct xlb_vip_key *k,
 	char ab[XLB_ADDR_STRLEN], vb[XLB_VIP_STRLEN];
 	struct be *b, **arr;
 
-	if (d->n_be == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-
-		arr = realloc(d->be, cap * sizeof(*arr));
-		if (!arr)
-			return NULL;
-		d->be = arr;
-		d->cap = cap;
-	}
+	arr = xlb_grow(d->be, d->n_be, &d->cap, sizeof(*arr), 64);
+	if (!arr)
+		return NULL;
+	d->be = arr;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;

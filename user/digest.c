@@ -14,6 +14,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "digest.h"
+#include "metrics.h"
 #include "util.h"
 #include "xlb_hash.h"
 
@@ -223,8 +224,8 @@ void xlb_digest_metrics(FILE *f, const struct xlb_maps *m,
 	struct xlb_vip_digest d;
 	size_t i;
 
-	fprintf(f, "# HELP xlb_vip_digest_info The VIP's digest (where its new flows go: settings, live table, live states) and config digest; equal on nodes that agree.\n"
-		   "# TYPE xlb_vip_digest_info gauge\n");
+	xlb_metric_head(f, "xlb_vip_digest_info", "gauge",
+			"The VIP's digest (where its new flows go: settings, live table, live states) and config digest; equal on nodes that agree.");
 	for (i = 0; i < md->n_vips; i++) {
 		if (xlb_vip_digest(m, md, &md->vips[i], &d))
 			continue; /* no table to read now: left out, not wrong */
@@ -239,9 +240,9 @@ void xlb_digest_metrics(FILE *f, const struct xlb_maps *m,
 		return;
 	xlb_digest_fmt(d.table, tb);
 	xlb_digest_fmt(d.config, cb);
-	fprintf(f, "# HELP xlb_node_digest_info The node's digest over every VIP (xlb vip show --expect).\n"
-		   "# TYPE xlb_node_digest_info gauge\n"
-		   "xlb_node_digest_info{digest=\"%s\",config_digest=\"%s\"} 1\n",
+	xlb_metric_head(f, "xlb_node_digest_info", "gauge",
+			"The node's digest over every VIP (xlb vip show --expect).");
+	fprintf(f, "xlb_node_digest_info{digest=\"%s\",config_digest=\"%s\"} 1\n",
 		tb, cb);
 }
 

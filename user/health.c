@@ -89,15 +89,10 @@ int xlb_timer_arm(struct xlb_loop *l, struct xlb_timer *t, __u64 at)
 	struct xlb_timer **h;
 
 	xlb_timer_cancel(l, t);
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-
-		h = realloc(l->heap, cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		l->heap = h;
-		l->cap = cap;
-	}
+	h = xlb_grow(l->heap, l->n, &l->cap, sizeof(*h), 256);
+	if (!h)
+		return -ENOMEM;
+	l->heap = h;
 	t->at = at;
 	heap_set(l, l->n++, t);
 	heap_up(l, l->n - 1);

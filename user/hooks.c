@@ -303,17 +303,14 @@ void xlb_hooks_update(struct xlb_hooks *h, const struct xlb_model *live)
 			    !memcmp(&h->v[j]->key, &v->key, sizeof(v->key)))
 				r = h->v[j];
 		if (!r) {
-			if (h->n == h->cap) {
-				size_t cap = h->cap ? h->cap * 2 : 16;
-				struct hvip **nv = realloc(h->v, cap * sizeof(*nv));
+			struct hvip **nv = xlb_grow(h->v, h->n, &h->cap,
+						    sizeof(*nv), 16);
 
-				if (!nv) {
-					xlb_log(LOG_ERR, "out of memory (hooks)");
-					continue;
-				}
-				h->v = nv;
-				h->cap = cap;
+			if (!nv) {
+				xlb_log(LOG_ERR, "out of memory (hooks)");
+				continue;
 			}
+			h->v = nv;
 			r = calloc(1, sizeof(*r));
 			if (!r) {
 				xlb_log(LOG_ERR, "out of memory (hooks)");

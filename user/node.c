@@ -20,6 +20,7 @@
 #include <syslog.h>
 #include <unistd.h>
 #include "host.h"
+#include "metrics.h"
 #include "node.h"
 #include "util.h"
 #include "xdpinfo.h"
@@ -519,37 +520,42 @@ void xlb_fleet_signal_drain(struct xlb_fleet *f, bool drain)
 	evaluate(f);
 }
 
-void xlb_fleet_metrics(const struct xlb_fleet *f, FILE *out)
+/* One gauge per announced address: announced, or servable. */
+static void addr_gauge(const struct xlb_fleet *f, FILE *out, const char *name,
+		       const char *help, bool servable)
 {
 	char ab[XLB_ADDR_STRLEN];
 	size_t i;
+
+	xlb_metric_head(out, name, "gauge", help);
+	for (i = 0; i < f->an.n; i++) {
+		const struct xlb_ann_addr *e = &f->an.a[i];
+
+		xlb_addr_fmt(e->addr.family, e->addr.a, ab, sizeof(ab));
+		fprintf(out, "%s{addr=\"%s\"} %d\n", name, ab,
+			(int)(servable ? e->servable : e->announced));
+	}
+}
+
+void xlb_fleet_metrics(const struct xlb_fleet *f, FILE *out)
+{
 	int s;
 
 	if (!f->on)
 		return;
-	fprintf(out, "# HELP xlb_node_state The node in its fleet: 1 for its state (serving, draining, drained, unready, stopped).\n"
-		     "# TYPE xlb_node_state gauge\n");
+	xlb_metric_head(out, "xlb_node_state", "gauge",
+			"The node in its fleet: 1 for its state (serving, draining, drained, unready, stopped).");
 	for (s = XLB_NODE_SERVING; s <= XLB_NODE_STOPPED; s++)
 		fprintf(out, "xlb_node_state{state=\"%s\"} %d\n",
 			xlb_node_state_name((enum xlb_node_state)s), (int)f->state == s);
-	fprintf(out, "# HELP xlb_vip_announced Whether the VIP address's route is in the announce table (1) or withdrawn (0).\n"
-		     "# TYPE xlb_vip_announced gauge\n");
-	for (i = 0; i < f->an.n; i++) {
-		xlb_addr_fmt(f->an.a[i].addr.family, f->an.a[i].addr.a, ab, sizeof(ab));
-		fprintf(out, "xlb_vip_announced{addr=\"%s\"} %d\n", ab,
-			f->an.a[i].announced);
-	}
-	fprintf(out, "# HELP xlb_vip_servable Whether a VIP at the address has a usable backend.\n"
-		     "# TYPE xlb_vip_servable gauge\n");
-	for (i = 0; i < f->an.n; i++) {
-		xlb_addr_fmt(f->an.a[i].addr.family, f->an.a[i].addr.a, ab, sizeof(ab));
-		fprintf(out, "xlb_vip_servable{addr=\"%s\"} %d\n", ab,
-			f->an.a[i].servable);
-	}
-	fprintf(out, "# HELP xlb_announce_changes_total Announcements and withdrawals the daemon made.\n"
-		     "# TYPE xlb_announce_changes_total counter\n"
-		     "xlb_announce_changes_total %u\n",
-		f->an.changes);
+	addr_gauge(f, out, "xlb_vip_announced",
+		   "Whether the VIP address's route is in the announce table (1) or withdrawn (0).",
+		   false);
+	addr_gauge(f, out, "xlb_vip_servable",
+		   "Whether a VIP at the address has a usable backend.", true);
+	xlb_metric_head(out, "xlb_announce_changes_total", "counter",
+			"Announcements and withdrawals the daemon made.");
+	fprintf(out, "xlb_announce_changes_total %u\n", f->an.changes);
 }
 
 void xlb_fleet_stop(struct xlb_fleet *f)

@@ -1612,6 +1612,37 @@ out:
 	return err;
 }
 
+/*
+ * Decodes stable table t built for be[0..n-1]: *xo as the builder set it
+ * up, *own[s] the owner of slot s as an index into xo->b (canonical
+ * order). The caller frees xo->b and *own; on error both are freed.
+ */
+static int decode_canonical(const struct xlb_tb_params *p,
+			    const struct xlb_tb_backend *be, size_t n,
+			    const struct xlb_slot *t, struct ctx *xo,
+			    __u32 **own)
+{
+	int err;
+
+	*own = NULL;
+	if (!p || !t)
+		return -EINVAL;
+	err = xlb_table_size_check(XLB_ALGO_STABLE, p->size);
+	if (err)
+		return err;
+	err = ctx_init(p->seed, p->size, be, n, xo);
+	if (err)
+		return err;
+	*own = calloc(p->size, sizeof(**own));
+	err = *own ? stable_decode(xo, t, *own) : -ENOMEM;
+	if (err) {
+		free(xo->b);
+		free(*own);
+		*own = NULL;
+	}
+	return err;
+}
+
 int xlb_table_owners(const struct xlb_tb_params *p,
 		     const struct xlb_tb_backend *be, size_t n,
 		     const struct xlb_slot *t, __u32 *owner)
@@ -1620,21 +1651,14 @@ int xlb_table_owners(const struct xlb_tb_params *p,
 	__u32 *own, s, i, *pos;
 	int err;
 
-	if (!p || !t || !owner)
+	if (!owner)
 		return -EINVAL;
-	err = xlb_table_size_check(XLB_ALGO_STABLE, p->size);
+	err = decode_canonical(p, be, n, t, &xo, &own);
 	if (err)
 		return err;
-	err = ctx_init(p->seed, p->size, be, n, &xo);
-	if (err)
-		return err;
-	own = calloc(p->size, sizeof(*own));
 	pos = calloc(n ? n : 1, sizeof(*pos));
 	err = -ENOMEM;
-	if (!own || !pos)
-		goto out;
-	err = stable_decode(&xo, t, own);
-	if (err)
+	if (!pos)
 		goto out;
 	/* Canonical index to be[] index, by id (unique, checked). */
 	for (i = 0; i < xo.n; i++) {
@@ -1646,6 +1670,7 @@ int xlb_table_owners(const struct xlb_tb_params *p,
 	}
 	for (s = 0; s < p->size; s++)
 		owner[s] = pos[own[s]];
+	err = 0;
 out:
 	free(xo.b);
 	free(own);
@@ -1681,29 +1706,20 @@ int xlb_snapshot_take(const struct xlb_tb_params *p,
 		      const struct xlb_slot *t, struct xlb_tb_snapshot *out)
 {
 	struct ctx xo;
-	__u32 *own = NULL, s, i;
+	__u32 *own, s, i;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (!p || !t)
-		return -EINVAL;
-	err = xlb_table_size_check(XLB_ALGO_STABLE, p->size);
-	if (err)
-		return err;
-	err = ctx_init(p->seed, p->size, be, n, &xo);
+	err = decode_canonical(p, be, n, t, &xo, &own);
 	if (err)
 		return err;
 	err = -EINVAL;
 	if (xo.n >= XLB_BACKEND_NONE)
 		goto out;
 	err = -ENOMEM;
-	own = calloc(p->size, sizeof(*own));
 	out->be = calloc(xo.n ? xo.n : 1, sizeof(*out->be));
 	out->owner = calloc(p->size, sizeof(*out->owner));
-	if (!own || !out->be || !out->owner)
-		goto out;
-	err = stable_decode(&xo, t, own);
-	if (err)
+	if (!out->be || !out->owner)
 		goto out;
 	out->size = p->size;
 	out->n = xo.n;

@@ -29,6 +29,13 @@ int xlb_parse_seed(const char *s, __u64 seed[2]);
 __u64 xlb_now_mono_ns(void);
 __u64 xlb_now_real_ns(void);
 
+/*
+ * Room for element n of arr (elements of size bytes, *cap of them):
+ * arr itself while n < *cap, else arr grown to twice *cap (first when 0)
+ * with *cap updated. NULL when out of memory; arr and *cap then stay.
+ */
+void *xlb_grow(void *arr, size_t n, size_t *cap, size_t size, size_t first);
+
 /* For a long-running controller: keep freed memory for the next table build. */
 void xlb_heap_keep(void);
 

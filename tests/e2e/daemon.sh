@@ -54,37 +54,7 @@ DPID=
 
 # Echo server on LPORT in each backend: "who" gets the name and a close;
 # anything else gets the name, then every line echoed back until EOF.
-cat >"$OUT/echo.py" <<'EOF'
-import socket, socketserver, sys
-name, port = sys.argv[1], int(sys.argv[2])
-
-
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        try:
-            first = self.rfile.readline(256)
-            self.wfile.write((name + "\n").encode())
-            if first.startswith(b"who"):
-                return
-            for line in self.rfile:
-                self.wfile.write(line)
-        except OSError:
-            pass
-
-
-class S(socketserver.ThreadingTCPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 512
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-
-S(("::", port), H).serve_forever()
-EOF
+cp "$LAB_ROOT/tests/echo.py" "$OUT/echo.py"
 
 # traffic.py HOST PORT SECONDS < sources: rounds of one connection per
 # source until SECONDS pass; prints "TIME SRC ANSWER" per connection.

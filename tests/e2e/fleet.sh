@@ -147,35 +147,7 @@ done
 # Backends: the lab's server (80, 8080), an echo server (HPORT), and b3's
 # port SPORT that SVIP's check watches.
 
-cat >"$OUT/echo.py" <<'EOF'
-import socket, socketserver, sys
-name, port = sys.argv[1], int(sys.argv[2])
-
-
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        try:
-            self.rfile.readline(256)
-            self.wfile.write((name + "\n").encode())
-            for line in self.rfile:
-                self.wfile.write(line)
-        except OSError:
-            pass
-
-
-class S(socketserver.ThreadingTCPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 1024
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-
-S(("::", port), H).serve_forever()
-EOF
+cp "$LAB_ROOT/tests/echo.py" "$OUT/echo.py"
 cat >"$OUT/listen.py" <<'EOF'
 import socket, sys
 s = socket.create_server(("::", int(sys.argv[1])), family=socket.AF_INET6,

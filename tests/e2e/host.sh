@@ -99,16 +99,7 @@ lab_ns lb sysctl -qw "net.ipv4.conf.$LAB_DEV.forwarding=0" >/dev/null
 
 before=$(knobs)
 lab_log "sysctls before attach: $before"
-if ! out=$(lab_lb_attach 2>&1); then
-	lab_fail "xlb attach: $out"
-	lab_summary
-	exit 1
-fi
-lab_xlb vip add "$VIP4:80/tcp" >/dev/null && lab_xlb vip add "[$VIP6]:80/tcp" >/dev/null ||
-	lab_fail "vip add"
-lab_xlb backend add "$VIP4:80/tcp" "${LAB_BE4[0]}" >/dev/null &&
-	lab_xlb backend add "[$VIP6]:80/tcp" "${LAB_BE6[0]}" >/dev/null ||
-	lab_fail "backend add"
+lab_attach_pair "$VIP4" "$VIP6" "${LAB_BE4[0]}" "${LAB_BE6[0]}"
 
 lab_check "IPv4 VIP reaches its backend (next hop resolved without forwarding on $LAB_DEV)" \
 	lab_wait 5 vip_ok "$VIP4"

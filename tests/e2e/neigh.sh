@@ -53,16 +53,7 @@ stat() {
 
 lab_setup
 lab_ns lb ip neigh flush dev "$LAB_DEV" >/dev/null
-if ! out=$(lab_lb_attach 2>&1); then
-	lab_fail "xlb attach: $out"
-	lab_summary
-	exit 1
-fi
-lab_xlb vip add "$VIP4:80/tcp" >/dev/null && lab_xlb vip add "[$VIP6]:80/tcp" >/dev/null ||
-	lab_fail "vip add"
-lab_xlb backend add "$VIP4:80/tcp" "$BE4" >/dev/null &&
-	lab_xlb backend add "[$VIP6]:80/tcp" "$BE6" >/dev/null ||
-	lab_fail "backend add"
+lab_attach_pair "$VIP4" "$VIP6" "$BE4" "$BE6"
 
 lab_check "backend add makes a managed, resolved entry for $BE4 (proto 251)" \
 	lab_wait 2 managed_ok "$BE4"

@@ -61,44 +61,7 @@ mkdir -p "$OUT"
 
 # --- the backends' server and the long-lived client ---------------------------
 
-cat >"$LAB_TMP/hold_server.py" <<'EOF'
-# hold_server.py NAME PORT : "who" -> NAME and close; "HOLD" -> NAME, then
-# "NAME LINE" for every further LINE until the client closes.
-import socket, socketserver, sys
-
-name, port = sys.argv[1], int(sys.argv[2])
-
-
-class H(socketserver.StreamRequestHandler):
-    timeout = 60
-
-    def handle(self):
-        try:
-            line = self.rfile.readline(256)
-            self.wfile.write((name + "\n").encode())
-            if not line.startswith(b"HOLD"):
-                return
-            self.wfile.flush()
-            for line in self.rfile:
-                self.wfile.write(f"{name} {line.decode().strip()}\n".encode())
-                self.wfile.flush()
-        except (OSError, UnicodeDecodeError):
-            pass
-
-
-class S(socketserver.ThreadingTCPServer):
-    address_family = socket.AF_INET6
-    allow_reuse_address = True
-    daemon_threads = True
-    request_queue_size = 512
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-
-S(("::", port), H).serve_forever()
-EOF
+cp "$LAB_ROOT/tests/echo.py" "$LAB_TMP/echo.py"
 
 cat >"$LAB_TMP/hold.py" <<'EOF'
 # hold.py HOST PORT READY STOP MAXSECS < sources : one long-lived connection
@@ -186,8 +149,8 @@ start_servers() {
 	local i pid
 	for ((i = 1; i <= NBE; i++)); do
 		nsenter --net="/run/netns/$(lab_nsname "b$i")" -- \
-			"$LAB_PY" "$LAB_TMP/hold_server.py" "${LAB_BE_NAMES[i - 1]}" \
-			"$PORT" >>"$LAB_TMP/hold-b$i.log" 2>&1 &
+			"$LAB_PY" "$LAB_TMP/echo.py" "${LAB_BE_NAMES[i - 1]}" \
+			"$PORT" --tag >>"$LAB_TMP/hold-b$i.log" 2>&1 &
 		pid=$!
 		lab_track_pid "$pid"
 	done
