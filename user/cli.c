@@ -119,3 +119,34 @@ int xlb_opt_once(struct xlb_seen *s, const char *name)
 		snprintf(s->name[s->n++], sizeof(s->name[0]), "%s", name);
 	return 0;
 }
+
+void xlb_await_checks(const struct xlb_ctx *c, const struct xlb_model *old,
+		      struct xlb_model *md)
+{
+	char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
+	size_t i, j;
+
+	if (!xlb_daemon_running(c->pin_dir))
+		return;
+	for (i = 0; i < md->n_vips; i++) {
+		struct xlb_vip_ent *v = &md->vips[i];
+		const struct xlb_vip_ent *lv = xlb_model_vip(old, &v->key);
+
+		if (!v->checked || !lv)
+			continue;
+		for (j = 0; j < v->n_be; j++) {
+			struct xlb_be_ent *b = &v->be[j];
+
+			if (b->state != XLB_BE_UP || xlb_model_be(lv, &b->addr))
+				continue;
+			b->state = XLB_BE_DOWN;
+			b->pending = true;
+			xlb_vip_fmt(&v->key, vb, sizeof(vb));
+			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
+			if (!c->json)
+				fprintf(stderr,
+					"xlb: %s of %s starts down: the daemon brings it up when its checks pass\n",
+					ab, vb);
+		}
+	}
+}

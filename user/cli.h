@@ -127,4 +127,12 @@ int cmd_check(struct xlb_ctx *c, int argc, char **argv);
  */
 bool xlb_daemon_running(const char *pin_dir);
 
+/*
+ * With the daemon running: a backend that md adds (not in old) to a VIP
+ * the daemon checks waits for its checks, DOWN and pending, instead of
+ * taking clients before anything has looked at it; said on stderr.
+ */
+void xlb_await_checks(const struct xlb_ctx *c, const struct xlb_model *old,
+		      struct xlb_model *md);
+
 #endif /* XLB_CLI_H */

@@ -187,38 +187,6 @@ static void say_fixed_changes(const struct xlb_model *old,
 	}
 }
 
-/*
- * With the daemon running: a backend the file adds to a VIP the daemon
- * checks waits for its checks (DOWN, pending), as with `backend add`,
- * instead of taking clients before anything has looked at it.
- */
-static void await_checks(const struct xlb_model *old, struct xlb_model *md)
-{
-	char vb[XLB_VIP_STRLEN], ab[XLB_ADDR_STRLEN];
-	size_t i, j;
-
-	for (i = 0; i < md->n_vips; i++) {
-		struct xlb_vip_ent *v = &md->vips[i];
-		const struct xlb_vip_ent *lv = xlb_model_vip(old, &v->key);
-
-		if (!v->checked || !lv)
-			continue;
-		for (j = 0; j < v->n_be; j++) {
-			struct xlb_be_ent *b = &v->be[j];
-
-			if (b->state != XLB_BE_UP || xlb_model_be(lv, &b->addr))
-				continue;
-			b->state = XLB_BE_DOWN;
-			b->pending = true;
-			xlb_vip_fmt(&v->key, vb, sizeof(vb));
-			xlb_addr_fmt(b->addr.family, b->addr.a, ab, sizeof(ab));
-			fprintf(stderr,
-				"xlb: %s of %s starts down: the daemon brings it up when its checks pass\n",
-				ab, vb);
-		}
-	}
-}
-
 static int apply_file(struct xlb_ctx *c, const char *path, unsigned int flags)
 {
 	struct xlb_model old, md, want;
@@ -235,8 +203,8 @@ static int apply_file(struct xlb_ctx *c, const char *path, unsigned int flags)
 		return xlb_fail_rc(c, err);
 	}
 	err = xlb_conf_merge(&conf, &old, flags, &want);
-	if (!err && xlb_daemon_running(c->pin_dir))
-		await_checks(&old, &want);
+	if (!err)
+		xlb_await_checks(c, &old, &want);
 	if (!err) {
 		size_t i;
 

@@ -473,18 +473,8 @@ static int backend_add(struct xlb_ctx *c, int argc, char **argv)
 		return rc;
 	if (xlb_model_be_add(v, &a, o.has_weight ? o.weight : 1, &b))
 		return abort_with(c, &m, &old, &md, XLB_EXIT_FAIL);
-	/*
-	 * A VIP the running daemon checks: the backend waits for its checks,
-	 * as one new in the daemon's file does, instead of taking clients
-	 * before anything has looked at it.
-	 */
-	if (v->checked && xlb_daemon_running(c->pin_dir)) {
-		b->state = XLB_BE_DOWN;
-		b->pending = true;
-		if (!c->json)
-			fprintf(stderr, "xlb: %s starts down: the daemon brings it up "
-				"when its checks pass\n", argv[1]);
-	}
+	/* As one new in the daemon's file: it waits for its checks. */
+	xlb_await_checks(c, &old, &md);
 	return finish(c, &m, &old, &md);
 }
 
